@@ -1,0 +1,283 @@
+"""``stance build``: commentary + dispute + gold labels -> passage and example datasets.
+
+The pure transforms (:func:`passages_from_articles`, :func:`split_articles`,
+:func:`make_examples`) take data and return data; :func:`build` does the IO:
+it reads the inputs, writes Hugging Face datasets on disk (split by article),
+a manifest with the data hash, the dispute configs, and the data report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from pipeline.build.attribution import attribute_passages
+from pipeline.build.gold import load_gold
+from pipeline.build.readers import Article, Reject, read_inputs
+from pipeline.build.segment import segment_article
+from pipeline.config import BuildConfig, Config, SourceSpec, to_dict
+from pipeline.dispute import Dispute, load_dispute
+from pipeline.errors import DataError
+from pipeline.io import write_json, write_text
+from pipeline.labels import TASK_LABELS, gold_target_labels, model_input, source_tag
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "validation", "test")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'").replace("“", '"').replace("”", '"')).strip().lower()
+
+
+def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict[str, dict[int, dict]]) -> tuple[list[dict], dict]:
+    """Segment, attribute and join gold labels for one dispute's articles.
+
+    Gold rows are matched to passages by paragraph and text (whitespace and
+    quote style ignored), falling back to text alone.
+
+    Returns:
+        ``(rows, stats)``: one dict per passage, and gold-matching counts.
+    """
+    rows: list[dict] = []
+    stats = Counter()
+    for art in articles:
+        passages = segment_article(art)
+        body = [p for p in passages if p.role == "body"]
+        atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
+        att_of = {p.index: a for p, a in zip(body, atts)}
+        doc_gold = gold.get(art.doc_id, {})
+        by_key = {(g["paragraph"], _norm(g["text"])): g for g in doc_gold.values()}
+        by_text = defaultdict(list)
+        for g in doc_gold.values():
+            by_text[_norm(g["text"])].append(g)
+        used = set()
+        prev_body = None
+        for p in passages:
+            g = by_key.get((p.paragraph, _norm(p.text)))
+            if g is None:
+                cands = [c for c in by_text.get(_norm(p.text), []) if c["index"] not in used]
+                g = cands[0] if cands else None
+            if g is not None:
+                used.add(g["index"])
+            a = att_of.get(p.index)
+            row = {
+                "doc_id": art.doc_id,
+                "dispute": dispute.name,
+                "index": p.index,
+                "paragraph": p.paragraph,
+                "text": p.text,
+                "role": p.role,
+                "context": prev_body if p.role == "body" else None,
+                "source": a.source if a else "author",
+                "source_side": a.source_side if a else None,
+                "cue": a.cue if a else None,
+                "form": a.form if a else None,
+                "has_gold": g is not None,
+                "gold_role": g["role"] if g else None,
+                "gold_source": g["source"] if g else None,
+                "gold_source_side": g["source_side"] if g else None,
+                "gold_cue": g["cue"] if g else None,
+                "gold_form": g["form"] if g else None,
+                "gold_stance": g["stance"] if g else None,
+                "gold_credibility_side": (g["credibility"] or {}).get("side") if g else None,
+                "gold_credibility_judgment": (g["credibility"] or {}).get("judgment") if g else None,
+                "gold_confidence": g["confidence"] if g else None,
+                "file": art.path,
+                "file_hash": art.file_hash,
+                "title": art.title,
+                "byline": art.byline,
+                "date": art.date,
+            }
+            rows.append(row)
+            if p.role == "body":
+                prev_body = p.text
+        if doc_gold:
+            stats["gold_rows"] += len(doc_gold)
+            stats["gold_matched"] += len(used)
+            stats["passages_with_gold"] += sum(1 for p in passages if (p.paragraph, _norm(p.text)) in by_key or _norm(p.text) in by_text)
+            stats["passages"] += len(passages)
+    return rows, dict(stats)
+
+
+def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, test: float, seed: int) -> dict[str, str]:
+    """Assign whole articles to train/validation/test, per group (dispute).
+
+    The order within a group comes from a seeded hash of the doc id, so the
+    split is stable when articles are added. Groups with fewer than three
+    articles go to train.
+    """
+    out = {}
+    for group, docs in sorted(doc_ids_by_group.items()):
+        ranked = sorted(set(docs), key=lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest())
+        n = len(ranked)
+        n_test = max(1, round(test * n)) if n >= 3 and test > 0 else 0
+        n_val = max(1, round(validation * n)) if n >= 3 and validation > 0 else 0
+        for i, d in enumerate(ranked):
+            out[d] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+    return out
+
+
+def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], context: bool, with_source: bool) -> list[dict]:
+    """Target-conditioned examples: one per gold body passage, task and side."""
+    out = []
+    for r in rows:
+        if r["role"] != "body" or not r["has_gold"] or r["gold_role"] not in (None, "body"):
+            continue
+        d = disputes[r["dispute"]]
+        cred = {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r["gold_credibility_side"] else None
+        tag = source_tag(r["source"], r["source_side"], r["cue"]) if with_source else ""
+        for task in tasks:
+            gold = gold_target_labels(task, d.side_names, r["gold_stance"], cred)
+            for side in d.side_names:
+                text, pair = model_input(task, d.target_text(side), r["text"], tag, r["context"] if context else None)
+                out.append({
+                    "id": f"{r['doc_id']}:{r['index']}:{task}:{side}",
+                    "doc_id": r["doc_id"],
+                    "dispute": r["dispute"],
+                    "index": r["index"],
+                    "task": task,
+                    "target": side,
+                    "text": text,
+                    "text_pair": pair,
+                    "label": gold[side],
+                    "slot": TASK_LABELS[task].index(gold[side]),
+                    "confidence": r["gold_confidence"],
+                    "split": r["split"],
+                })
+    return out
+
+
+def data_hash(examples: list[dict]) -> str:
+    h = hashlib.sha256()
+    for e in sorted(examples, key=lambda e: (e["split"], e["id"])):
+        h.update(json.dumps([e["id"], e["text"], e["text_pair"], e["label"], e["split"]], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def near_duplicates(rows: list[dict], threshold: float = 0.8) -> list[dict]:
+    """Body passages in different splits whose word-trigram Jaccard similarity is >= threshold."""
+    body = [r for r in rows if r["role"] == "body" and len(r["text"].split()) >= 5]
+    shingles = []
+    index = defaultdict(set)
+    for i, r in enumerate(body):
+        w = re.findall(r"\w+", r["text"].lower())
+        s = {" ".join(w[j:j + 3]) for j in range(max(1, len(w) - 2))}
+        shingles.append(s)
+        for g in s:
+            index[g].add(i)
+    found = []
+    for i, r in enumerate(body):
+        cands = Counter(j for g in shingles[i] for j in index[g] if j > i)
+        for j, inter in cands.items():
+            if body[j]["split"] == r["split"]:
+                continue
+            jac = inter / len(shingles[i] | shingles[j])
+            if jac >= threshold:
+                found.append({"a": f"{r['doc_id']}:{r['index']}", "a_split": r["split"], "b": f"{body[j]['doc_id']}:{body[j]['index']}", "b_split": body[j]["split"], "jaccard": round(jac, 3), "text": r["text"][:120]})
+    return found
+
+
+def read_source(spec: SourceSpec, where: str) -> tuple[Dispute, list[Article], list[Reject], dict, dict]:
+    """Load one configured source: its dispute, articles and gold."""
+    dispute = load_dispute(spec.dispute)
+    articles, rejects = read_inputs(spec.inputs)
+    if not articles:
+        raise DataError(f"{where}: no readable articles in {spec.inputs}; check the paths" + (f" ({rejects[0]})" if rejects else ""))
+    gold, docs = load_gold(spec.labels, dispute, {a.doc_id for a in articles})
+    return dispute, articles, rejects, gold, docs
+
+
+def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
+    """Build the passage and example datasets described by ``cfg.build``.
+
+    Returns:
+        The dataset folder (``cfg.build.output``).
+    """
+    from datasets import Dataset, DatasetDict
+
+    bc: BuildConfig = cfg.build
+    if not bc.sources:
+        raise DataError(f"{config_path}: build.sources is empty; list at least one {{inputs, dispute, labels}} source")
+    out = Path(bc.output)
+    all_rows: list[dict] = []
+    disputes: dict[str, Dispute] = {}
+    rejects: list[Reject] = []
+    gold_stats = Counter()
+    article_answers = {}
+    fixed_split: dict[str, str] = {}
+    for i, spec in enumerate(bc.sources):
+        where = f"{config_path}: build.sources[{i}]"
+        if spec.optional and not any(Path(p).exists() or any(Path().glob(p)) for p in spec.inputs):
+            log.warning("skipping optional source %s: %s not found (this is expected where ../shared is absent)", i, spec.inputs)
+            continue
+        dispute, articles, rej, gold, docs = read_source(spec, where)
+        if dispute.name in disputes and disputes[dispute.name].path != dispute.path:
+            raise DataError(f"{where}: two dispute files are named '{dispute.name}'; give each dispute a unique name")
+        disputes[dispute.name] = dispute
+        rejects.extend(rej)
+        rows, stats = passages_from_articles(articles, dispute, gold)
+        gold_stats.update(stats)
+        article_answers.update(docs)
+        if spec.split:
+            fixed_split.update({a.doc_id: spec.split for a in articles})
+        all_rows.extend(rows)
+        log.info("read %d articles (%d passages) for dispute %s from %s", len(articles), len(rows), dispute.name, spec.inputs)
+    seen = Counter((r["doc_id"]) for r in all_rows if r["index"] == 1)
+    dups = [d for d, n in seen.items() if n > 1]
+    if dups:
+        raise DataError(f"{config_path}: doc_id '{dups[0]}' appears in two inputs; give each article a unique file name or doc_id")
+    groups = defaultdict(list)
+    for r in all_rows:
+        if r["doc_id"] not in fixed_split and r["has_gold"]:
+            groups[r["dispute"]].append(r["doc_id"])
+    split_of = split_articles(groups, bc.split.validation, bc.split.test, bc.split.seed)
+    split_of.update(fixed_split)
+    for r in all_rows:
+        r["split"] = split_of.get(r["doc_id"], "unlabelled")
+    examples = make_examples(all_rows, disputes, bc.tasks, bc.context_sentences > 0, bc.with_source)
+    if not any(e["split"] == "train" for e in examples):
+        raise DataError(f"{config_path}: build produced no labelled training passages; check that build.sources[*].labels points at gold labels for the inputs")
+    split_names = sorted({r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s))
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    DatasetDict({s: Dataset.from_list([r for r in all_rows if r["split"] == s]) for s in split_names}).save_to_disk(str(tmp / "passages"))
+    ex_splits = sorted({e["split"] for e in examples}, key=split_names.index)
+    DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in ex_splits}).save_to_disk(str(tmp / "examples"))
+    (tmp / "disputes").mkdir(parents=True)
+    for name, d in disputes.items():
+        shutil.copyfile(d.path, tmp / "disputes" / f"{name}.yaml")
+    write_json(tmp / "articles.json", article_answers)
+    from pipeline.build.report import data_report, render_markdown
+
+    dhash = data_hash(examples)
+    report = data_report(all_rows, examples, rejects, dict(gold_stats), near_duplicates(all_rows))
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "tasks": bc.tasks,
+        "task_labels": {t: TASK_LABELS[t] for t in bc.tasks},
+        "disputes": {n: f"disputes/{n}.yaml" for n in disputes},
+        "splits": {s: sum(1 for e in examples if e["split"] == s) for s in ex_splits},
+        "data_hash": dhash,
+        "context_sentences": bc.context_sentences,
+        "with_source": bc.with_source,
+        "config": to_dict(cfg),
+        "config_path": config_path,
+        "command": command,
+        "inputs": sorted({(r["file"], r["file_hash"]) for r in all_rows}),
+    }
+    write_json(tmp / "manifest.json", manifest)
+    write_json(tmp / "data_report.json", report)
+    write_text(tmp / "data_report.md", render_markdown(report, manifest))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    log.info("dataset written to %s (%s examples; data hash %s)", out, manifest["splits"], dhash[:12])
+    return out

@@ -1,0 +1,179 @@
+"""The ``stance`` command: one subcommand per stage.
+
+Thin on purpose: it parses arguments, configures logging and calls the stage's
+entry point. torch and transformers are imported only inside the stages that
+need them, so ``stance --help`` and config checks answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+
+from pipeline import __version__
+from pipeline.errors import StanceError
+
+log = logging.getLogger("pipeline")
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "urllib3", "filelock", "datasets", "trafilatura", "htmldate", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:
+        import warnings
+
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=UserWarning)
+
+
+def _config(args, overrides):
+    from pipeline.config import load_config, parse_overrides
+
+    return load_config(args.config, parse_overrides(overrides))
+
+
+def _banner(stage: str, detail: str) -> None:
+    log.info("== stance %s: %s", stage, detail)
+
+
+def cmd_build(args, overrides) -> int:
+    cfg = _config(args, overrides)
+    _banner("build", f"{args.config} -> {cfg.build.output}")
+    from pipeline.build.dataset import build
+
+    out = build(cfg, args.config, args.command)
+    print(f"dataset: {out}\ndata report: {out / 'data_report.md'}")
+    return 0
+
+
+def cmd_train(args, overrides) -> int:
+    cfg = _config(args, overrides)
+    _banner("train", f"{cfg.train.model} on {cfg.build.output} -> {cfg.train.output_dir}")
+    from pipeline.train.loop import check_dataset
+    from pipeline.train.model import resolve_model
+
+    check_dataset(cfg.build.output, cfg, args.config)
+    resolve_model(cfg.train.model)
+    if args.check:
+        print(f"config ok: {args.config}")
+        return 0
+    from pipeline.train.loop import train
+
+    out = train(cfg, args.config, args.command)
+    print(f"model: {out}\nmodel card: {out / 'README.md'}")
+    return 0
+
+
+def cmd_evaluate(args, overrides) -> int:
+    model, data, output, split = args.model, args.data, args.output, args.split
+    batch_size = 64
+    if args.config:
+        cfg = _config(args, overrides)
+        model = model or cfg.train.output_dir
+        data = data or cfg.build.output
+        output = output or cfg.evaluate.output_dir
+        split = split or cfg.evaluate.split
+        batch_size = cfg.evaluate.batch_size
+    if not model or not data:
+        raise StanceError("evaluate: pass --model MODEL_DIR and --data DATASET_DIR, or a CONFIG")
+    _banner("evaluate", f"{model} on {data}")
+    from pipeline.evaluate.report import evaluate
+
+    out = evaluate(model, data, output, split or "test", batch_size=batch_size, command=args.command)
+    print(f"metrics: {out / 'metrics.json'}\nreport: {out / 'report.html'}")
+    return 0
+
+
+def cmd_score(args, overrides) -> int:
+    if overrides:
+        raise StanceError(f"score: unexpected arguments {' '.join(overrides)}; see stance score --help")
+    _banner("score", f"{args.model} on {len(args.inputs)} input(s) -> {args.output}")
+    from pipeline.score.run import score
+
+    summary = score(args.model, args.dispute, args.inputs, args.output, fmt=args.format, batch_size=args.batch_size, progress=not args.no_progress, command=args.command)
+    print(f"passages: {summary['passages_file']} ({summary['passages']} rows)\narticles: {summary['articles_file']} ({summary['articles']} rows)")
+    if summary["rejects"]:
+        print(f"rejected: {summary['rejects']} item(s), listed in {summary['rejects_file']}")
+    return 0
+
+
+def cmd_compare(args, overrides) -> int:
+    if overrides:
+        raise StanceError(f"compare: unexpected arguments {' '.join(overrides)}; see stance compare --help")
+    _banner("compare", f"{args.a} vs {args.b}")
+    from pipeline.compare.run import compare
+
+    result, out = compare(args.a, args.b, args.output, fail_if_worse=args.fail_if_worse, data=args.data)
+    print(f"comparison: {out / 'comparison.json'}\nreport: {out / 'comparison.html'}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stance", description="Stance and credibility classifiers over commentary.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging and full tracebacks")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="commentary + dispute + labels -> passage datasets and a data report")
+    b.add_argument("config", help="pipeline config, e.g. configs/default.yaml; dotted overrides follow (--build.output DIR)")
+    b.set_defaults(func=cmd_build)
+
+    t = sub.add_parser("train", help="fine-tune a classifier on a built dataset")
+    t.add_argument("config", help="pipeline config; dotted overrides follow (--train.learning_rate 3e-5)")
+    t.add_argument("--check", action="store_true", help="validate config, dataset and model path, then stop")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="metrics, baselines, per-passage and per-article report")
+    e.add_argument("config", nargs="?", help="pipeline config (model and data paths come from it)")
+    e.add_argument("--model", help="model folder from stance train")
+    e.add_argument("--data", help="dataset folder from stance build")
+    e.add_argument("--split", help="split to evaluate (default: test)")
+    e.add_argument("--output", help="report folder (default: MODEL/report)")
+    e.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("score", help="batch-score new articles")
+    s.add_argument("inputs", nargs="+", help="files, directories, globs, or - for JSONL on standard input")
+    s.add_argument("--model", required=True, help="model folder from stance train")
+    s.add_argument("--dispute", required=True, help="dispute config (sides, aliases, actors)")
+    s.add_argument("--output", required=True, help="output folder")
+    s.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=cmd_score)
+
+    c = sub.add_parser("compare", help="compare two evaluation reports (or model folders) on the same data")
+    c.add_argument("a", help="report folder (or model folder) of version A, the baseline")
+    c.add_argument("b", help="report folder (or model folder) of version B")
+    c.add_argument("--data", help="dataset folder, when A and B are model folders")
+    c.add_argument("--output", help="comparison folder (default: B/compare)")
+    c.add_argument("--fail-if-worse", metavar="METRIC", help="exit 1 when B is significantly worse on METRIC (e.g. stance_macro_f1)")
+    c.set_defaults(func=cmd_compare)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = make_parser()
+    args, extra = parser.parse_known_args(argv)
+    args.command = "stance " + " ".join(shlex.quote(a) for a in argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        return args.func(args, extra)
+    except StanceError as exc:
+        if args.verbose:
+            log.exception("failed")
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; partial outputs are kept and a rerun resumes", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not a user mistake: one line unless --verbose
+        if args.verbose:
+            raise
+        print(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (rerun with --verbose for the traceback)", file=sys.stderr)
+        return 1

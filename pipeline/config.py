@@ -1,0 +1,281 @@
+"""Typed configs, one per stage, loaded from YAML in ``configs/``.
+
+Loading is strict: unknown keys are rejected with a "did you mean" hint, values
+are type-checked, and everything is validated before any model loads. Dotted
+command-line overrides (``--train.learning_rate 3e-5``) are applied on the raw
+dict before validation, so they are checked the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.errors import ConfigError
+
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+@dataclass
+class SourceSpec:
+    """One group of commentary read against one dispute.
+
+    Attributes:
+        inputs: files, directories or globs (txt, html, jsonl).
+        dispute: path to the dispute config (sides, aliases, actors).
+        labels: a gold label file or a folder of ``<doc_id>.gold.jsonl`` files.
+        split: put every article of this source in this split (e.g. ``seed``,
+            an extra held-out evaluation set) instead of the random split.
+        optional: skip the source with a warning when its inputs are absent
+            (for data read from ``../shared``).
+    """
+
+    inputs: list[str]
+    dispute: str
+    labels: str | None = None
+    split: str | None = None
+    optional: bool = False
+
+
+@dataclass
+class SplitConfig:
+    """Article-grouped split; fractions are of articles, per dispute."""
+
+    validation: float = 0.15
+    test: float = 0.15
+    seed: int = 13
+
+
+@dataclass
+class BuildConfig:
+    sources: list[SourceSpec] = field(default_factory=list)
+    output: str = "data/built/default"
+    tasks: list[str] = field(default_factory=lambda: ["stance", "credibility"])
+    context_sentences: int = 1
+    with_source: bool = True
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+
+@dataclass
+class TrainConfig:
+    model: str = PACKAGED_MODEL
+    tiny: dict | None = None
+    output_dir: str = "models/default"
+    epochs: float = 6.0
+    learning_rate: float = 5e-5
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    max_length: int = 160
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    seed: int = 13
+    class_weights: bool = True
+    early_stopping_patience: int = 3
+    metric_for_best_model: str = "macro_f1"
+    group_by_length: bool = True
+    logging_steps: int = 20
+    resume: bool = True
+    progress: bool = True
+
+
+@dataclass
+class EvaluateConfig:
+    output_dir: str | None = None
+    split: str = "test"
+    batch_size: int = 64
+
+
+@dataclass
+class Config:
+    run_name: str = "default"
+    build: BuildConfig = field(default_factory=BuildConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+
+KNOWN_TASKS = ("stance", "credibility")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp)).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; build nested dataclasses."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping of {tp.__name__} fields, found {type(value).__name__} {value!r}")
+        return from_dict(tp, value, where)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, found {type(value).__name__} {value!r}; write it as [a, b]")
+        return [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
+    if tp is dict or origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, found {type(value).__name__} {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{where}: expected a number, found {value!r}")
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number, found {value!r}") from None
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, found {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, found {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a string, found {value!r}")
+        return str(value)
+    return value
+
+
+def from_dict(cls: type, data: dict, where: str = "") -> Any:
+    """Build dataclass ``cls`` from ``data``, rejecting unknown keys.
+
+    Args:
+        cls: the config dataclass.
+        data: raw mapping (from YAML plus overrides).
+        where: "file: dotted.path" prefix for error messages.
+
+    Raises:
+        ConfigError: on an unknown key (with a did-you-mean hint) or a bad value.
+    """
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        loc = f"{where}.{key}" if where and not where.endswith(":") else f"{where} {key}".strip()
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(names)}"
+            raise ConfigError(f"{loc}: unknown key; {hint}")
+        kwargs[key] = _coerce(value, hints[key], loc)
+    for f in dataclasses.fields(cls):
+        if f.name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            loc = f"{where}.{f.name}" if where and not where.endswith(":") else f"{where} {f.name}".strip()
+            raise ConfigError(f"{loc}: required key is missing; add it ({_type_name(hints[f.name])})")
+    return cls(**kwargs)
+
+
+def parse_overrides(args: list[str]) -> dict[str, Any]:
+    """Parse ``--section.key value`` (or ``--section.key=value``) pairs.
+
+    Values are read as YAML scalars, so ``3e-5``, ``true`` and ``[a, b]`` work.
+    """
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or "." not in arg:
+            raise ConfigError(f"override {arg!r}: expected --section.key VALUE, e.g. --train.learning_rate 3e-5")
+        key = arg[2:]
+        if "=" in key:
+            key, raw = key.split("=", 1)
+            i += 1
+        else:
+            if i + 1 >= len(args):
+                raise ConfigError(f"override {arg!r}: missing value; write {arg} VALUE")
+            raw = args[i + 1]
+            i += 2
+        try:
+            out[key] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            out[key] = raw
+    return out
+
+
+def apply_overrides(data: dict, overrides: dict[str, Any], path: str) -> dict:
+    for dotted, value in overrides.items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{path}: override --{dotted}: {part} is not a section")
+        node[parts[-1]] = value
+    return data
+
+
+def load_yaml(path: str | Path) -> Any:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: config file not found; pass an existing file, e.g. configs/default.yaml")
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{p}:{line}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text; save the config as UTF-8") from None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Load, override and validate a full pipeline config.
+
+    Raises:
+        ConfigError: naming the file and the dotted key at fault.
+    """
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with build/train/evaluate sections, found {type(data).__name__}")
+    data = apply_overrides(data, overrides or {}, str(path))
+    cfg = from_dict(Config, data, f"{path}:")
+    validate(cfg, str(path))
+    return cfg
+
+
+def validate(cfg: Config, path: str) -> None:
+    """Semantic checks that need no model: tasks, fractions, files."""
+    for task in cfg.build.tasks:
+        if task not in KNOWN_TASKS:
+            close = difflib.get_close_matches(task, KNOWN_TASKS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(KNOWN_TASKS)}"
+            raise ConfigError(f"{path}: build.tasks: unknown task '{task}'; {hint}")
+    if not cfg.build.tasks:
+        raise ConfigError(f"{path}: build.tasks: empty; list at least one of {', '.join(KNOWN_TASKS)}")
+    s = cfg.build.split
+    if not (0 <= s.validation < 1 and 0 <= s.test < 1 and s.validation + s.test < 1):
+        raise ConfigError(f"{path}: build.split: validation ({s.validation}) and test ({s.test}) must be fractions summing below 1")
+    for name in ("epochs", "learning_rate"):
+        if getattr(cfg.train, name) <= 0:
+            raise ConfigError(f"{path}: train.{name}: must be positive, found {getattr(cfg.train, name)}")
+    for name in ("batch_size", "eval_batch_size", "max_length"):
+        if getattr(cfg.train, name) <= 0:
+            raise ConfigError(f"{path}: train.{name}: must be a positive integer, found {getattr(cfg.train, name)}")
+    for i, src in enumerate(cfg.build.sources):
+        if not Path(src.dispute).is_file():
+            raise ConfigError(f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; point it at a file in configs/disputes/")
+
+
+def to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,127 @@
+"""File IO at the stage edges: robust text decoding, JSONL, atomic writes, hashes."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from pipeline.errors import DataError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def decode_bytes(raw: bytes, name: str) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252/latin-1.
+
+    Line endings are normalised (CRLF and lone CR become LF).
+
+    Raises:
+        DataError: empty or binary content.
+    """
+    if not raw.strip():
+        raise DataError(f"{name}: file is empty; remove it or add text")
+    if raw.startswith(codecs.BOM_UTF8):
+        text = raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16")
+    else:
+        if b"\x00" in raw[:4096]:
+            raise DataError(f"{name}: looks binary (NUL bytes), not text; pass .txt, .html or .jsonl files")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_8"]).best()
+            encoding = best.encoding if best is not None else "cp1252"
+            text = raw.decode(encoding, errors="replace")
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(text[:4096]) // 50):
+        raise DataError(f"{name}: looks binary ({controls} control characters), not text; pass .txt, .html or .jsonl files")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a text file of unknown encoding (see :func:`decode_bytes`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: file not found; check the path")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise DataError(f"{p}: {size} bytes is over the {max_bytes}-byte limit per file; split it")
+    return decode_bytes(p.read_bytes(), str(p))
+
+
+def iter_jsonl(path: str | Path, text: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, object)``; malformed lines raise a DataError naming the line."""
+    text = read_text(path) if text is None else text
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {n}: malformed JSON ({exc.msg}); fix or remove the line") from None
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8"):
+    """Write to a temporary file beside ``path`` and rename it into place on success."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    with atomic_open(path) as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
+        f.write("\n")
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
+    with atomic_open(path) as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_open(path) as f:
+        f.write(text)
+
+
+def read_json(path: str | Path, what: str = "JSON file") -> Any:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: {what} not found")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{p}: line {exc.lineno}: malformed JSON ({exc.msg})") from None

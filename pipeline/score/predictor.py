@@ -1,0 +1,127 @@
+"""Inference: a trained model folder to calibrated per-side probabilities.
+
+:class:`Predictor` tokenizes (text, text_pair) inputs, runs them in
+length-sorted dynamic-padding batches under ``torch.inference_mode()`` and
+returns probabilities in input order; batched output equals one-at-a-time
+output. :func:`score_passages` turns per-side probabilities into passage
+outputs: the side favored, the credibility judgment, with probabilities.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from pipeline.dispute import Dispute
+from pipeline.evaluate.metrics import softmax
+from pipeline.io import read_json
+from pipeline.labels import NEUTRAL, model_input, passage_credibility, passage_stance, source_tag
+from pipeline.train.model import read_label_map
+
+log = logging.getLogger(__name__)
+
+
+class Predictor:
+    """A model folder loaded for scoring.
+
+    Args:
+        model_dir: folder written by ``stance train``.
+        batch_size: passages per forward pass.
+        calibrated: apply the stored temperature to the logits.
+    """
+
+    def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.model_dir = Path(model_dir)
+        self.label_map = read_label_map(self.model_dir)
+        self.tasks: dict[str, list[str]] = self.label_map["tasks"]
+        self.input_cfg: dict = self.label_map["input"]
+        cal = self.model_dir / "calibration.json"
+        self.temperature = float(read_json(cal)["temperature"]) if calibrated and cal.is_file() else 1.0
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
+        self.model = AutoModelForSequenceClassification.from_pretrained(str(self.model_dir))
+        self.model.eval()
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device)
+        self.batch_size = batch_size
+        prov = self.model_dir / "provenance.json"
+        p = read_json(prov) if prov.is_file() else {}
+        self.model_id = self.model_dir.name
+        self.model_version = f"{p.get('code_version', '?')}:{p.get('data_hash', '?')[:12]}"
+
+    def logits(self, texts: Sequence[str], pairs: Sequence[str]) -> np.ndarray:
+        """Raw logits in input order, computed in length-sorted batches."""
+        import torch
+
+        n = len(texts)
+        out = np.zeros((n, self.label_map["num_slots"]), dtype=np.float32)
+        if n == 0:
+            return out
+        max_len = int(self.input_cfg.get("max_length", 256))
+        enc = self.tokenizer(list(texts), list(pairs), truncation=True, max_length=max_len)
+        order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        with torch.inference_mode():
+            for start in range(0, n, self.batch_size):
+                idx = order[start:start + self.batch_size]
+                batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt")
+                batch = {k: v.to(self.device) for k, v in batch.items()}
+                out[idx] = self.model(**batch).logits.float().cpu().numpy()
+        return out
+
+    def probs(self, texts: Sequence[str], pairs: Sequence[str]) -> np.ndarray:
+        return softmax(self.logits(texts, pairs), self.temperature)
+
+
+def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], input_cfg: dict) -> list[tuple[int, str, str, str, str]]:
+    """(row position, task, side, text, text_pair) for every body row, task and side."""
+    out = []
+    for i, r in enumerate(rows):
+        if r["role"] != "body":
+            continue
+        tag = source_tag(r["source"], r["source_side"], r["cue"]) if input_cfg.get("with_source", True) else ""
+        ctx = r.get("context") if input_cfg.get("context_sentences", 0) else None
+        for task in tasks:
+            for side in dispute.side_names:
+                text, pair = model_input(task, dispute.target_text(side), r["text"], tag, ctx)
+                out.append((i, task, side, text, pair))
+    return out
+
+
+def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> list[dict]:
+    """Add model outputs to passage rows (a new dict per row, input order kept).
+
+    Body rows get ``stance`` (a side or ``neutral``), ``stance_prob``,
+    ``stance_probs`` (per side and neutral), ``credibility`` (``{side,
+    judgment}`` or None), ``credibility_prob`` and ``credibility_probs``.
+    """
+    inputs = passage_inputs(rows, dispute, list(predictor.tasks), predictor.input_cfg)
+    probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))
+    per: dict[tuple[int, str], dict[str, list[float]]] = {}
+    for (i, task, side, _, _), p in zip(inputs, probs):
+        per.setdefault((i, task), {})[side] = [float(x) for x in p]
+    sides = dispute.side_names
+    out = []
+    for i, r in enumerate(rows):
+        row = dict(r)
+        if r["role"] == "body" and (i, "stance") in per:
+            sp = passage_stance(sides, per[(i, "stance")])
+            best = max(sp, key=sp.get)
+            row.update(stance=best, stance_prob=sp[best], stance_probs=sp)
+        elif r["role"] == "body":
+            row.update(stance=None, stance_prob=None, stance_probs=None)
+        else:
+            row.update(stance=NEUTRAL if r["role"] == "body" else None, stance_prob=None, stance_probs=None)
+        if r["role"] == "body" and (i, "credibility") in per:
+            cp = per[(i, "credibility")]
+            judgment, p = passage_credibility(sides, cp)
+            row.update(credibility=judgment, credibility_prob=p, credibility_probs={s: {"none": v[0], "credible": v[1], "not_credible": v[2]} for s, v in cp.items()})
+        else:
+            row.update(credibility=None, credibility_prob=None, credibility_probs=None)
+        out.append(row)
+    return out
