@@ -56,8 +56,8 @@ def cmd_train(args, overrides) -> int:
     from pipeline.train.loop import check_dataset
     from pipeline.train.model import resolve_model
 
-    check_dataset(cfg.build.output, cfg, args.config)
     resolve_model(cfg.train.model)
+    check_dataset(cfg.build.output, cfg, args.config)
     if args.check:
         print(f"config ok: {args.config}")
         return 0

@@ -29,7 +29,10 @@ CUE_VERBS = (
     "confirmed|confirms|revealed|reveals|promised|promises|predicted|predicts|asked|asks|answered|answers|retorted|"
     "objected|objects|protested|protests|charged|charges|boasted|boasts|conceded|assured|assures|cautioned|cautions|"
     "estimated|estimates|reported|reports|described|describes|dismissed|dismisses|called|calls|put it|shot back|"
-    "went on|continued|concluded|concludes|wrote back|tweeted|posted"
+    "went on|continued|concluded|concludes|wrote back|tweeted|posted|found|finds|reckons|reckoned|disputes|disputed|"
+    "pointed to|points to|raised|is asking for|are asking for|demanded|demands|"
+    "saying|insisting|arguing|claiming|warning|adding|noting|stressing|complaining|accusing|blaming|denying|calling|"
+    "explaining|declaring|asserting|suggesting|promising|admitting|acknowledging|contending|maintaining"
 )
 CUE = re.compile(rf"\b({CUE_VERBS})\b", re.IGNORECASE)
 ACCORDING = re.compile(r"\baccording to\s+([^,.;:“”\"]+)", re.IGNORECASE)
@@ -41,6 +44,7 @@ CONTENT_VERBS = (
 )
 ACCOUNT_NOUNS = r"version|account|claim|claims|story|narrative|telling|explanation|line|position|figures|numbers|case|argument|statement"
 PRONOUN_SUBJECT = re.compile(r"(?:^|[,;:—–-]\s*|\band\s+)(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+)?$", re.IGNORECASE)
+CLAUSE_PRONOUN = re.compile(r"^\s*(?:(?:but|and|yet|later|then|still)\s*,?\s+)?(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|went further,\s+|was\s+\w+\s*$)?$", re.IGNORECASE)
 PREPOSITIONS = {"to", "of", "with", "by", "for", "against", "from", "at", "on", "about", "toward", "towards", "over", "than", "into", "between", "after", "before", "like", "as"}
 GENERIC_SOURCES = {
     "reports", "report", "media", "press", "newspaper", "newspapers", "analysts", "analyst", "experts", "expert", "observers",
@@ -78,6 +82,26 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
+NOT_REPORTED = re.compile(r"\b(not|n't|never|should|must|would|could|might|to|yet to|was|were|is|are|been|be|being)\s+(?:\w+ly\s+|also\s+)?$", re.IGNORECASE)
+
+
+def _is_cue_use(text: str, m: re.Match) -> bool:
+    """A cue-verb match that reports speech: lower-case (not "United States"),
+    not negated or modal ("has not explained", "should say"), not passive
+    ("was asked"), not a relative clause ("which the side describes as")."""
+    word = m.group(1)
+    if not word.islower() and m.start() > 0:
+        return False
+    before = text[:m.start()]
+    if NOT_REPORTED.search(before):
+        return False
+    if re.search(r"\b(which|what|whom)\s+(?:[\w’'-]+\s+){1,4}$", before, re.IGNORECASE):
+        return False
+    if re.match(r"^\s*(nobody|no one|none|neither|no)\b", before, re.IGNORECASE):
+        return False
+    return True
+
+
 def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) -> tuple[str, str, bool] | None:
     """The speaker of a cue at ``end``: the last non-possessive mention before it
     that is not the object of a preposition, else a pronoun (last speaker), else
@@ -92,7 +116,8 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
         if after.startswith(("’s", "'s", "’", "'")):
             continue
         before_words = re.findall(r"[A-Za-z]+", text[max(0, start - 25):start])
-        if before_words and before_words[-1].lower() in PREPOSITIONS:
+        sentence_initial_as = re.match(r"^\s*as\s+(the\s+)?$", text[:start], re.IGNORECASE)
+        if before_words and before_words[-1].lower() in PREPOSITIONS and not sentence_initial_as:
             continue
         lead = text[:start]
         if re.search(r"\b(that|whether|remember|remembers|recall that)\b", lead, re.IGNORECASE) and not re.search(r"[“\"]", lead):
@@ -100,7 +125,8 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
         best = (canon, side, body)
     if best:
         return best
-    if last_speaker and PRONOUN_SUBJECT.search(pre):
+    clause = pre[clause_start + 1:]
+    if last_speaker and (PRONOUN_SUBJECT.search(pre) or CLAUSE_PRONOUN.match(clause)):
         return last_speaker
     # an unknown named or generic subject at the clause start: a third party
     subj = re.sub(r"^(however|but|yet|and|meanwhile|still|moreover|also|indeed)[, ]+", "", pre[clause_start + 1:].strip(" ,"), flags=re.IGNORECASE)
@@ -164,6 +190,29 @@ def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
     return None
 
 
+EVALUATIVE = re.compile(
+    r"\b(should|ought|must not|perhaps|of course|welcome|fair|unfair|right about|is right|was right|hard to|easy to|tidy|hollow|"
+    r"worth|deserves?|entitled|sceptical|skeptical|convenient|remarkabl[ey]|clearly|plainly|in fact|indeed|however|"
+    r"has not|have not|had not|did not|does not|do not)\b|^(that|this|it|but|and yet|still|so)\b",
+    re.IGNORECASE,
+)
+
+
+def _continues(prev: "Attribution", text: str) -> bool:
+    """Whether a cue-less sentence carries on the previous sentence's reported speech.
+
+    Only indirect speech (or a continuation of it) is carried on: after a
+    closed direct quote, the next plain sentence is usually the author's
+    comment. Sentences with the author's evaluative or narrative markers
+    ("should", "has not", "That is ...") stay with the author.
+    """
+    if prev.form not in ("indirect", "continuation") or prev.cue == "according to" or prev.source_side == "other" and prev.form == "continuation":
+        return False
+    if AUTHOR_MARKERS.search(text) or text.rstrip().endswith("?") or EVALUATIVE.search(text):
+        return False
+    return True
+
+
 def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute) -> list[Attribution]:
     """Attribute the body passages of one article, in order.
 
@@ -198,9 +247,14 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         if att is None and not AUTHOR_MARKERS.search(text):
             for start, stop, canon, side, body in dispute.find(text):
                 tail = text[stop:stop + 80]
-                m = re.match(rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+of\s+[^,.;]{{0,40}}?)?\s+(?:\w+ly\s+)?(?:(?:seems|appears|seemed|appeared)\s+to\s+)?({CONTENT_VERBS})\b", tail)
+                m = re.match(rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+(?:of|for)\s+[^,.;]{{0,40}}?)?(?:,[^,]{{1,25}},)?\s+(?:\w+ly\s+)?(?:(?:seems|appears|seemed|appeared)\s+to\s+)?({CONTENT_VERBS})\b", tail)
+                lead = re.match(rf"^(?:in|by)\s+(?:the\s+)?$", text[:start], re.IGNORECASE)
+                in_m = re.match(rf"^(?:’s|'s)\s+(?:own\s+)?({ACCOUNT_NOUNS})\s*,", tail) if lead else None
                 if m and not _inside(start, spans):
                     att = Attribution(canon, side, f"{m.group(1)} ... {m.group(2)}", "account")
+                    break
+                if in_m and not _inside(start, spans):
+                    att = Attribution(canon, side, f"{text[:start].strip().lower()} ... {in_m.group(1)}", "account")
                     break
         # 4. "according to X"
         if att is None:
@@ -211,7 +265,7 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         # 5. reported speech: a cue verb and its subject
         if att is None:
             for m in CUE.finditer(text):
-                if _inside(m.start(), spans):
+                if _inside(m.start(), spans) or not _is_cue_use(text, m):
                     continue
                 sub = _subject_before(dispute, text, m.start(), spans, last_speaker)
                 if sub:
@@ -220,7 +274,7 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         # 6. reported speech continued without a cue
         if att is None and out and paragraphs[i] == paragraphs[i - 1]:
             prev = out[-1]
-            if prev.form in ("direct", "indirect", "continuation") and prev.cue != "according to" and not AUTHOR_MARKERS.search(text) and not text.rstrip().endswith("?"):
+            if _continues(prev, text):
                 att = Attribution(prev.source, prev.source_side, prev.cue if prev.form == "continuation" else None, "continuation")
         att = att or Attribution()
         if att.form == "continuation":

@@ -17,7 +17,8 @@ CHROME = re.compile(
     r"^(language\s*:.*|back to top|you might also like|related( coverage| articles| stories)?|share( this( article| story)?)?|"
     r"share on \w+|tweet|print|email|subscribe.*|sign up.*|advertisement|read more.*|more from .*|comments?|"
     r"follow us.*|all rights reserved.*|©.*|copyright .*|skip to (main )?content|menu|home|next article|previous article|"
-    r"most read|trending|recommended( for you)?|newsletter.*|cookie.*)$",
+    r"most read|trending|recommended( for you)?|newsletter.*|cookie.*|opinion|analysis|commentary|editorial|op-ed|column|"
+    r"guest column|opinion\s*[|:/-]\s*[\w ]{1,30}|[\w ]{1,20}\s*[|/]\s*opinion)$",
     re.IGNORECASE,
 )
 MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -44,6 +45,16 @@ def _is_body_like(line: str) -> bool:
     return words >= 12 and bool(END_PUNCT.search(line))
 
 
+def _is_author_bio(line: str, names: list[str]) -> bool:
+    """"The author is a hydrologist ..." or "<byline name> is a columnist ..."."""
+    head = " ".join(line.split()[:8])
+    if re.match(r"^(the author|the writer|this author)\b.*\b(is|was|has|farms|writes|works|teaches|covers|lives)\b", head, re.IGNORECASE):
+        return True
+    return any(n and line.startswith(n) and re.match(r"^\s+(is|was|has been|writes|teaches|covers)\b", line[len(n):]) for n in names) or bool(
+        re.match(r"^[A-Z][a-z]+ [A-Z][a-z]+ is (a|an|the) (former |senior |retired )?[a-z -]{0,30}(columnist|writer|journalist|fellow|professor|editor|correspondent|planner|analyst|researcher|economist|lecturer)\b", line)
+    )
+
+
 def line_roles(lines: list[str], has_header: bool = True) -> list[str]:
     """Give each page line a role: title, byline, date, boilerplate or body.
 
@@ -57,10 +68,14 @@ def line_roles(lines: list[str], has_header: bool = True) -> list[str]:
     in_header = has_header
     seen_title = not has_header
     seen_byline = False
+    author_names: list[str] = []
     for line in lines:
         bare = line.strip().strip("•·|").strip()
         if CHROME.match(bare) or CHROME.match(line.strip()):
             roles.append("boilerplate")
+            continue
+        if _is_author_bio(line, author_names):
+            roles.append("byline")
             continue
         if in_header and _is_body_like(line):
             in_header = False
@@ -70,6 +85,10 @@ def line_roles(lines: list[str], has_header: bool = True) -> list[str]:
             elif BYLINE.match(line.strip()) and len(line.split()) <= 12:
                 roles.append("byline")
                 seen_byline = True
+                author_names.append(re.sub(r"^(by|written by|author\s*:)\s+|^[•·\-–]\s*", "", line.strip(), flags=re.IGNORECASE).split(",")[0].strip())
+            elif seen_title and line.rstrip().endswith("?"):
+                roles.append("body")  # a question subhead opens the body
+                in_header = False
             elif not seen_title:
                 roles.append("title")
                 seen_title = True
@@ -104,14 +123,40 @@ def split_sentences(paragraph: str) -> list[str]:
     closing quote to the sentence before it (``“...?” she asked.``), which
     pysbd sometimes splits.
     """
-    parts = [s.strip() for s in _segmenter().segment(paragraph) if s.strip()]
+    parts = [x for s in _segmenter().segment(paragraph) if s.strip() for x in _split_inside(s.strip())]
     out: list[str] = []
     for s in parts:
-        if out and (s[0].islower() or s[0] in _CLOSE_Q + "”’),;:" or (s[0] == '"' and out[-1].count('"') % 2 == 1)):
+        joins = s[0].islower() or s[0] in _CLOSE_Q + "”’),;:" or (s[0] == '"' and out and out[-1].count('"') % 2 == 1)
+        tag = out and re.search(r"[?!][”\"]$", out[-1]) and SPEECH_TAG.match(s)
+        if out and (joins or tag):
             out[-1] = f"{out[-1]} {s}"
         else:
             out.append(s)
     return out
+
+
+ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "sen", "rep", "gov", "pres", "prof", "st", "jr", "sr", "no", "vs", "etc", "inc", "corp", "co", "ltd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m"}
+SPEECH_TAG = re.compile(r"^([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}|[Hh]e|[Ss]he|[Tt]hey|[Tt]he \w+(?: \w+)?)\s+(said|says|asked|added|replied|insisted|wrote|told \w+|went on)\b[^.!?]{0,60}[.!?]$")
+
+
+def _split_inside(sentence: str) -> list[str]:
+    """Split what pysbd keeps together inside quotations: “First. Second,” and “One.” “Two.”."""
+    pieces, start = [], 0
+    for m in re.finditer(r"(?<=[.!?])([”\"]?)\s+(?=[“\"]?[A-Z])", sentence):
+        before = sentence[start:m.start()]
+        last = re.findall(r"([\w.]+)[.!?]$", before.rstrip("”\""))
+        token = last[0].lower().rstrip(".") if last else ""
+        if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+            continue
+        closing = m.group(1)
+        opened = sentence[: m.start()].count("“") - sentence[: m.start()].count("”")
+        straight_open = sentence[: m.start()].count('"') % 2 == 1
+        if not (opened > 0 or straight_open or closing):
+            continue  # outside quotes pysbd has already decided
+        pieces.append(sentence[start:m.end()].strip())
+        start = m.end()
+    pieces.append(sentence[start:].strip())
+    return [p for p in pieces if p]
 
 
 def segment_article(article: Article) -> list[Passage]:

@@ -98,7 +98,8 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> 
 
     Body rows get ``stance`` (a side or ``neutral``), ``stance_prob``,
     ``stance_probs`` (per side and neutral), ``credibility`` (``{side,
-    judgment}`` or None), ``credibility_prob`` and ``credibility_probs``.
+    judgment}`` or None), ``credibility_prob``, and ``side_probs`` (the raw
+    per-task, per-side slot probabilities). Other rows get None.
     """
     inputs = passage_inputs(rows, dispute, list(predictor.tasks), predictor.input_cfg)
     probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))
@@ -109,19 +110,15 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> 
     out = []
     for i, r in enumerate(rows):
         row = dict(r)
-        if r["role"] == "body" and (i, "stance") in per:
+        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None, side_probs=None)
+        if (i, "stance") in per:
             sp = passage_stance(sides, per[(i, "stance")])
             best = max(sp, key=sp.get)
             row.update(stance=best, stance_prob=sp[best], stance_probs=sp)
-        elif r["role"] == "body":
-            row.update(stance=None, stance_prob=None, stance_probs=None)
-        else:
-            row.update(stance=NEUTRAL if r["role"] == "body" else None, stance_prob=None, stance_probs=None)
-        if r["role"] == "body" and (i, "credibility") in per:
-            cp = per[(i, "credibility")]
-            judgment, p = passage_credibility(sides, cp)
-            row.update(credibility=judgment, credibility_prob=p, credibility_probs={s: {"none": v[0], "credible": v[1], "not_credible": v[2]} for s, v in cp.items()})
-        else:
-            row.update(credibility=None, credibility_prob=None, credibility_probs=None)
+        if (i, "credibility") in per:
+            judgment, p = passage_credibility(sides, per[(i, "credibility")])
+            row.update(credibility=judgment, credibility_prob=p)
+        if r["role"] == "body":
+            row["side_probs"] = {task: per[(i, task)] for task in predictor.tasks if (i, task) in per}
         out.append(row)
     return out

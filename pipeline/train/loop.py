@@ -175,7 +175,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         train_sampling_strategy="group_by_length" if tc.group_by_length else "random",
         length_column_name="length",
         dataloader_num_workers=0,
-        ddp_backend="gloo" if not torch.cuda.is_available() else None,
+        ddp_backend="gloo" if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available() else None,
     )
     trainer = WeightedTrainer(
         model=model,

@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make train` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STANCE := $(BIN)/stance
+CONFIG ?= configs/default.yaml
+A ?= models/default/report
+B ?= models/candidate/report
+
+.PHONY: setup train build evaluate test score candidate compare bench clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+# build -> train -> evaluate on the embedded default corpus
+train: setup
+	$(STANCE) build $(CONFIG)
+	$(STANCE) train $(CONFIG)
+	$(STANCE) evaluate $(CONFIG)
+
+build: setup
+	$(STANCE) build $(CONFIG)
+
+evaluate: setup
+	$(STANCE) evaluate $(CONFIG)
+
+test: setup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
+
+# batch-score the embedded port-strike articles with the trained default model
+score: setup
+	$(STANCE) score --model models/default --dispute configs/disputes/port-strike.yaml data/corpus/port-strike --output scored/port-strike
+
+# a second model version (another seed) evaluated on the same data, for `make compare`
+candidate: setup
+	$(STANCE) train $(CONFIG) --train.output_dir models/candidate --train.seed 7
+	$(STANCE) evaluate --model models/candidate --data data/built/default
+
+compare: setup
+	$(STANCE) compare $(A) $(B)
+
+bench: setup
+	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py
+
+clean:
+	rm -rf data/built scored reports bench/out models/default models/candidate

@@ -1,0 +1,193 @@
+"""Render an evaluation result as one self-contained HTML page (plots inline) and Markdown."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+
+from pipeline.labels import NEUTRAL
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def confusion_plot(metrics: dict, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = metrics["confusion"]["labels"]
+    m = np.array(metrics["confusion"]["matrix"])
+    fig, ax = plt.subplots(figsize=(1.1 + 0.65 * len(labels), 0.9 + 0.6 * len(labels)))
+    ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(title, fontsize=10)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=8, color="white" if m[i, j] > m.max() / 2 else "black")
+    return _png(fig)
+
+
+def reliability_plot(cal: dict, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = [b for b in cal["bins"] if b["n"]]
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect calibration")
+    ax.bar([(b["lo"] + b["hi"]) / 2 for b in bins], [b["accuracy"] for b in bins], width=0.09, alpha=0.7, label="accuracy per bin")
+    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color="C3", ms=3, label="mean confidence")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"{title} (ECE {cal['ece']:.3f})", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    return _png(fig)
+
+
+def f1_plot(named: dict[str, dict], title: str) -> str:
+    """Per-class F1 of the model beside macro-F1 of baselines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(named)
+    vals = [named[n] if named[n] is not None else 0 for n in names]
+    fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(names) + 1.5), 3))
+    ax.bar(range(len(names)), vals, color=["C0" if not n.startswith("baseline") else "C7" for n in names])
+    ax.set_xticks(range(len(names)), names, rotation=40, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title(title, fontsize=10)
+    for i, v in enumerate(vals):
+        ax.text(i, v + 0.02, f"{v:.2f}", ha="center", fontsize=7)
+    return _png(fig)
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3f}"
+    return html.escape(str(x))
+
+
+def _metric_table(m: dict) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(lab)}</td><td>{_fmt(v['precision'])}</td><td>{_fmt(v['recall'])}</td><td>{_fmt(v['f1'])}</td><td>{v['support']}</td></tr>"
+        for lab, v in m["per_class"].items()
+    )
+    return f"<table class='metrics'><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>{rows}</tbody></table>"
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem auto;max-width:1200px;color:#222;line-height:1.4}
+h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1rem}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}.ok{background:#eaf7ea}.bad{background:#fbeaea}.muted{color:#777}.figs img{margin:.3rem;border:1px solid #eee}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}.verdict{font-weight:600}
+details summary{cursor:pointer}
+"""
+
+
+def render_report(result: dict, predictions: list[dict], verdicts: dict, disputes: dict) -> tuple[str, str]:
+    """Returns (html, markdown)."""
+    s = result["summary"]
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title><style>{CSS}</style></head><body>"]
+    parts.append("<h1>Evaluation report</h1>")
+    parts.append(f"<p>Model <code>{html.escape(str(result['model']['path']))}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}) "
+                 f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}). Primary split: <b>{result['primary_split']}</b>.</p>")
+    parts.append("<h2>Summary</h2><table class='summary'><tbody>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in s.items()) + "</tbody></table>")
+    md = ["# Evaluation report", "", f"Model `{result['model']['path']}` on `{result['data']['path']}`, primary split `{result['primary_split']}`.", "", "| metric | value |", "|---|---|"]
+    md += [f"| {k} | {_fmt(v)} |" for k, v in s.items()]
+    for split, sres in result["splits"].items():
+        pm = sres["passages"]
+        parts.append(f"<h2>Split: {html.escape(split)} ({pm.get('n', 0)} labelled passages)</h2>")
+        md += ["", f"## Split {split}", ""]
+        base = sres.get("baselines") or {}
+        for task in ("stance", "credibility"):
+            if task not in pm:
+                continue
+            m = pm[task]
+            rows = [("model", m)] + [(f"baseline: {n}", b.get(task)) for n, b in base.items() if b.get(task)]
+            parts.append(f"<h3>{task}: which {'side the passage favors' if task == 'stance' else 'side’s account it judges, and how'}</h3>")
+            parts.append("<table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>" + "".join(f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for n, x in rows) + "</tbody></table>")
+            md += [f"### {task}", "", "| system | accuracy | macro-F1 |", "|---|---|---|"] + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows] + [""]
+            figs = [f"<img alt='{task} confusion matrix' src='{confusion_plot(m, f'{task} confusion ({split})')}'>"]
+            f1s = {lab: v["f1"] for lab, v in m["per_class"].items()}
+            f1s.update({f"baseline {n}": b[task]["macro_f1"] for n, b in base.items() if b.get(task)})
+            f1s["model macro-F1"] = m["macro_f1"]
+            figs.append(f"<img alt='{task} F1 per class' src='{f1_plot(f1s, f'{task}: F1 per class and macro-F1 vs baselines')}'>")
+            if task == "stance" and pm.get("stance_calibration", {}).get("ece") is not None:
+                figs.append(f"<img alt='reliability diagram' src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>")
+            parts.append("<div class='figs'>" + "".join(figs) + "</div>")
+            parts.append(_metric_table(m))
+            if task == "stance" and "stance_high_confidence" in pm:
+                hc = pm["stance_high_confidence"]
+                parts.append(f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
+                             + "By voice: " + ", ".join(f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})" for k, v in pm.get("stance_by_voice", {}).items()) + "</p>")
+        ex = sres.get("examples") or {}
+        if ex:
+            parts.append("<h3>Per-side examples (as trained)</h3><table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
+                         + "".join(f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>" for t, v in ex.items()) + "</tbody></table>")
+        sw = sres.get("side_swap") or {}
+        if sw.get("n"):
+            parts.append(f"<p><b>Side-swap audit:</b> with the two sides' names and aliases exchanged, {_fmt(sw['consistency'])} of {sw['n']} passages get the swapped prediction.</p>")
+            md.append(f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']})")
+        art = sres.get("articles") or {}
+        parts.append(f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} over {art.get('n_with_gold', 0)} articles with answers.</p>")
+        md.append(f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}")
+        preds = [p for p in predictions if p["split"] == split]
+        for v in verdicts.get(split, []):
+            doc_preds = [p for p in preds if p["doc_id"] == v["doc_id"]]
+            text_of = {p["index"]: p["text"] for p in doc_preds}
+            parts.append(_article_card(v, text_of, doc_preds))
+            md.append(f"- **{v['doc_id']}** {v.get('title') or ''}: author favors **{v['author_favors']}** (gold {v.get('gold_author_favors')}), more credible **{v['more_credible']}** (gold {v.get('gold_more_credible')})")
+            for i in v["more_credible_evidence"][:1] or v["author_favors_evidence"][:1]:
+                md.append(f"  - evidence: “{text_of.get(i, '')}”")
+    parts.append("</body></html>")
+    return "".join(parts), "\n".join(md) + "\n"
+
+
+def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
+    def ev(idxs):
+        return "".join(f"<li>[{i}] “{html.escape(text_of.get(i, ''))}”</li>" for i in idxs) or "<li class='muted'>none</li>"
+
+    gold = ""
+    if v.get("gold_author_favors") is not None:
+        gold = f" <span class='muted'>(gold: favors {html.escape(str(v['gold_author_favors']))}, more credible {html.escape(str(v.get('gold_more_credible')))})</span>"
+    sources = ", ".join(f"{html.escape(q['source'])} ({html.escape(q['side'])}, {q['count']}×)" for q in v["quoted_sources"]) or "none"
+    rows = []
+    for p in doc_preds:
+        cls = "" if not p["has_gold"] else (" class='ok'" if p["stance"] == p["gold_stance"] else " class='bad'")
+        right = "" if not p["has_gold"] else ("✓" if p["stance"] == p["gold_stance"] else "✗")
+        rows.append(
+            f"<tr{cls}><td>{p['index']}</td><td>{html.escape(p['text'])}</td><td>{html.escape(p['source'])}</td><td>{html.escape(p['source_side'] or '')}</td>"
+            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (' + _fmt(p['credibility_prob']) + ')'}</td>"
+            f"<td>{html.escape(str(p['gold_stance']))}</td><td>{html.escape(str(p['gold_credibility']))}</td><td>{right}</td></tr>"
+        )
+    table = ("<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th><th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th><th>right</th></tr></thead><tbody>"
+             + "".join(rows) + "</tbody></table>")
+    return (f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
+            f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible.{gold}</p>"
+            f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
+            f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"
+            f"<p>Quoted sources: {sources}</p>"
+            f"<details><summary>{len(doc_preds)} passages</summary>{table}</details></div>")

@@ -1,0 +1,71 @@
+"""Shared fixtures: a tiny randomly initialised BERT with a tokenizer built here,
+a small corpus written in the test, and paths to ../shared (tests that need it
+skip with a reason when it is absent)."""
+
+from __future__ import annotations
+
+import os
+import string
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED_TXT = SHARED / "seeds" / "000_4ecb729846fe407e.txt"
+SEED_GOLD = SHARED / "annotation" / "000_4ecb729846fe407e.gold.jsonl"
+SEED_DOC = SHARED / "annotation" / "000_4ecb729846fe407e.doc.json"
+
+
+def need_shared(*paths: Path):
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        pytest.skip(f"{missing[0]} is absent: ../shared (seed, gold labels, benchmarks) is only present in the dev and CI checkouts")
+
+
+WORDS = """the a an of to and in on for that is was by with as at from said says this it its their his her they he she we
+union company side sides account version claim credible not more strike port pay deal talks minister government
+border river island trade tariff tariffs steel dairy city regulator drivers safety data blame blamed favor against""".split()
+
+
+def make_tiny_model(path: Path, num_labels: int = 3) -> Path:
+    """Save a randomly initialised 2-layer BERT and a WordPiece tokenizer to ``path``."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    path.mkdir(parents=True, exist_ok=True)
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation) + list("“”’‘—–…")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + [f"##{c}" for c in chars] + WORDS
+    (path / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    tok = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True)
+    tok.save_pretrained(str(path))
+    cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=256, num_labels=num_labels)
+    torch.manual_seed(0)
+    BertForSequenceClassification(cfg).save_pretrained(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def corpus_config(tmp_path_factory) -> dict:
+    """A config dict over two embedded disputes (small and fast to train)."""
+    return {
+        "run_name": "test",
+        "build": {
+            "output": "",
+            "sources": [
+                {"inputs": [str(ROOT / "data/corpus/port-strike")], "dispute": str(ROOT / "configs/disputes/port-strike.yaml"), "labels": str(ROOT / "data/labels")},
+                {"inputs": [str(ROOT / "data/corpus/river-border")], "dispute": str(ROOT / "configs/disputes/river-border.yaml"), "labels": str(ROOT / "data/labels")},
+            ],
+            "split": {"validation": 0.15, "test": 0.15, "seed": 13},
+        },
+        "train": {"epochs": 1, "batch_size": 32, "max_length": 96, "learning_rate": 1e-3, "progress": False, "early_stopping_patience": 0, "logging_steps": 5},
+    }
