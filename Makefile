@@ -46,8 +46,11 @@ candidate: setup
 compare: setup
 	$(STANCE) compare $(A) $(B)
 
-bench: setup
+bench: setup models/default/label_map.json
 	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py
 
 clean:
 	rm -rf data/built scored reports bench/out models/default models/candidate
+
+models/default/label_map.json:
+	$(MAKE) train

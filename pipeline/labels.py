@@ -1,9 +1,12 @@
 """The declared label schema and the model's input/output contract.
 
-The classifier is target-conditioned: it reads a passage (with its attributed
-source and, optionally, the sentence before it) paired with a question about
-one side ("stance: US: United States, Washington, Donald Trump"). Every task
-shares one classification head with three slots, named per task:
+The classifier is target-conditioned: it reads a passage paired with a question
+about one side ("stance toward << US >>"). In the passage, mentions of that
+side (names, aliases, actors from the dispute config) are marked ``<< >>`` and
+mentions of the other sides ``[[ ]]``; the attributed source is shown relative
+to the side ("[author]", "[this side]", "[other side]", "[third party]"), and
+optionally the sentence before it. Every task shares one classification head
+with three slots, named per task:
 
     slot      0       1          2
     stance    none    favor      against
@@ -32,20 +35,47 @@ def num_slots(tasks: Sequence[str]) -> int:
     return max(len(TASK_LABELS[t]) for t in tasks)
 
 
-def source_tag(source: str, source_side: str | None, cue: str | None) -> str:
-    """How the attributed source is shown to the model, e.g. ``[Ri Yong Ho | DPRK | stressed]``."""
+TARGET_OPEN, TARGET_CLOSE = "<<", ">>"
+OTHER_OPEN, OTHER_CLOSE = "[[", "]]"
+
+
+def mark_mentions(text: str, dispute, side: str) -> str:
+    """Wrap mentions of the target side as ``<< name >>`` and of other sides as ``[[ name ]]``.
+
+    The model then learns patterns about "the side asked about" and "the other
+    side" (blame, praise, belief) rather than about particular names, which is
+    what lets it score a dispute it never saw.
+    """
+    out, last = [], 0
+    for start, end, _canon, owner, _body in dispute.find(text):
+        if owner == "other":
+            continue
+        o, c = (TARGET_OPEN, TARGET_CLOSE) if owner == side else (OTHER_OPEN, OTHER_CLOSE)
+        out.append(text[last:start] + f"{o} {text[start:end]} {c}")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def source_tag(source: str, source_side: str | None, side: str) -> str:
+    """Who speaks, relative to the side asked about: ``[author]``, ``[this side]``, ``[other side]`` or ``[third party]``."""
     if source == "author" or not source:
         return "[author]"
-    parts = [source, source_side or "other"] + ([cue] if cue else [])
-    return "[" + " | ".join(parts) + "]"
+    if source_side == side:
+        return "[this side]"
+    if source_side in (None, "other"):
+        return "[third party]"
+    return "[other side]"
 
 
-def model_input(task: str, target_text: str, passage: str, tag: str, context: str | None) -> tuple[str, str]:
-    """The (text, text_pair) the tokenizer receives for one passage and one side."""
-    text = f"{tag} {passage}" if tag else passage
-    pair = f"{task}: {target_text}"
+def model_input(task: str, dispute, side: str, passage: str, source: str, source_side: str | None, context: str | None, with_source: bool = True) -> tuple[str, str]:
+    """The (text, text_pair) the tokenizer receives for one passage, one side and one task."""
+    text = mark_mentions(passage, dispute, side)
+    if with_source:
+        text = f"{source_tag(source, source_side, side)} {text}"
+    pair = f"{task} toward {TARGET_OPEN} {side} {TARGET_CLOSE}"
     if context:
-        pair += f" | before: {context}"
+        pair += f" | before: {mark_mentions(context, dispute, side)}"
     return text, pair
 
 

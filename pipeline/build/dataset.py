@@ -8,6 +8,7 @@ a manifest with the data hash, the dispute configs, and the data report.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -24,7 +25,7 @@ from pipeline.config import BuildConfig, Config, SourceSpec, to_dict
 from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import DataError
 from pipeline.io import write_json, write_text
-from pipeline.labels import TASK_LABELS, gold_target_labels, model_input, source_tag
+from pipeline.labels import TASK_LABELS, gold_target_labels, model_input
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +133,10 @@ def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[st
             continue
         d = disputes[r["dispute"]]
         cred = {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r["gold_credibility_side"] else None
-        tag = source_tag(r["source"], r["source_side"], r["cue"]) if with_source else ""
         for task in tasks:
             gold = gold_target_labels(task, d.side_names, r["gold_stance"], cred)
             for side in d.side_names:
-                text, pair = model_input(task, d.target_text(side), r["text"], tag, r["context"] if context else None)
+                text, pair = model_input(task, d, side, r["text"], r["source"], r["source_side"], r["context"] if context else None, with_source)
                 out.append({
                     "id": f"{r['doc_id']}:{r['index']}:{task}:{side}",
                     "doc_id": r["doc_id"],
@@ -200,7 +200,10 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     Returns:
         The dataset folder (``cfg.build.output``).
     """
+    import datasets
     from datasets import Dataset, DatasetDict
+
+    datasets.disable_progress_bars()  # saving takes milliseconds; the bars only clutter the log
 
     bc: BuildConfig = cfg.build
     if not bc.sources:
@@ -214,7 +217,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     fixed_split: dict[str, str] = {}
     for i, spec in enumerate(bc.sources):
         where = f"{config_path}: build.sources[{i}]"
-        if spec.optional and not any(Path(p).exists() or any(Path().glob(p)) for p in spec.inputs):
+        if spec.optional and not any(Path(p).exists() or glob.glob(p) for p in spec.inputs):
             log.warning("skipping optional source %s: %s not found (this is expected where ../shared is absent)", i, spec.inputs)
             continue
         dispute, articles, rej, gold, docs = read_source(spec, where)

@@ -18,7 +18,7 @@ import numpy as np
 from pipeline.dispute import Dispute
 from pipeline.evaluate.metrics import softmax
 from pipeline.io import read_json
-from pipeline.labels import NEUTRAL, model_input, passage_credibility, passage_stance, source_tag
+from pipeline.labels import model_input, passage_credibility, passage_stance
 from pipeline.train.model import read_label_map
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,10 @@ def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], inp
     for i, r in enumerate(rows):
         if r["role"] != "body":
             continue
-        tag = source_tag(r["source"], r["source_side"], r["cue"]) if input_cfg.get("with_source", True) else ""
         ctx = r.get("context") if input_cfg.get("context_sentences", 0) else None
         for task in tasks:
             for side in dispute.side_names:
-                text, pair = model_input(task, dispute.target_text(side), r["text"], tag, ctx)
+                text, pair = model_input(task, dispute, side, r["text"], r["source"], r["source_side"], ctx, input_cfg.get("with_source", True))
                 out.append((i, task, side, text, pair))
     return out
 
