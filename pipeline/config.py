@@ -61,6 +61,7 @@ class BuildConfig:
     context_sentences: int = 1
     with_source: bool = True
     split: SplitConfig = field(default_factory=SplitConfig)
+    weak_supervision: bool = False  # body passages without gold get labelling-function labels and train on them
 
 
 @dataclass

@@ -95,3 +95,57 @@ def test_embedded_corpus_segmentation_matches_its_labels():
         got = [(p.paragraph, p.text, p.role) for p in segment_article(arts[0])]
         gold = [(g["paragraph"], g["text"], g["role"]) for g in map(json.loads, (ROOT / "data/labels" / f"{txt.stem}.gold.jsonl").read_text(encoding="utf-8").splitlines())]
         assert got == gold, txt.name
+
+
+def spans(sentence, dispute=D):
+    a = attribute_passages([sentence], [0], dispute)[0]
+    cut = lambda s: sentence[s[0]:s[1]] if s else None  # noqa: E731
+    return cut(a.source_span), cut(a.cue_span), a
+
+
+@pytest.mark.parametrize(
+    "sentence, source, cue",
+    [
+        ("Lind said, “We will not sign a text we have not read.”", "Lind", "said"),
+        ("“We will not sign a text we have not read,” Ms. Lind said.", "Ms. Lind", "said"),
+        ("\"The offer stands until Friday,\" said Mr. Reyes.", "Mr. Reyes", "said"),
+        ("The prime minister was blunt: “There will be no second offer this year.”", "The prime minister", ":"),
+        ("Mr. Dahl pointed out that the quota had been agreed in March.", "Mr. Dahl", "pointed out"),
+        ("According to shipping analysts, exports fell by a third.", "shipping analysts", "According to"),
+        ("Nordland's version suggests that the south walked out first.", "Nordland", "version suggests"),
+    ],
+)
+def test_spans_mark_the_source_and_cue_words(sentence, source, cue):
+    got_source, got_cue, _ = spans(sentence)
+    assert got_source == source
+    assert got_cue == cue if cue != "version suggests" else got_cue.startswith("version") and got_cue.endswith("suggests")
+
+
+def test_author_voice_and_continuations_have_no_spans():
+    _, _, a = spans("Reyes has not explained why the deadline moved.")
+    assert a.is_author and a.source_span is None and a.cue_span is None
+    out = attribute_passages(["Lind told reporters that the quota was agreed.", "Any delay would be the south's responsibility."], [0, 0], D)
+    assert out[1].form == "continuation" and out[1].source_span is None and out[1].cue_span is None
+
+
+@pytest.mark.parametrize(
+    "sentence, source, cue",
+    [
+        ("The regional governor said the bridge would reopen in May.", "The regional governor", "said"),
+        ("Officials at the ministry insisted that nothing had changed.", "Officials at the ministry", "insisted"),
+        ("“Nothing has changed since the spring,” said Governor Alma Ruiz.", "Governor Alma Ruiz", "said"),
+        ("According to the harbour authority, traffic fell by a fifth.", "the harbour authority", "According to"),
+        ("She warned that the deadline would not move.", "She", "warned"),
+    ],
+)
+def test_no_dispute_mode_takes_speakers_from_the_text(sentence, source, cue):
+    got_source, got_cue, a = spans(sentence, None)
+    assert (got_source, got_cue) == (source, cue)
+    assert a.source_side is None and not a.is_author
+
+
+def test_no_dispute_mode_resolves_a_pronoun_to_the_last_speaker_and_keeps_author_voice():
+    out = attribute_passages(["The mayor said the budget was balanced.", "She added that taxes would not rise.", "The vote is on Monday."], [0, 0, 1], None)
+    assert out[1].source == "The mayor" and out[1].source_span == (0, 3)
+    assert out[2].is_author
+    assert attribute_passages(["The talks with the United States resumed in May."], [0], None)[0].is_author

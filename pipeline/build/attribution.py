@@ -35,7 +35,20 @@ CUE_VERBS = (
     "explaining|declaring|asserting|suggesting|promising|admitting|acknowledging|contending|maintaining"
 )
 CUE = re.compile(rf"\b({CUE_VERBS})\b", re.IGNORECASE)
-ACCORDING = re.compile(r"\baccording to\s+([^,.;:“”\"]+)", re.IGNORECASE)
+# the no-dispute mode reads news, where attribution also covers beliefs, findings and intentions (PolNeAR's notion)
+OPEN_CUE_VERBS = (
+    CUE_VERBS + "|show|shows|showed|showing|indicate|indicates|indicated|indicating|declined|believe|believes|believed|"
+    "think|thinks|thought|want|wants|wanted|hope|hopes|hoped|agree|agrees|agreed|questioned|questions|praised|praises|"
+    "blasted|blasts|criticized|criticizes|criticised|attacked|attacks|slammed|slams|proposed|proposes|pledged|pledges|"
+    "repeated|repeats|expects|expected|fears|feared|worried|knew|knows|know|felt|feels|recommended|endorsed|endorses|"
+    "backed|called on|sought|seeks|plans|planned|invoked|invokes|say|tell|telling|told|explain|ask|asking|claim|"
+    "describe|deny|denying|insist|argue|warn|predicted|acknowledge|allege|accuse|telling|informed|informing|questioning|"
+    "described|calling for|called for|calls for|urging|vowing|pledging|referring to|referred to|refers to|mocked|mocks|"
+    "defended|defends|touted|touts|hailed|hails|decried|decries|condemned|condemns|lamented|laments|joked|jokes|quipped|"
+    "interjected|recounted|recounts|explained|shouted|yelled|chanted|stated|testified|disclosed|discloses|highlighted"
+)
+OPEN_CUE = re.compile(rf"\b({OPEN_CUE_VERBS})\b", re.IGNORECASE)
+ACCORDING = re.compile(r"\baccording to\s+((?:(?:mr|mrs|ms|dr|gen|col|prof|sen|rep|gov|st)\.\s+)?[^,.;:“”\"]+)", re.IGNORECASE)
 CONTENT_VERBS = (
     "suggests?|suggested|indicates?|indicated|says|said|holds?|held|claims?|claimed|maintains?|maintained|blames?|blamed|"
     "puts? it|has it|had it|goes|went|runs|ran|insists?|insisted|portrays?|portrayed|paints?|painted|presents?|presented|"
@@ -57,10 +70,21 @@ QUOTE_CHARS = "“”\""
 
 @dataclass
 class Attribution:
+    """Whose claim a passage carries.
+
+    ``source_span`` and ``cue_span`` are ``(start, end)`` character offsets in
+    the passage text of the words that name the source and of the cue; None
+    where the passage does not contain them (author voice, a continuation, a
+    quotation carried over from the previous sentence, a speaker found only
+    through the previous sentence).
+    """
+
     source: str = "author"
     source_side: str | None = None
     cue: str | None = None
     form: str | None = None
+    source_span: tuple[int, int] | None = None
+    cue_span: tuple[int, int] | None = None
 
     @property
     def is_author(self) -> bool:
@@ -102,10 +126,98 @@ def _is_cue_use(text: str, m: re.Match) -> bool:
     return True
 
 
-def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) -> tuple[str, str, bool] | None:
+class _NoDispute:
+    """The no-dispute mode: no configured names, so speakers come from the text
+    itself (named or generic noun phrases, pronouns)."""
+
+    sides: dict = {}
+
+    def find(self, text: str) -> list:
+        return []
+
+    def resolve(self, mention: str) -> None:
+        return None
+
+
+_NO_DISPUTE = _NoDispute()
+# words that end a subject noun phrase when read backwards from the cue
+NP_STOP = {
+    "that", "which", "whom", "whose", "when", "while", "as", "because", "if", "and", "but", "or", "nor", "so", "than", "then",
+    "after", "before", "since", "though", "although", "where", "what", "whether", "in", "on", "at", "to", "with", "by",
+    "from", "into", "about", "over", "under", "through", "during", "against", "is", "was", "are", "were", "be", "been",
+    "being", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might", "must",
+    "not", "also", "even", "still", "just", "only", "now", "there", "here", "this", "these", "those", "such", "like",
+    "more", "most", "very", "too", "how", "why", "once", "ago", "last", "yesterday", "today", "recently", "later", "already",
+    "again", "however", "meanwhile", "instead", "said", "says", "say", "told", "tells", "wrote", "writes",
+}
+NP_JOIN = {"of", "for", "at"}  # inside a noun phrase: "a spokesman for the campaign", "a professor at Yale"
+DETERMINERS = {"the", "a", "an", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "both", "most", "other", "another", "one", "few", "all", "no"}
+PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "who", "which"}
+AUX_TAIL = re.compile(r"(?:\s+(?:has|have|had|also|then|later|again|once|publicly|privately|repeatedly|previously|recently|frequently|often|never|already|would|will|did|does|do|may|might|could|can|\w+ly))*\s*$", re.IGNORECASE)
+
+
+def _open_subject(pre: str, floor: int) -> tuple[str, tuple[int, int]] | None:
+    """The noun phrase that ends right before a cue (no-dispute mode): read
+    words backwards from the end of ``pre`` (after dropping auxiliaries and
+    adverbs) until a clause boundary, a function word or ``floor``."""
+    tail = AUX_TAIL.search(pre)
+    end = tail.start() if tail else len(pre)
+    toks = [m for m in re.finditer(r"[A-Za-z0-9][\w.&’'-]*", pre[:end]) if m.start() >= floor]
+    if not toks or toks[-1].end() != end:
+        return None
+    last = toks[-1].group(0).lower()
+    if last in PRONOUNS:
+        return toks[-1].group(0), (toks[-1].start(), toks[-1].end())
+    if last in NP_STOP or last in NP_JOIN or last in DETERMINERS:
+        return None
+    start = toks[-1].start()
+    i = len(toks) - 2
+    while i >= 0:
+        t, nxt = toks[i], toks[i + 1]
+        gap = pre[t.end():nxt.start()]
+        if gap.strip() not in ("",):
+            break
+        w = t.group(0).lower()
+        if w in NP_JOIN and i > 0 and not pre[toks[i - 1].end():t.start()].strip():
+            start = t.start()
+            i -= 1
+            continue
+        if w in NP_STOP or w in PRONOUNS:
+            break
+        start = t.start()
+        if w in DETERMINERS and not (i >= 2 and toks[i - 1].group(0).lower() in NP_JOIN and not pre[toks[i - 1].end():t.start()].strip()):
+            break  # a determiner opens the phrase, unless a joiner links it to a head before ("officials at the ministry")
+        i -= 1
+    # a noun phrase opened by a joiner is not one ("of the party said")
+    phrase = pre[start:end]
+    if phrase.split()[0].lower() in NP_JOIN or len(phrase.split()) > 8:
+        return None
+    first = phrase.split()[0]
+    # a lower-case phrase with no determiner is usually a verb phrase, unless its head is a source noun
+    head = re.sub(r"[^\w]", "", phrase.split()[-1]).lower()
+    if not (first[:1].isupper() or first.lower() in DETERMINERS or head in GENERIC_SOURCES or head in SOURCE_NOUNS):
+        return None
+    return phrase, (start, end)
+
+
+SOURCE_NOUNS = {
+    "officials", "official", "spokesman", "spokeswoman", "spokesperson", "aides", "aide", "advisers", "adviser", "advisors",
+    "campaign", "supporters", "voters", "people", "democrats", "republicans", "leaders", "lawmakers", "members", "staff",
+    "statement", "letter", "memo", "email", "emails", "tweet", "post", "article", "editorial", "ad", "polls", "poll",
+    "prosecutors", "investigators", "authorities", "police", "agency", "department", "committee", "group", "organization",
+}
+
+
+def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) -> tuple[str, str | None, bool, tuple[int, int] | None] | None:
     """The speaker of a cue at ``end``: the last non-possessive mention before it
     that is not the object of a preposition, else a pronoun (last speaker), else
-    a generic source noun phrase (third party)."""
+    a generic source noun phrase (third party). In the no-dispute mode a subject
+    noun phrase or pronoun in the cue's clause is the source.
+
+    Returns:
+        ``(source, side, is_side_as_body, span of the source words in text)``.
+    """
+    open_mode = isinstance(dispute, _NoDispute)
     pre = text[:end]
     clause_start = max(pre.rfind(";"), pre.rfind("”"), pre.rfind("“"))
     best = None
@@ -122,12 +234,26 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
         lead = text[:start]
         if re.search(r"\b(that|whether|remember|remembers|recall that)\b", lead, re.IGNORECASE) and not re.search(r"[“\"]", lead):
             return None  # the attribution sits inside the author's own clause
-        best = (canon, side, body)
+        best = (canon, side, body, (start, stop))
     if best:
         return best
     clause = pre[clause_start + 1:]
-    if last_speaker and (PRONOUN_SUBJECT.search(pre) or CLAUSE_PRONOUN.match(clause)):
-        return last_speaker
+    pm = PRONOUN_SUBJECT.search(pre)
+    cm = None if pm else CLAUSE_PRONOUN.match(clause)
+    if pm or cm:
+        span = (pm.start(1), pm.end(1)) if pm else (clause_start + 1 + cm.start(1), clause_start + 1 + cm.end(1))
+        if last_speaker:
+            return (*last_speaker[:3], span)
+        if open_mode:
+            return (text[span[0]:span[1]], None, False, span)
+    if open_mode:
+        found = _open_subject(pre, clause_start + 1)
+        if found:
+            phrase, span = found
+            if phrase.lower() in PRONOUNS and last_speaker:
+                return (*last_speaker[:3], span)
+            return (phrase, None, False, span)
+        return None
     # an unknown named or generic subject at the clause start: a third party
     subj = re.sub(r"^(however|but|yet|and|meanwhile|still|moreover|also|indeed)[, ]+", "", pre[clause_start + 1:].strip(" ,"), flags=re.IGNORECASE)
     subj = subj.strip(" ,")
@@ -135,7 +261,8 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
     if 1 <= len(words) <= 8 and not re.search(r"\b(that|it|this|which|who|there)\b", subj, re.IGNORECASE):
         head = re.sub(r"[^\w]", "", words[-1]).lower()
         if head in GENERIC_SOURCES or (words[0][:1].isupper() and any(w[:1].isupper() for w in words[1:] if w.lower() not in {"the", "a"})):
-            return (re.sub(r"^(the|a)\s+", "", subj, flags=re.IGNORECASE), "other", False)
+            at = pre.rfind(subj)
+            return (re.sub(r"^(the|a)\s+", "", subj, flags=re.IGNORECASE), "other", False, (at, at + len(subj)))
     return None
 
 
@@ -154,8 +281,17 @@ def _np_source(dispute: Dispute, np: str) -> tuple[str, str, bool]:
     return re.sub(r"^(the|a)\s+", "", np, flags=re.IGNORECASE), "other", False
 
 
+INVERTED_NP = re.compile(r"\s+((?:(?:the|a|an)\s+)?(?:(?:mr|mrs|ms|dr|gen|sen|rep|gov|prof|st|lt|col)\.\s+)?(?:[\w’'&-]+\.?\s+){0,5}?[\w’'&-]+)(?=\s*(?:[,.;:!?]|$|\s+(?:in|on|at|during|who|after|before|when|to|of)\b))")
+
+
+def _shift(span: tuple[int, int] | None, by: int) -> tuple[int, int] | None:
+    return (span[0] + by, span[1] + by) if span else None
+
+
 def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
-    """(speaker, cue) for a sentence holding a direct quote, or None."""
+    """``(speaker, cue, cue span)`` for a sentence holding a direct quote, or None;
+    the speaker is ``(source, side, is_body, source span)``, spans in ``text``."""
+    open_mode = isinstance(dispute, _NoDispute)
     outside = [(0, spans[0][0])] + [(spans[i][1], spans[i + 1][0]) for i in range(len(spans) - 1)] + [(spans[-1][1], len(text))]
     # cue after the quote: ”, Lind said. / ”, said Lind. / " — Lind
     for a, b in outside[1:]:
@@ -163,15 +299,25 @@ def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
         m = re.match(rf"^[\s,]*(?:[—–-]\s*)?(?:({CUE_VERBS})\s+)?(.{{0,80}}?)(?:\s+({CUE_VERBS}))?\b", seg, re.IGNORECASE)
         ments = [x for x in dispute.find(seg) if x[0] < 60]
         cue_m = CUE.search(seg[:80])
-        if ments and (cue_m or re.match(r"^[\s,]*[—–-]", seg)):
-            _, _, canon, side, body = ments[0]
-            return (canon, side, body), (cue_m.group(1) if cue_m else "—")
-        if cue_m and last_speaker and re.match(r"^[\s,]*(he|she|they)\s", seg, re.IGNORECASE):
-            return last_speaker, cue_m.group(1)
+        if open_mode and cue_m and not cue_m.group(1).islower():
+            cue_m = None  # "the United States", "Said" in a headline
+        dash = re.match(r"^[\s,]*([—–-])", seg)
+        if ments and (cue_m or dash):
+            start, stop, canon, side, body = ments[0]
+            cue_span = (a + cue_m.start(1), a + cue_m.end(1)) if cue_m else (a + dash.start(1), a + dash.end(1))
+            return (canon, side, body, (a + start, a + stop)), (cue_m.group(1) if cue_m else "—"), cue_span
+        pron = re.match(r"^[\s,]*(he|she|they)\s", seg, re.IGNORECASE)
+        if cue_m and last_speaker and pron:
+            return (*last_speaker[:3], (a + pron.start(1), a + pron.end(1))), cue_m.group(1), (a + cue_m.start(1), a + cue_m.end(1))
+        if open_mode and cue_m and re.fullmatch(r"[\s,—–-]*", seg[:cue_m.start()]):
+            # inverted: ”, said Mr. Lind. / ”, says the report.
+            inv = INVERTED_NP.match(seg, cue_m.end())
+            if inv and inv.group(1).split()[0].lower() not in NP_STOP | PRONOUNS | {"that"}:
+                return (inv.group(1), None, False, (a + inv.start(1), a + inv.end(1))), cue_m.group(1), (a + cue_m.start(1), a + cue_m.end(1))
         if cue_m and m and cue_m.start() < 40:
             sub = _subject_before(dispute, seg, cue_m.start(), [], last_speaker)
             if sub:
-                return sub, cue_m.group(1)
+                return (*sub[:3], _shift(sub[3], a)), cue_m.group(1), (a + cue_m.start(1), a + cue_m.end(1))
     # cue before the quote: Lind said, “... / The minister was blunt: “... / Lind — “...
     a, b = outside[0]
     pre = text[a:b]
@@ -180,13 +326,14 @@ def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
         cue = cues[-1]
         sub = _subject_before(dispute, pre, cue.start(), [], last_speaker)
         if sub:
-            return sub, cue.group(1)
+            return (*sub[:3], _shift(sub[3], a)), cue.group(1), (a + cue.start(1), a + cue.end(1))
     stripped = pre.rstrip()
     if stripped.endswith((":", "—", "–", "-", ",")):
         sub = _subject_before(dispute, stripped, len(stripped), [], last_speaker)
         mark = stripped[-1]
         if sub:
-            return sub, ":" if mark == ":" else ("—" if mark in "—–-" else None)
+            cue = ":" if mark == ":" else ("—" if mark in "—–-" else None)
+            return (*sub[:3], _shift(sub[3], a)), cue, ((a + len(stripped) - 1, a + len(stripped)) if cue else None)
     return None
 
 
@@ -213,17 +360,56 @@ def _continues(prev: "Attribution", text: str) -> bool:
     return True
 
 
-def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute) -> list[Attribution]:
+CUE_AUX = re.compile(r"(?:\b(?:has|have|had|also|has also|have also|had also|later|again)\s+)+$", re.IGNORECASE)
+
+
+def widen_cue(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """Grow a cue span back over its auxiliaries ("has denied", "also said"), as PolNeAR marks cues."""
+    m = CUE_AUX.search(text[:span[0]])
+    return (m.start(), span[1]) if m else span
+
+
+def more_attributions(text: str, att: Attribution) -> list[tuple[tuple[int, int] | None, tuple[int, int]]]:
+    """Further ``(source span, cue span)`` pairs in one passage beyond ``att``
+    (no-dispute mode): a participle cue sharing the main source ("wrote,
+    adding ...") has no source span of its own; a later finite cue gets its
+    subject noun phrase. Cues inside quotations are skipped."""
+    spans = _quoted_spans(text)
+    out = []
+    for m in OPEN_CUE.finditer(text):
+        cue = (m.start(1), m.end(1))
+        if att.cue_span and cue[0] < att.cue_span[1] or _inside(m.start(), spans) or not _is_cue_use(text, m):
+            continue
+        if m.group(1).endswith("ing"):
+            if att.cue_span and re.search(r"[,;—–]\s*(?:\w+ly\s+)?$", text[:m.start()]):
+                out.append((None, cue))
+            continue
+        sub = _subject_before(_NO_DISPUTE, text, m.start(), spans, None)
+        if sub and sub[3] and (not att.source_span or sub[3][0] >= att.cue_span[1]):
+            out.append((sub[3], widen_cue(text, cue)))
+    return out
+
+
+def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute | None) -> list[Attribution]:
     """Attribute the body passages of one article, in order.
 
     Args:
         texts: passage texts (body passages only, page order).
         paragraphs: the paragraph number of each passage.
-        dispute: sides, aliases and actors used to resolve speakers.
+        dispute: sides, aliases and actors used to resolve speakers. None (or a
+            dispute without sides) is the no-dispute mode: speakers come from
+            the text itself (the subject noun phrase or pronoun of the cue, the
+            noun phrase after "according to" or an inverted "said X"), the
+            source is that phrase (or, for a pronoun, the last named speaker)
+            and ``source_side`` is None.
 
     Returns:
-        One :class:`Attribution` per passage.
+        One :class:`Attribution` per passage, with the source and cue spans
+        where the passage contains them.
     """
+    open_mode = dispute is None or not dispute.sides
+    if open_mode:
+        dispute = _NO_DISPUTE
     out: list[Attribution] = []
     last_speaker = None
     open_quote_from: Attribution | None = None  # a quotation still open from the previous sentence
@@ -238,8 +424,8 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         if att is None and long_spans:
             found = _speaker_of_quote(dispute, text, long_spans, last_speaker)
             if found:
-                (canon, side, _), cue = found
-                att = Attribution(canon, side, cue, "direct")
+                (canon, side, _, source_span), cue, cue_span = found
+                att = Attribution(canon, side, cue, "direct", source_span, cue_span)
             elif text.lstrip()[:1] in "“\"" and out and paragraphs[i] == paragraphs[i - 1] and out[-1].form == "direct":
                 prev = out[-1]
                 att = Attribution(prev.source, prev.source_side, prev.cue, "direct")
@@ -251,25 +437,27 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
                 lead = re.match(rf"^(?:in|by)\s+(?:the\s+)?$", text[:start], re.IGNORECASE)
                 in_m = re.match(rf"^(?:’s|'s)\s+(?:own\s+)?({ACCOUNT_NOUNS})\s*,", tail) if lead else None
                 if m and not _inside(start, spans):
-                    att = Attribution(canon, side, f"{m.group(1)} ... {m.group(2)}", "account")
+                    att = Attribution(canon, side, f"{m.group(1)} ... {m.group(2)}", "account", (start, stop), (stop + m.start(1), stop + m.end(2)))
                     break
                 if in_m and not _inside(start, spans):
-                    att = Attribution(canon, side, f"{text[:start].strip().lower()} ... {in_m.group(1)}", "account")
+                    att = Attribution(canon, side, f"{text[:start].strip().lower()} ... {in_m.group(1)}", "account", (start, stop), (0, stop + in_m.end(1)))
                     break
         # 4. "according to X"
         if att is None:
             m = ACCORDING.search(text)
             if m and not _inside(m.start(), spans):
                 canon, side, _ = _np_source(dispute, m.group(1))
-                att = Attribution(canon, side, "according to", "indirect")
+                np_start = m.start(1) + len(m.group(1)) - len(m.group(1).lstrip())
+                np_span = (np_start, m.start(1) + len(m.group(1).rstrip()))
+                att = Attribution(canon, side, "according to", "indirect", np_span, (m.start(), m.start() + len("according to")))
         # 5. reported speech: a cue verb and its subject
         if att is None:
-            for m in CUE.finditer(text):
+            for m in (OPEN_CUE if open_mode else CUE).finditer(text):
                 if _inside(m.start(), spans) or not _is_cue_use(text, m):
                     continue
                 sub = _subject_before(dispute, text, m.start(), spans, last_speaker)
                 if sub:
-                    att = Attribution(sub[0], sub[1], m.group(1), "indirect")
+                    att = Attribution(sub[0], sub[1], m.group(1), "indirect", sub[3], (m.start(1), m.end(1)))
                     break
         # 6. reported speech continued without a cue
         if att is None and out and paragraphs[i] == paragraphs[i - 1]:
@@ -279,6 +467,8 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         att = att or Attribution()
         if att.form == "continuation":
             att.cue = None
+        if open_mode and not att.is_author:
+            att.source_side = None
         out.append(att)
         if not att.is_author and att.source_side != "other":
             last_speaker = (att.source, att.source_side, False)

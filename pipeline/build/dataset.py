@@ -21,6 +21,7 @@ from pipeline.build.attribution import attribute_passages
 from pipeline.build.gold import load_gold
 from pipeline.build.readers import Article, Reject, read_inputs
 from pipeline.build.segment import segment_article
+from pipeline.build.weak import apply_weak
 from pipeline.config import BuildConfig, Config, SourceSpec, to_dict
 from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import DataError
@@ -125,16 +126,30 @@ def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, te
     return out
 
 
-def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], context: bool, with_source: bool) -> list[dict]:
-    """Target-conditioned examples: one per gold body passage, task and side."""
+def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], context: bool, with_source: bool, weak: bool = False) -> list[dict]:
+    """Target-conditioned examples: one per gold body passage, task and side.
+
+    With ``weak``, body passages without gold that :func:`pipeline.build.weak.apply_weak`
+    labelled (``label_source == "weak"``) add examples for the tasks they have a
+    weak label for, in the train split only (evaluation stays on gold); gold
+    always wins, since a passage with gold never carries weak labels.
+    """
     out = []
     for r in rows:
-        if r["role"] != "body" or not r["has_gold"] or r["gold_role"] not in (None, "body"):
+        is_gold = r["role"] == "body" and r["has_gold"] and r["gold_role"] in (None, "body")
+        is_weak = weak and r["role"] == "body" and not r["has_gold"] and r.get("label_source") == "weak" and r["split"] in ("train", "unlabelled")
+        if not (is_gold or is_weak):
             continue
         d = disputes[r["dispute"]]
-        cred = {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r["gold_credibility_side"] else None
+        if is_gold:
+            stance, cred_side, cred_judgment, split, confidence = r["gold_stance"], r["gold_credibility_side"], r["gold_credibility_judgment"], r["split"], r["gold_confidence"]
+        else:
+            stance, cred_side, cred_judgment, split, confidence = r["weak_stance"], r["weak_credibility_side"], r["weak_credibility_judgment"], "train", "low"
+        cred = {"side": cred_side, "judgment": cred_judgment} if cred_side else None
         for task in tasks:
-            gold = gold_target_labels(task, d.side_names, r["gold_stance"], cred)
+            if is_weak and (stance if task == "stance" else cred) is None:
+                continue  # the functions abstained on this task
+            gold = gold_target_labels(task, d.side_names, stance, cred)
             for side in d.side_names:
                 text, pair = model_input(task, d, side, r["text"], r["source"], r["source_side"], r["context"] if context else None, with_source)
                 out.append({
@@ -148,8 +163,9 @@ def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[st
                     "text_pair": pair,
                     "label": gold[side],
                     "slot": TASK_LABELS[task].index(gold[side]),
-                    "confidence": r["gold_confidence"],
-                    "split": r["split"],
+                    "confidence": confidence,
+                    "split": split,
+                    "label_source": "gold" if is_gold else "weak",
                 })
     return out
 
@@ -244,7 +260,8 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     split_of.update(fixed_split)
     for r in all_rows:
         r["split"] = split_of.get(r["doc_id"], "unlabelled")
-    examples = make_examples(all_rows, disputes, bc.tasks, bc.context_sentences > 0, bc.with_source)
+    weak_summary = apply_weak(all_rows, disputes, bc.tasks, bc.weak_supervision)  # the table is reported even when unused
+    examples = make_examples(all_rows, disputes, bc.tasks, bc.context_sentences > 0, bc.with_source, weak=bc.weak_supervision)
     if not any(e["split"] == "train" for e in examples):
         raise DataError(f"{config_path}: build produced no labelled training passages; check that build.sources[*].labels points at gold labels for the inputs")
     split_names = sorted({r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s))
@@ -261,7 +278,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     from pipeline.build.report import data_report, render_markdown
 
     dhash = data_hash(examples)
-    report = data_report(all_rows, examples, rejects, dict(gold_stats), near_duplicates(all_rows))
+    report = data_report(all_rows, examples, rejects, dict(gold_stats), near_duplicates(all_rows), weak_summary)
     manifest = {
         "format_version": FORMAT_VERSION,
         "tasks": bc.tasks,
@@ -271,6 +288,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "data_hash": dhash,
         "context_sentences": bc.context_sentences,
         "with_source": bc.with_source,
+        "weak_supervision": bc.weak_supervision,
         "config": to_dict(cfg),
         "config_path": config_path,
         "command": command,

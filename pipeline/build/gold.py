@@ -1,4 +1,4 @@
-"""Gold labels: the guidelines' JSONL (plus CSV), checked against the dispute.
+"""Gold labels: the guidelines' JSONL (plus CSV and Label Studio JSON exports), checked against the dispute.
 
 Rows carry ``doc_id, index, paragraph, text, role, source, source_side, cue,
 stance, credibility, confidence`` (and optionally ``form``, ``note``). An
@@ -66,7 +66,61 @@ def _check_row(row: dict, dispute: Dispute, where: str) -> dict:
     }
 
 
+LS_CHOICE_FIELDS = ("stance", "role", "source_side", "credibility", "confidence", "form")
+LS_TEXT_FIELDS = ("source", "cue", "note")
+
+
+def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
+    """Gold rows from a Label Studio JSON export: a list of tasks, each with
+    ``data`` (``text``, ``doc_id``, ``index``, optionally ``paragraph``) and
+    ``annotations[].result[]`` whose ``from_name`` is a gold field: choices for
+    stance, role, source_side, credibility (``SIDE:credible``, ``SIDE:not_credible``
+    or ``none``), confidence and form; text areas for source, cue and note. The
+    last annotation that was not cancelled is read; tasks without one are skipped.
+    """
+    if not isinstance(data, list):
+        raise DataError(f"{path}: expected a Label Studio export (a JSON list of tasks), found a {type(data).__name__}; export the project as JSON, not JSON-MIN")
+    out = []
+    for n, task in enumerate(data):
+        where = f"{path}: task {n}" + (f" (id {task.get('id')})" if isinstance(task, dict) and task.get("id") is not None else "")
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            raise DataError(f"{where}: expected an object with 'data' and 'annotations'; export the project as Label Studio JSON")
+        d = task["data"]
+        for key in ("text", "doc_id", "index"):
+            if d.get(key) in (None, ""):
+                raise DataError(f"{where}: data.{key} is missing; import tasks with data.text, data.doc_id and data.index so labels can be joined to passages")
+        anns = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        if not anns:
+            continue
+        row = {"doc_id": d["doc_id"], "index": d["index"], "paragraph": d.get("paragraph"), "text": d["text"]}
+        for r in anns[-1].get("result") or []:
+            name, value = r.get("from_name"), r.get("value") or {}
+            if name in LS_CHOICE_FIELDS:
+                choices = value.get("choices") or []
+                if len(choices) != 1:
+                    raise DataError(f"{where}: field '{name}' has {len(choices)} choices {choices}; pick exactly one (make the control single-choice)")
+                row[name] = choices[0]
+            elif name in LS_TEXT_FIELDS:
+                texts = value.get("text") or []
+                row[name] = texts[0] if texts else None
+            else:
+                raise DataError(f"{where}: result field '{name}' is unknown; name the controls {', '.join(LS_CHOICE_FIELDS + LS_TEXT_FIELDS)}")
+        if str(row.get("credibility") or "").lower() in ("none", "null"):
+            row["credibility"] = None
+        if str(row.get("source_side") or "").lower() in ("none", "null", "author"):
+            row["source_side"] = None
+        out.append((where, row))
+    return out
+
+
 def _rows_from_file(path: Path) -> list[tuple[str, dict]]:
+    if path.suffix == ".json":
+        text = read_text(path)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}: line {e.lineno}: not valid JSON ({e.msg}); re-export it from Label Studio") from None
+        return _label_studio_rows(path, data)
     if path.suffix == ".csv":
         text = read_text(path)
         reader = csv.DictReader(io.StringIO(text))
@@ -101,16 +155,16 @@ def load_gold(spec: str | None, dispute: Dispute, doc_ids: set[str] | None = Non
         return {}, {}
     p = Path(spec)
     if p.is_dir():
-        files = sorted(list(p.glob("*.gold.jsonl")) + list(p.glob("*.gold.csv")))
+        files = sorted(list(p.glob("*.gold.jsonl")) + list(p.glob("*.gold.csv")) + list(p.glob("*.gold.json")))
     elif p.is_file():
         files = [p]
     else:
-        raise DataError(f"{spec}: gold labels not found; point 'labels' at a *.gold.jsonl file or a folder of them")
+        raise DataError(f"{spec}: gold labels not found; point 'labels' at a *.gold.jsonl, *.gold.csv or Label Studio *.json file, or a folder of them")
     rows: dict[str, dict[int, dict]] = {}
     docs: dict[str, dict] = {}
     for f in files:
         doc_id = f.name.split(".gold.")[0]
-        if doc_ids is not None and p.is_dir() and doc_id not in doc_ids:
+        if doc_ids is not None and p.is_dir() and doc_id not in doc_ids and f.suffix != ".json":  # an export holds many articles
             continue
         for where, raw in _rows_from_file(f):
             if doc_ids is not None and isinstance(raw, dict) and str(raw.get("doc_id")) not in doc_ids:

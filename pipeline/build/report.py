@@ -32,8 +32,12 @@ def _attribution_agreement(rows: list[dict]) -> dict:
     }
 
 
-def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stats: dict, duplicates: list[dict]) -> dict:
-    """Summarise a built dataset (pure: rows in, dict out)."""
+def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stats: dict, duplicates: list[dict], weak: dict | None = None) -> dict:
+    """Summarise a built dataset (pure: rows in, dict out).
+
+    ``weak`` is :func:`pipeline.build.weak.apply_weak`'s summary (the
+    labelling-function table), reported whether or not weak labels train.
+    """
     splits = sorted({r["split"] for r in rows})
     body = [r for r in rows if r["role"] == "body"]
     per_split = {}
@@ -60,6 +64,8 @@ def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stat
         "attribution_vs_gold": _attribution_agreement(rows),
         "skipped": [str(r) for r in rejects],
         "near_duplicates": duplicates,
+        "weak_supervision": weak or {},
+        "label_source": dict(Counter(e.get("label_source", "gold") for e in examples)),
     }
 
 
@@ -100,6 +106,18 @@ def render_markdown(report: dict, manifest: dict) -> str:
             f"attributed-passage recall {att['attributed_recall']:.3f}; author-voice passages wrongly attributed: {att['author_voice_wrongly_attributed']} of {att['author_passages']}.",
             "",
             _table(["gold form", "correct", "total"], [[k, v["correct"], v["total"]] for k, v in att["by_gold_form"].items()]),
+        ]
+    weak = report.get("weak_supervision") or {}
+    if weak.get("functions"):
+        lines += [
+            "",
+            "## Labelling functions (weak supervision)",
+            "",
+            f"Weak labels used for training: {'yes' if weak['enabled'] else 'no'}; passages weakly labelled per task: {weak['weak_labelled_passages'] or 'none'}; "
+            f"examples by label source: {report.get('label_source')}. Coverage, overlaps and conflicts are shares of all body passages; accuracy is on the passages with gold it votes on.",
+            "",
+            _table(["function", "task", "votes", "coverage", "overlaps", "conflicts", "gold votes", "accuracy"],
+                   [[t["function"], t["task"], t["votes"], f"{t['coverage']:.3f}", f"{t['overlaps']:.3f}", f"{t['conflicts']:.3f}", t["gold_votes"], "-" if t["accuracy"] is None else f"{t['accuracy']:.3f}"] for t in weak["functions"]]),
         ]
     lines += ["", "## Skipped inputs", ""]
     lines += [f"- {s}" for s in report["skipped"]] or ["none"]
