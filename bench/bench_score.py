@@ -1,10 +1,27 @@
-"""Scoring throughput: Hugging Face pipeline one-at-a-time and batched vs this project's
-length-sorted dynamic-padding batches, on the same model and the same passages.
+"""Scoring throughput, accuracy and memory, on one trained model and the same passages.
 
-Prints examples per second, the ratio to the one-at-a-time pipeline, peak RSS
-growth, and the macro-F1 of each path on the labelled test split (all paths
-must agree). Run: make bench (after make train), or
-    python bench/bench_score.py --model models/default --data data/built/default
+Paths compared on the labelled examples of the test split:
+  hf_pipeline_one_at_a_time   transformers pipeline("text-classification"), one input per call
+  hf_pipeline_batched_64      the same pipeline, batch_size=64 (no length sorting)
+  torch_fp32_sorted_64        this project's Predictor, backend torch (length-sorted dynamic padding)
+  int8_sorted_64              Predictor, backend int8 (dynamic quantization, per-channel weights)
+  onnx_sorted_64              Predictor, backend onnx (onnxruntime on the exported model)
+
+For each: examples/s, ratio to one-at-a-time and to torch_fp32_sorted_64,
+peak RSS while the path loads and runs, macro-F1 on the gold slots, and
+agreement with fp32 (argmax and max |p - p_fp32|).
+
+Then an end-to-end figure for `stance score` (the real score() on the embedded
+corpus: reading, segmentation, attribution, model, verdicts, writing) with the
+share of time spent in segmentation + attribution, and, with
+--memory-articles N, N synthetic articles (sentences of data/corpus recombined
+at random, written to a temp folder) scored through score() while RSS is
+sampled every second.
+
+Run: make bench (after make train), or
+    OMP_NUM_THREADS=2 python bench/bench_score.py [--memory-articles 10000]
+The ONNX export is written into a copy of the model (bench/out/model), never
+into models/default.
 """
 
 from __future__ import annotations
@@ -12,73 +29,247 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import shutil
+import statistics
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import psutil
 
+ROOT = Path(__file__).resolve().parents[1]
+DISPUTES = ("port-strike", "trade-tariffs", "river-border", "rideshare-rules")
+
 
 def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+class RssSampler:
+    """Samples this process's RSS in a thread: peak over a block, or a time series."""
+
+    def __init__(self, interval: float = 0.02, log: Path | None = None):
+        self.interval, self.samples, self._stop, self.log = interval, [], threading.Event(), log
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        self.samples = [(0.0, rss_mb())]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.samples.append((time.perf_counter() - self.t0, rss_mb()))
+            if self.log:  # a long run can be watched (and read if it is cut short)
+                with open(self.log, "a") as f:
+                    f.write(f"{self.samples[-1][0]:.1f}\t{self.samples[-1][1]:.1f}\n")
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.perf_counter() - self.t0, rss_mb()))
+
+    @property
+    def peak(self) -> float:
+        return max(r for _, r in self.samples)
+
+
+def model_copy(src: Path, dst: Path) -> Path:
+    """A copy of the model folder that the onnx backend may write its export into."""
+    if src.resolve() == dst.resolve():
+        return dst
+    w = src / "model.safetensors"
+    if not (dst / "model.safetensors").is_file() or (dst / "model.safetensors").stat().st_mtime_ns < w.stat().st_mtime_ns:
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoints", "report", "onnx"))
+    return dst
+
+
+def bench_paths(args, model: Path) -> dict:
+    from datasets import load_from_disk
+    from transformers import pipeline
+
+    from pipeline.evaluate.metrics import classification_metrics, softmax
+    from pipeline.score.predictor import Predictor
+
+    ex = load_from_disk(str(Path(args.data) / "examples"))[args.split]
+    ex = ex.select(range(min(args.limit, len(ex))))
+    texts, pairs, gold, tasks = list(ex["text"]), list(ex["text_pair"]), ex["slot"], ex["task"]
+    n = len(texts)
+
+    def f1(slots) -> float:
+        names = lambda ss: [f"{t}:{int(s)}" for t, s in zip(tasks, ss)]
+        return classification_metrics(names(gold), names(slots))["macro_f1"]
+
+    results: dict[str, dict] = {}
+    probs: dict[str, np.ndarray] = {}
+    paths: dict = {}
+
+    # Phase 1, one path at a time: load its model, warm up, and score everything once (peak RSS, load time, accuracy).
+    def phase1(name, load):
+        with RssSampler() as mem:
+            t0 = time.perf_counter()
+            fn = load()
+            load_s = time.perf_counter() - t0
+            logits = fn()
+        paths[name] = fn
+        probs[name] = softmax(np.asarray(logits, dtype=np.float64))
+        results[name] = {"load_s": load_s, "peak_rss_mb": mem.peak, "rss_growth_mb": mem.peak - mem.samples[0][1], "macro_f1": f1(probs[name].argmax(1))}
+        print(f"  loaded {name} in {load_s:.1f} s (+{results[name]['rss_growth_mb']:.0f} MB)", flush=True)
+
+    hf = {}
+
+    def load_hf():
+        hf["pred"] = pred = Predictor(model, batch_size=64, calibrated=False, backend="torch")
+        hf["clf"] = pipeline("text-classification", model=pred.model, tokenizer=pred.tokenizer, device=-1, truncation=True, max_length=pred.input_cfg["max_length"], top_k=None, function_to_apply="none")
+        hf["labels"] = [pred.model.config.id2label[i] for i in range(pred.model.config.num_labels)]
+        return lambda: from_pipe([hf["clf"](x) for x in inputs])
+
+    inputs = [{"text": t, "text_pair": p} for t, p in zip(texts, pairs)]
+
+    def from_pipe(outs):  # raw logits back in slot order
+        return [[{d["label"]: d["score"] for d in o}[lab] for lab in hf["labels"]] for o in outs]
+
+    phase1("hf_pipeline_one_at_a_time", load_hf)
+    phase1("hf_pipeline_batched_64", lambda: lambda: from_pipe(hf["clf"](inputs, batch_size=64)))
+    phase1("torch_fp32_sorted_64", lambda: lambda: hf["pred"].logits(texts, pairs))
+    for backend in ("int8", "onnx"):
+        phase1(f"{backend}_sorted_64", lambda b=backend: (lambda pb: lambda: pb.logits(texts, pairs))(Predictor(model, batch_size=64, calibrated=False, backend=b)))
+
+    # Phase 2: timed rounds, every path once per round, so load from other processes on the machine hits all paths alike.
+    times: dict[str, list[float]] = {k: [] for k in paths}
+    for r in range(args.reps):
+        for name, fn in paths.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        print(f"  round {r + 1}/{args.reps}: " + ", ".join(f"{k} {n / v[-1]:.0f}/s" for k, v in times.items()), flush=True)
+    for name, ts in times.items():
+        results[name].update(seconds=statistics.median(ts), examples_per_s=n / statistics.median(ts), examples_per_s_runs=[n / t for t in ts])
+
+    one, fp32 = results["hf_pipeline_one_at_a_time"], results["torch_fp32_sorted_64"]
+    for name, r in results.items():
+        r["x_one_at_a_time"] = r["examples_per_s"] / one["examples_per_s"]
+        r["x_fp32_sorted"] = r["examples_per_s"] / fp32["examples_per_s"]
+        r["argmax_agreement_vs_fp32"] = float((probs[name].argmax(1) == probs["torch_fp32_sorted_64"].argmax(1)).mean())
+        r["max_abs_prob_diff_vs_fp32"] = float(np.abs(probs[name] - probs["torch_fp32_sorted_64"]).max())
+        r["macro_f1_minus_fp32"] = r["macro_f1"] - fp32["macro_f1"]
+    print(f"\n{n} examples ({args.split} split of {args.data}), {args.threads} thread(s), median of {args.reps} interleaved rounds")
+    print(f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} {'macro-F1':>9s} {'dF1':>7s} {'argmax=':>8s} {'max|dp|':>8s}")
+    for name, r in results.items():
+        print(f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e}")
+    return {"n": n, "results": results}
+
+
+def bench_end_to_end(args, model: Path, backend: str) -> dict:
+    """The real score() over every embedded corpus folder, copied ``--e2e-copies`` times."""
+    from pipeline.score.predictor import Predictor
+    from pipeline.score.run import score
+
+    pred = Predictor(model, batch_size=64, backend=backend)
+    tot = {"seconds": 0.0, "articles": 0, "passages": 0, "segment_attribute_s": 0.0, "model_s": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in DISPUTES:
+            src = ROOT / "data/corpus" / d
+            inp = Path(tmp) / "in" / d
+            inp.mkdir(parents=True)
+            for c in range(args.e2e_copies):
+                for f in sorted(src.glob("*.txt")):
+                    shutil.copy(f, inp / f"{c}_{f.name}")
+            s = score(str(model), str(ROOT / "configs/disputes" / f"{d}.yaml"), [str(inp)], str(Path(tmp) / "out" / d), progress=False, predictor=pred, backend=backend)
+            for k in ("seconds", "articles", "passages"):
+                tot[k] += s[k]
+            for k in ("segment_attribute_s", "model_s"):
+                tot[k] += s["timing"][k]
+    tot["articles_per_s"] = tot["articles"] / tot["seconds"]
+    tot["passages_per_s"] = tot["passages"] / tot["seconds"]
+    tot["segment_attribute_share"] = tot["segment_attribute_s"] / tot["seconds"]
+    tot["other_share"] = 1 - (tot["segment_attribute_s"] + tot["model_s"]) / tot["seconds"]
+    print(f"end to end, stance score --backend {backend}: {tot['articles']} articles, {tot['passages']} passages in {tot['seconds']:.1f} s "
+          f"({tot['articles_per_s']:.1f} articles/s, {tot['passages_per_s']:.0f} passages/s); segmentation + attribution {tot['segment_attribute_share']:.1%} of the time, "
+          f"model + verdicts {tot['model_s'] / tot['seconds']:.1%}, reading/writing/checkpoints {tot['other_share']:.1%}")
+    return tot
+
+
+def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: int = 0) -> None:
+    """``n_articles`` short articles as JSONL files of ``per_file``: a title and 1-2 paragraphs of 1-2 sentences drawn from data/corpus/port-strike."""
+    from pipeline.build.readers import read_inputs
+    from pipeline.build.segment import segment_article
+
+    arts, _ = read_inputs([str(ROOT / "data/corpus/port-strike")])
+    sentences = [p.text for a in arts for p in segment_article(a) if p.role == "body"]
+    titles = [a.title for a in arts if a.title]
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for start in range(0, n_articles, per_file):
+        with open(folder / f"synthetic_{start // per_file:05d}.jsonl", "w", encoding="utf-8") as f:
+            for i in range(start, min(start + per_file, n_articles)):
+                paras = [" ".join(rng.sample(sentences, rng.randint(1, 2))) for _ in range(rng.randint(1, 2))]
+                f.write(json.dumps({"doc_id": f"syn-{i:06d}", "title": rng.choice(titles), "text": "\n".join(paras)}) + "\n")
+
+
+def bench_memory(args, model: Path, backend: str) -> dict:
+    from pipeline.score.run import score
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = Path(tmp) / "in"
+        synthetic_corpus(inp, args.memory_articles)
+        print(f"memory: scoring {args.memory_articles} synthetic articles with --backend {backend} ...", flush=True)
+        rss_log = Path(args.out).parent / "memory_rss.tsv"
+        rss_log.parent.mkdir(parents=True, exist_ok=True)
+        rss_log.write_text("seconds\trss_mb\n")
+        with RssSampler(interval=1.0, log=rss_log) as mem:
+            s = score(str(model), str(ROOT / "configs/disputes/port-strike.yaml"), [str(inp)], str(Path(tmp) / "out"), progress=args.progress, backend=backend)
+    series = mem.samples
+    steady = [r for t, r in series if t >= 0.1 * series[-1][0]]  # after the model loaded and the first chunks warmed the allocator
+    ts = np.array([t for t, _ in series if t >= 0.1 * series[-1][0]])
+    slope = float(np.polyfit(ts / 60, np.array(steady), 1)[0]) if len(steady) > 2 else 0.0
+    r = {"articles": s["articles"], "passages": s["passages"], "seconds": s["seconds"], "articles_per_s": s["articles"] / s["seconds"], "passages_per_s": s["passages"] / s["seconds"],
+         "segment_attribute_share": s["timing"]["segment_attribute_s"] / s["seconds"], "rss_first_mb": series[0][1], "rss_steady_first_mb": steady[0], "rss_last_mb": series[-1][1],
+         "rss_peak_mb": mem.peak, "rss_slope_mb_per_min_after_warmup": slope, "samples": [[round(t, 1), round(m, 1)] for t, m in series]}
+    print(f"memory: {r['articles']} articles, {r['passages']} passages in {r['seconds']:.0f} s ({r['passages_per_s']:.0f} passages/s); RSS first {r['rss_first_mb']:.0f} MB, "
+          f"after warm-up {r['rss_steady_first_mb']:.0f} MB, last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB, trend after warm-up {slope:+.2f} MB/min; "
+          f"segmentation + attribution {r['segment_attribute_share']:.1%} of the time")
+    return r
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="models/default")
     ap.add_argument("--data", default="data/built/default")
     ap.add_argument("--split", default="test")
     ap.add_argument("--limit", type=int, default=400, help="examples to score per path")
+    ap.add_argument("--reps", type=int, default=3, help="timed runs per batched path (median reported)")
+    ap.add_argument("--e2e-copies", type=int, default=3, help="copies of each corpus article in the end-to-end run")
+    ap.add_argument("--e2e-backend", default="int8", help="backend of the end-to-end and memory runs")
+    ap.add_argument("--memory-articles", type=int, default=0, help="also score this many synthetic articles and sample RSS (10000 for the flatness check; ~10+ min on 2 cores)")
+    ap.add_argument("--skip-paths", action="store_true", help="skip the per-path comparison")
+    ap.add_argument("--progress", action="store_true")
     ap.add_argument("--out", default="bench/out/score.json")
     args = ap.parse_args()
     if not (Path(args.model) / "label_map.json").is_file():
         print(f"error: {args.model} is not a trained model folder; run `make train` first", file=sys.stderr)
         return 2
     import torch
-    from datasets import load_from_disk
-    from transformers import pipeline
 
-    from pipeline.evaluate.metrics import classification_metrics
-    from pipeline.score.predictor import Predictor
-
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    ex = load_from_disk(str(Path(args.data) / "examples"))[args.split]
-    ex = ex.select(range(min(args.limit, len(ex))))
-    texts, pairs, gold = ex["text"], ex["text_pair"], ex["slot"]
-    tasks = ex["task"]
-    pred = Predictor(args.model, batch_size=64, calibrated=False)
-
-    def f1(slots):
-        names = lambda ss: [f"{t}:{int(s)}" for t, s in zip(tasks, ss)]
-        return classification_metrics(names(gold), names(slots))["macro_f1"]
-
-    results = {}
-
-    def run(name, fn):
-        base = rss_mb()
-        t0 = time.perf_counter()
-        slots = fn()
-        dt = time.perf_counter() - t0
-        results[name] = {"examples_per_s": len(texts) / dt, "seconds": dt, "rss_growth_mb": max(0.0, rss_mb() - base), "macro_f1": f1(slots)}
-
-    clf = pipeline("text-classification", model=pred.model, tokenizer=pred.tokenizer, device=-1, truncation=True, max_length=pred.input_cfg["max_length"], top_k=None)
-    id_of = {v: int(k) for k, v in pred.model.config.id2label.items()}
-    inputs = [{"text": t, "text_pair": p} for t, p in zip(texts, pairs)]
-
-    def from_pipe(outs):
-        return [id_of[max(o, key=lambda d: d["score"])["label"]] for o in outs]
-
-    run("hf_pipeline_one_at_a_time", lambda: from_pipe([clf(x) for x in inputs]))
-    run("hf_pipeline_batched_64", lambda: from_pipe(clf(inputs, batch_size=64)))
-    run("project_length_sorted_64", lambda: np.argmax(pred.logits(texts, pairs), -1).tolist())
-    base = results["hf_pipeline_one_at_a_time"]["examples_per_s"]
-    print(f"{'path':28s} {'ex/s':>8s} {'x one-at-a-time':>16s} {'RSS +MB':>8s} {'macro-F1':>9s}")
-    for name, r in results.items():
-        r["ratio_vs_one_at_a_time"] = r["examples_per_s"] / base
-        print(f"{name:28s} {r['examples_per_s']:8.1f} {r['ratio_vs_one_at_a_time']:16.2f} {r['rss_growth_mb']:8.1f} {r['macro_f1']:9.4f}")
+    args.threads = int(os.environ.get("OMP_NUM_THREADS", "2"))
+    torch.set_num_threads(args.threads)
+    model = model_copy(Path(args.model), Path(args.out).parent / "model")
+    report = {"model": args.model, "threads": args.threads, "cpu_count": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
+    print(f"model {args.model} (copied to {model}), {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    if not args.skip_paths:
+        report["paths"] = bench_paths(args, model)
+    report["end_to_end"] = {b: bench_end_to_end(args, model, b) for b in dict.fromkeys(("torch", args.e2e_backend))}
+    if args.memory_articles:
+        report["memory"] = bench_memory(args, model, args.e2e_backend)
+    report["load_avg_at_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"model": args.model, "n": len(texts), "threads": torch.get_num_threads(), "results": results}, indent=2))
+    Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"written to {args.out}")
     return 0
 

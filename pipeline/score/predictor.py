@@ -1,9 +1,10 @@
 """Inference: a trained model folder to calibrated per-side probabilities.
 
 :class:`Predictor` tokenizes (text, text_pair) inputs, runs them in
-length-sorted dynamic-padding batches under ``torch.inference_mode()`` and
-returns probabilities in input order; batched output equals one-at-a-time
-output. :func:`score_passages` turns per-side probabilities into passage
+length-sorted dynamic-padding batches through a backend (fp32 torch under
+``torch.inference_mode()``, int8, or onnxruntime; see
+:mod:`pipeline.score.backends`) and returns probabilities in input order;
+batched output equals one-at-a-time output. :func:`score_passages` turns per-side probabilities into passage
 outputs: the side favored, the credibility judgment, with probabilities.
 """
 
@@ -31,11 +32,17 @@ class Predictor:
         model_dir: folder written by ``stance train``.
         batch_size: passages per forward pass.
         calibrated: apply the stored temperature to the logits.
+        backend: ``torch`` (fp32), ``int8`` (dynamic per-channel quantization)
+            or ``onnx`` (onnxruntime); see :mod:`pipeline.score.backends`.
+
+    Raises:
+        ModelError: not a model folder, or an unknown backend.
     """
 
-    def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True):
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True, backend: str = "torch"):
+        from transformers import AutoTokenizer
+
+        from pipeline.score.backends import get_backend
 
         self.model_dir = Path(model_dir)
         self.label_map = read_label_map(self.model_dir)
@@ -44,20 +51,19 @@ class Predictor:
         cal = self.model_dir / "calibration.json"
         self.temperature = float(read_json(cal)["temperature"]) if calibrated and cal.is_file() else 1.0
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
-        self.model = AutoModelForSequenceClassification.from_pretrained(str(self.model_dir))
-        self.model.eval()
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.model.to(self.device)
+        self.input_names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in self.tokenizer.model_input_names]
+        self.backend_name = backend
+        self.backend = get_backend(backend, self.model_dir, self.input_names)
         self.batch_size = batch_size
-        prov = self.model_dir / "provenance.json"
-        p = read_json(prov) if prov.is_file() else {}
-        self.model_id = self.model_dir.name
-        self.model_version = f"{p.get('code_version', '?')}:{p.get('data_hash', '?')[:12]}"
+        self.model_id, self.model_version = model_identity(self.model_dir)
+
+    @property
+    def model(self):
+        """The PyTorch model (torch and int8 backends only)."""
+        return self.backend.model
 
     def logits(self, texts: Sequence[str], pairs: Sequence[str]) -> np.ndarray:
-        """Raw logits in input order, computed in length-sorted batches."""
-        import torch
-
+        """Raw logits in input order, computed in length-sorted dynamic-padding batches."""
         n = len(texts)
         out = np.zeros((n, self.label_map["num_slots"]), dtype=np.float32)
         if n == 0:
@@ -65,17 +71,23 @@ class Predictor:
         max_len = int(self.input_cfg.get("max_length", 256))
         enc = self.tokenizer(list(texts), list(pairs), truncation=True, max_length=max_len)
         order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
-        with torch.inference_mode():
-            for start in range(0, n, self.batch_size):
-                idx = order[start:start + self.batch_size]
-                batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt")
-                batch = {k: v.to(self.device) for k, v in batch.items()}
-                out[idx] = self.model(**batch).logits.float().cpu().numpy()
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in self.input_names}, return_tensors="np")
+            out[idx] = self.backend({k: np.asarray(batch[k], dtype=np.int64) for k in self.input_names})
         return out
 
     def probs(self, texts: Sequence[str], pairs: Sequence[str]) -> np.ndarray:
+        """Calibrated slot probabilities in input order."""
         return softmax(self.logits(texts, pairs), self.temperature)
+
+
+def model_identity(model_dir: str | Path) -> tuple[str, str]:
+    """(model id, model version) written into every scored row, read without loading the weights."""
+    d = Path(model_dir)
+    prov = d / "provenance.json"
+    p = read_json(prov) if prov.is_file() else {}
+    return d.name, f"{p.get('code_version', '?')}:{p.get('data_hash', '?')[:12]}"
 
 
 def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], input_cfg: dict) -> list[tuple[int, str, str, str, str]]:

@@ -23,7 +23,7 @@ from pipeline.build.attribution import attribute_passages
 from pipeline.build.readers import Article, Reject, expand_inputs, read_bytes
 from pipeline.build.segment import segment_article
 from pipeline.dispute import Dispute, load_dispute
-from pipeline.errors import DataError
+from pipeline.errors import ConfigError, DataError
 from pipeline.evaluate.verdicts import article_verdict
 from pipeline.io import sha256_file, write_json
 
@@ -92,24 +92,94 @@ def _truncate(path: Path, size: int) -> None:
         raise DataError(f"{path}: partial output missing but the state file says {size} bytes were written; delete the output folder and rerun")
 
 
-def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None) -> dict:
-    """Score articles and write passage rows, article rows and rejects to ``output``.
+ENGINES = ("local", "ray")
+
+
+def score_chunk(predictor, articles: list[Article], dispute: Dispute) -> dict:
+    """Segment, attribute and score one chunk of articles; the output lines of both files.
+
+    Pure: it writes nothing, so the local engine and the Ray actors share it
+    and produce the same bytes.
 
     Returns:
-        A summary dict (file paths and counts).
+        ``{"passages": bytes, "articles": bytes, "n_passages": int,
+        "segment_s": float, "model_s": float}`` (JSONL lines; seconds spent
+        in segmentation + attribution and in the model + verdicts).
+    """
+    from pipeline.score.predictor import score_passages
+
+    t0 = time.perf_counter()
+    rows_per = [article_rows(a, dispute) for a in articles]
+    t1 = time.perf_counter()
+    flat = [r for rows in rows_per for r in rows]
+    scored = score_passages(predictor, flat, dispute)
+    passages, verdicts, pos = [], [], 0
+    for rows in rows_per:
+        doc = scored[pos:pos + len(rows)]
+        pos += len(rows)
+        for r in doc:
+            rec = {k: r.get(k) for k in PASSAGE_FIELDS}
+            rec["model_id"], rec["model_version"] = predictor.model_id, predictor.model_version
+            passages.append(json.dumps(rec, ensure_ascii=False) + "\n")
+        v = article_verdict(doc, dispute.side_names)
+        v.update(file=doc[0]["file"] if doc else None, file_hash=doc[0]["file_hash"] if doc else None, model_id=predictor.model_id, model_version=predictor.model_version)
+        verdicts.append(json.dumps(v, ensure_ascii=False) + "\n")
+    t2 = time.perf_counter()
+    return {"passages": "".join(passages).encode(), "articles": "".join(verdicts).encode(), "n_passages": len(flat), "segment_s": t1 - t0, "model_s": t2 - t1}
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)} (e.g. --engine local)")
+    if engine == "ray":
+        try:
+            import ray  # noqa: F401
+            import ray.data  # noqa: F401
+        except ImportError:
+            raise ConfigError("--engine ray needs Ray Data, which is not installed; install with pip install 'stance-pipeline[ray]' (from a checkout: pip install -e '.[ray]')") from None
+
+
+def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None, backend: str = "torch", engine: str = "local", workers: int | None = None, ray_address: str | None = None) -> dict:
+    """Score articles and write passage rows, article rows and rejects to ``output``.
+
+    Args:
+        backend: ``torch``, ``int8`` or ``onnx`` (see :mod:`pipeline.score.backends`).
+        engine: ``local`` (this process) or ``ray`` (Ray Data actors hold the
+            model; same files, byte for byte, at the same thread count).
+        workers: Ray actors (default: one per CPU of the cluster).
+        ray_address: Ray cluster to join (default: ``RAY_ADDRESS``, else a local Ray).
+
+    Returns:
+        A summary dict (file paths, counts, and time spent per step).
+
+    Raises:
+        ConfigError: unknown engine, or Ray not installed for ``engine="ray"``.
+        ModelError: not a model folder, or an unknown backend.
     """
     from tqdm import tqdm
 
-    from pipeline.score.predictor import Predictor, score_passages
+    from pipeline.score.backends import BACKENDS, get_backend
+    from pipeline.score.predictor import Predictor, model_identity
 
+    _check_engine(engine)
+    if predictor is None and backend not in BACKENDS:
+        get_backend(backend, Path(model_dir), [])  # raises the one-line ModelError
     dispute = load_dispute(dispute_path)
-    predictor = predictor or Predictor(model_dir, batch_size=batch_size)
+    if engine == "local":
+        predictor = predictor or Predictor(model_dir, batch_size=batch_size, backend=backend)
+        model_version = predictor.model_version
+    else:
+        from pipeline.train.model import read_label_map
+
+        read_label_map(model_dir)  # fail here, not in a remote actor
+        model_version = model_identity(model_dir)[1]
     stdin_bytes = sys.stdin.buffer.read() if "-" in inputs else None
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     files = {k: out / f"{k}.jsonl.partial" for k in ("passages", "articles", "rejects")}
     state_path = out / STATE
-    fp = _fingerprint(predictor.model_version, dispute_path, inputs, stdin_bytes, fmt)
+    # the backend changes the numbers, the engine does not: a local run may be resumed on Ray
+    fp = _fingerprint(model_version if backend == "torch" else f"{model_version}:{backend}", dispute_path, inputs, stdin_bytes, fmt)
     state = {"fingerprint": fp, "articles_done": 0, "bytes": {k: 0 for k in files}, "passages": 0, "articles": 0, "rejects": 0}
     if state_path.is_file():
         old = json.loads(state_path.read_text())
@@ -125,58 +195,42 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
         for f in files.values():
             f.write_bytes(b"")
     handles = {k: open(f, "ab") for k, f in files.items()}
-    seen = 0
     t0 = time.time()
+    timing = {"segment_attribute_s": 0.0, "model_s": 0.0}
     bar = tqdm(desc="scoring", unit=" articles", disable=not progress, initial=state["articles_done"])
-    pending: list[Article] = []
-    rejects_seen = 0
 
-    def flush(batch: list[Article]) -> None:
-        rows_per = [article_rows(a, dispute) for a in batch]
-        flat = [r for rows in rows_per for r in rows]
-        scored = score_passages(predictor, flat, dispute)
-        pos = 0
-        for rows in rows_per:
-            doc = scored[pos:pos + len(rows)]
-            pos += len(rows)
-            for r in doc:
-                rec = {k: r.get(k) for k in PASSAGE_FIELDS}
-                rec["model_id"], rec["model_version"] = predictor.model_id, predictor.model_version
-                handles["passages"].write((json.dumps(rec, ensure_ascii=False) + "\n").encode())
-            v = article_verdict(doc, dispute.side_names)
-            v.update(file=doc[0]["file"] if doc else None, file_hash=doc[0]["file_hash"] if doc else None, model_id=predictor.model_id, model_version=predictor.model_version)
-            handles["articles"].write((json.dumps(v, ensure_ascii=False) + "\n").encode())
-            state["passages"] += len(doc)
-        state["articles"] += len(batch)
-        state["articles_done"] += len(batch)
+    def write_reject(r: Reject) -> None:
+        log.warning("rejected %s", r)
+        handles["rejects"].write((json.dumps({"file": r.path, "line": r.line, "reason": r.reason}, ensure_ascii=False) + "\n").encode())
+        state["rejects"] += 1
+
+    def checkpoint(n_articles: int, res: dict) -> None:
+        handles["passages"].write(res["passages"])
+        handles["articles"].write(res["articles"])
+        state["passages"] += res["n_passages"]
+        state["articles"] += n_articles
+        state["articles_done"] += n_articles
+        timing["segment_attribute_s"] += res["segment_s"]
+        timing["model_s"] += res["model_s"]
         for k, h in handles.items():
             h.flush()
             os.fsync(h.fileno())
             state["bytes"][k] = h.tell()
         write_json(state_path, state)
         elapsed = max(time.time() - t0, 1e-9)
-        bar.update(len(batch))
+        bar.update(n_articles)
         bar.set_postfix(passages=state["passages"], **{"passages/s": f"{state['passages'] / elapsed:.0f}"})
 
     try:
-        for arts, rejects in iter_articles(inputs, stdin_bytes):
-            for r in rejects:
-                rejects_seen += 1
-                if rejects_seen <= state["rejects"]:
-                    continue
-                log.warning("rejected %s", r)
-                handles["rejects"].write((json.dumps({"file": r.path, "line": r.line, "reason": r.reason}, ensure_ascii=False) + "\n").encode())
-                state["rejects"] += 1
-            for a in arts:
-                seen += 1
-                if seen <= state["articles_done"]:
-                    continue
-                pending.append(a)
-                if len(pending) >= chunk_articles:
-                    flush(pending)
-                    pending = []
-        if pending:
-            flush(pending)
+        chunks = iter_chunks(inputs, stdin_bytes, chunk_articles, skip_articles=state["articles_done"], skip_rejects=state["rejects"], on_reject=write_reject)
+        if engine == "local":
+            results = ((len(batch), score_chunk(predictor, batch, dispute)) for batch in chunks)
+        else:
+            from pipeline.score.ray_engine import score_chunks_ray
+
+            results = score_chunks_ray(chunks, model_dir, dispute, backend=backend, batch_size=batch_size, workers=workers, address=ray_address)
+        for n_articles, res in results:
+            checkpoint(n_articles, res)
         for k, h in handles.items():
             h.flush()
             os.fsync(h.fileno())
@@ -192,11 +246,38 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
         else:
             _convert(f, final[k], fmt)
             f.unlink()
-    summary = {"passages": state["passages"], "articles": state["articles"], "rejects": state["rejects"], "passages_file": str(final["passages"]), "articles_file": str(final["articles"]), "rejects_file": str(final["rejects"]), "seconds": round(time.time() - t0, 2), "command": command}
+    seconds = time.time() - t0
+    summary = {"passages": state["passages"], "articles": state["articles"], "rejects": state["rejects"], "passages_file": str(final["passages"]), "articles_file": str(final["articles"]), "rejects_file": str(final["rejects"]), "seconds": round(seconds, 2), "command": command,
+               "backend": backend, "engine": engine, "timing": {k: round(v, 3) for k, v in timing.items()}}
     state.update(complete=True, summary=summary)
     write_json(state_path, state)
     log.info("scored %d articles, %d passages (%d rejected) in %.1f s", state["articles"], state["passages"], state["rejects"], summary["seconds"])
     return summary
+
+
+def iter_chunks(inputs: list[str], stdin_bytes: bytes | None, chunk_articles: int, skip_articles: int = 0, skip_rejects: int = 0, on_reject=None) -> Iterator[list[Article]]:
+    """Articles in input order, grouped ``chunk_articles`` at a time, after the first ``skip_articles``.
+
+    Rejects go to ``on_reject`` as they are met, except the first ``skip_rejects``
+    (already written by an interrupted run).
+    """
+    seen = rejects_seen = 0
+    pending: list[Article] = []
+    for arts, rejects in iter_articles(inputs, stdin_bytes):
+        for r in rejects:
+            rejects_seen += 1
+            if rejects_seen > skip_rejects and on_reject is not None:
+                on_reject(r)
+        for a in arts:
+            seen += 1
+            if seen <= skip_articles:
+                continue
+            pending.append(a)
+            if len(pending) >= chunk_articles:
+                yield pending
+                pending = []
+    if pending:
+        yield pending
 
 
 def _convert(src: Path, dst: Path, fmt: str) -> None:

@@ -1,0 +1,200 @@
+"""Inference backends: one padded batch of token ids in, raw logits out.
+
+:class:`~pipeline.score.predictor.Predictor` owns tokenizing, length-sorting,
+padding and calibration; a backend only runs the forward pass, so every
+backend returns logits in the same order and shape.
+
+- ``torch``: the saved model in fp32 (on the GPU when there is one).
+- ``int8``: the same model with its encoder Linear layers dynamically quantized
+  to int8 with per-channel weight scales (CPU). Per-tensor weight scales cost
+  accuracy on this model; per-channel keeps argmax agreement with fp32. The
+  3-way classification head stays fp32: it is negligible compute and feeds the
+  logits directly.
+- ``onnx``: the model exported once with the torch.export-based ONNX exporter
+  (dynamic batch and sequence axes), cached at ``MODEL/onnx/model.onnx``, and
+  run with onnxruntime on the CPU.
+
+A plain dict maps names to classes (``BACKENDS``); there is no plugin registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+ONNX_FILE = Path("onnx") / "model.onnx"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
+
+
+def _threads() -> int:
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
+def _load_hf_model(model_dir: Path):
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
+    model.eval()
+    return model
+
+
+class TorchBackend:
+    """fp32 PyTorch forward pass, under ``torch.inference_mode()``."""
+
+    name = "torch"
+
+    def __init__(self, model_dir: Path, input_names: list[str]):
+        import torch
+
+        self.input_names = input_names
+        self.model = _load_hf_model(model_dir)
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            feed = {k: torch.from_numpy(batch[k]).to(self.device) for k in self.input_names}
+            return self.model(**feed).logits.float().cpu().numpy()
+
+
+class Int8Backend(TorchBackend):
+    """Dynamic int8 quantization of the encoder's Linear layers, per-channel weight scales (CPU)."""
+
+    name = "int8"
+
+    def __init__(self, model_dir: Path, input_names: list[str]):
+        import torch
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        self.input_names = input_names
+        model = _load_hf_model(model_dir)
+        head = _head_prefixes(model)
+        spec = {name: per_channel_dynamic_qconfig for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and not name.startswith(head)}
+        if not spec:
+            raise ModelError(f"{model_dir}: no Linear layers to quantize for --backend int8; use --backend torch")
+        with warnings.catch_warnings():  # torch.ao quantized tensors are deprecated in favour of torchao, still supported in 2.13
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.model = quantize_dynamic(model, spec, dtype=torch.qint8)
+        self.device = torch.device("cpu")
+        log.info("int8: quantized %d Linear layers (per-channel weights), head kept fp32", len(spec))
+
+
+def _head_prefixes(model) -> tuple[str, ...]:
+    """Names of the classification head modules, kept in fp32."""
+    return tuple(n for n in ("classifier", "score", "pre_classifier") if hasattr(model, n)) or ("classifier",)
+
+
+class OnnxBackend:
+    """onnxruntime on the CPU over a cached export of the model (``MODEL/onnx/model.onnx``)."""
+
+    name = "onnx"
+
+    def __init__(self, model_dir: Path, input_names: list[str]):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ModelError("--backend onnx needs onnxruntime, onnx and onnxscript; install with pip install onnxruntime onnx onnxscript") from None
+        self.input_names = input_names
+        path = onnx_path(model_dir, input_names)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = _threads()
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        have = {i.name for i in self.session.get_inputs()}
+        if have != set(input_names):
+            raise ModelError(f"{path}: ONNX inputs {sorted(have)} do not match the tokenizer's {sorted(input_names)}; delete {path.parent} to re-export")
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        feed = {k: np.ascontiguousarray(batch[k], dtype=np.int64) for k in self.input_names}
+        return np.asarray(self.session.run(["logits"], feed)[0], dtype=np.float32)
+
+
+def onnx_path(model_dir: Path, input_names: list[str]) -> Path:
+    """The cached ONNX export of ``model_dir``, exported first when missing or older than the weights."""
+    path = Path(model_dir) / ONNX_FILE
+    weights = [Path(model_dir) / f for f in WEIGHT_FILES if (Path(model_dir) / f).is_file()]
+    newest = max((w.stat().st_mtime_ns for w in weights), default=0)
+    if path.is_file() and path.stat().st_mtime_ns >= newest:
+        log.debug("onnx: reusing %s", path)
+        return path
+    export_onnx(Path(model_dir), path, input_names)
+    return path
+
+
+def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
+    """Export the model's logits with dynamic batch and sequence axes; written atomically."""
+    import torch
+
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError:
+        raise ModelError("--backend onnx needs onnx and onnxscript to export the model; install with pip install onnx onnxscript onnxruntime") from None
+    log.info("onnx: exporting %s -> %s (once; reused while newer than the weights)", model_dir, path)
+    model = _load_hf_model(model_dir)
+    wrapper = _logits_module(model)
+    example = {k: torch.ones(2, 8, dtype=torch.long) if k != "token_type_ids" else torch.zeros(2, 8, dtype=torch.long) for k in input_names}
+    batch, seq = torch.export.Dim("batch", min=1, max=65536), torch.export.Dim("sequence", min=1, max=_max_positions(model))
+    shapes = {k: {0: batch, 1: seq} for k in input_names}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise ModelError(f"{path.parent}: cannot write the ONNX export ({exc.strerror}); copy the model folder somewhere writable or use --backend torch") from None
+    try:
+        program = torch.onnx.export(wrapper, (), kwargs=example, input_names=input_names, output_names=["logits"], dynamic_shapes=shapes, dynamo=True, external_data=False, verbose=False)
+        program.save(tmp, external_data=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _max_positions(model) -> int:
+    return int(getattr(model.config, "max_position_embeddings", 512) or 512)
+
+
+def _logits_module(model):
+    """An ``nn.Module`` over ``model`` whose forward takes the tokenizer's tensors and returns only the logits."""
+    import torch
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+    return LogitsOnly().eval()
+
+
+BACKENDS = {"torch": TorchBackend, "int8": Int8Backend, "onnx": OnnxBackend}
+
+
+def get_backend(name: str, model_dir: Path, input_names: list[str]):
+    """Instantiate the backend called ``name``.
+
+    Raises:
+        ModelError: ``name`` is not one of ``BACKENDS``.
+    """
+    if name not in BACKENDS:
+        raise ModelError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)} (e.g. --backend torch)")
+    return BACKENDS[name](Path(model_dir), input_names)
