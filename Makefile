@@ -7,7 +7,7 @@ CONFIG ?= configs/default.yaml
 A ?= models/default/report
 B ?= models/candidate/report
 
-.PHONY: setup train build evaluate test score candidate compare bench clean
+.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean
 
 setup: $(VENV)/.installed
 
@@ -46,8 +46,13 @@ candidate: setup
 compare: setup
 	$(STANCE) compare $(A) $(B)
 
+# backends, HF pipeline baselines, end to end; add BENCH_ARGS="--memory-articles 10000" for the RSS flatness run
 bench: setup models/default/label_map.json
-	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py
+	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py $(BENCH_ARGS)
+
+# attribution rules vs gold spans on PolNeAR's test split (needs ../shared/data/polnear); no model needed
+bench-attribution: setup
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
 clean:
 	rm -rf data/built scored reports bench/out models/default models/candidate

@@ -84,17 +84,39 @@ def cmd_evaluate(args, overrides) -> int:
     from pipeline.evaluate.report import evaluate
 
     out = evaluate(model, data, output, split or "test", batch_size=batch_size, command=args.command)
+    print(summary_table(out / "metrics.json"))
     print(f"metrics: {out / 'metrics.json'}\nreport: {out / 'report.html'}")
     return 0
+
+
+def summary_table(metrics_path) -> str:
+    """The headline numbers of a report, per split, with the baselines beside them."""
+    import json
+
+    m = json.loads(open(metrics_path, encoding="utf-8").read())
+    lines = [f"{'split':10s} {'task':12s} {'model acc':>9s} {'macro-F1':>9s} {'tfidf F1':>9s} {'majority F1':>11s}"]
+    for split, res in m["splits"].items():
+        for task in ("stance", "credibility"):
+            p = res["passages"].get(task)
+            if not p:
+                continue
+            b = res.get("baselines", {})
+            f = lambda name: b.get(name, {}).get(task, {}).get("macro_f1")
+            fmt = lambda x: f"{x:.3f}" if isinstance(x, float) else "-"
+            lines.append(f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} {fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}")
+        a = res.get("articles", {})
+        lines.append(f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); side-swap consistency {res.get('side_swap', {}).get('consistency')}")
+    return "\n".join(lines)
 
 
 def cmd_score(args, overrides) -> int:
     if overrides:
         raise StanceError(f"score: unexpected arguments {' '.join(overrides)}; see stance score --help")
-    _banner("score", f"{args.model} on {len(args.inputs)} input(s) -> {args.output}")
+    _banner("score", f"{args.model} ({args.backend}, {args.engine}) on {len(args.inputs)} input(s) -> {args.output}")
     from pipeline.score.run import score
 
-    summary = score(args.model, args.dispute, args.inputs, args.output, fmt=args.format, batch_size=args.batch_size, progress=not args.no_progress, command=args.command)
+    summary = score(args.model, args.dispute, args.inputs, args.output, fmt=args.format, batch_size=args.batch_size, chunk_articles=args.chunk_articles, progress=not args.no_progress, command=args.command,
+                    backend=args.backend, engine=args.engine, workers=args.workers, ray_address=args.ray_address)
     print(f"passages: {summary['passages_file']} ({summary['passages']} rows)\narticles: {summary['articles_file']} ({summary['articles']} rows)")
     if summary["rejects"]:
         print(f"rejected: {summary['rejects']} item(s), listed in {summary['rejects_file']}")
@@ -142,7 +164,12 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--dispute", required=True, help="dispute config (sides, aliases, actors)")
     s.add_argument("--output", required=True, help="output folder")
     s.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--batch-size", type=int, default=64, help="passages per forward pass")
+    s.add_argument("--chunk-articles", type=int, default=32, help="articles scored between checkpoints (a rerun resumes after the last one)")
+    s.add_argument("--backend", default="torch", help="inference backend: torch (fp32), int8 (dynamic per-channel quantization, CPU) or onnx (onnxruntime, CPU; exported once into MODEL/onnx/)")
+    s.add_argument("--engine", default="local", help="local (this process) or ray (Ray Data actors hold the model; needs pip install 'stance-pipeline[ray]')")
+    s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")
+    s.add_argument("--ray-address", help="--engine ray: cluster to join (default: $RAY_ADDRESS, else a local Ray)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=cmd_score)
 

@@ -1,7 +1,7 @@
 """The declared label schema and the model's input/output contract.
 
 The classifier is target-conditioned: it reads a passage paired with a question
-about one side ("stance toward << US >>"). In the passage, mentions of that
+about one side ("stance toward the side marked << >>"). In the passage, mentions of that
 side (names, aliases, actors from the dispute config) are marked ``<< >>`` and
 mentions of the other sides ``[[ ]]``; the attributed source is shown relative
 to the side ("[author]", "[this side]", "[other side]", "[third party]"), and
@@ -73,7 +73,7 @@ def model_input(task: str, dispute, side: str, passage: str, source: str, source
     text = mark_mentions(passage, dispute, side)
     if with_source:
         text = f"{source_tag(source, source_side, side)} {text}"
-    pair = f"{task} toward {TARGET_OPEN} {side} {TARGET_CLOSE}"
+    pair = f"{task} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"  # no side name: it would let the model learn name biases
     if context:
         pair += f" | before: {mark_mentions(context, dispute, side)}"
     return text, pair

@@ -69,3 +69,25 @@ def corpus_config(tmp_path_factory) -> dict:
         },
         "train": {"epochs": 1, "batch_size": 32, "max_length": 96, "learning_rate": 1e-3, "progress": False, "early_stopping_patience": 0, "logging_steps": 5},
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_trained(tmp_path_factory, corpus_config, tiny_model):
+    """(model folder, dataset folder): the small corpus built and the tiny model trained one epoch, as the CLI would."""
+    import json
+
+    import yaml
+
+    from pipeline.build.dataset import build
+    from pipeline.config import load_config
+    from pipeline.train.loop import train
+
+    tmp = tmp_path_factory.mktemp("trained")
+    cfg = json.loads(json.dumps(corpus_config))
+    cfg["build"]["output"] = str(tmp / "data")
+    cfg["train"].update(model=str(tiny_model), output_dir=str(tmp / "model"))
+    p = tmp / "config.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    c = load_config(p)
+    build(c, str(p))
+    return train(c, str(p)), tmp / "data"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ReportError, WorseError
-from pipeline.evaluate.metrics import classification_metrics
+from pipeline.evaluate.metrics import classification_metrics, macro_f1
 from pipeline.io import iter_jsonl, read_json, write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def load_report(path: str | Path) -> tuple[dict, list[dict]]:
 def _metric(y: list, yhat: list, kind: str) -> float:
     if kind == "accuracy":
         return float(np.mean([a == b for a, b in zip(y, yhat)])) if y else float("nan")
-    return classification_metrics(list(y), list(yhat))["macro_f1"]
+    return macro_f1(y, yhat)
 
 
 def paired_bootstrap(y: list, a: list, b: list, kind: str, n: int = 1000, seed: int = 0, groups: list | None = None) -> dict:

@@ -35,6 +35,19 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
     }
 
 
+def macro_f1(y_true: list, y_pred: list) -> float:
+    """Macro-F1 over the labels seen in gold or prediction (as :func:`classification_metrics`), in numpy."""
+    y, p = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    labels = set(y.tolist()) | set(p.tolist())
+    f1s = []
+    for lab in labels:
+        tp = float(np.sum((y == lab) & (p == lab)))
+        fp = float(np.sum((y != lab) & (p == lab)))
+        fn = float(np.sum((y == lab) & (p != lab)))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(f1s)) if f1s else 0.0
+
+
 def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict:
     """Expected calibration error and the reliability-diagram bins."""
     confidence = np.asarray(confidence, dtype=float)

@@ -66,13 +66,18 @@ def check_dataset(dataset_dir: str | Path, cfg: Config, where: str) -> dict:
     return manifest
 
 
-def _compute_metrics_fn(tasks_of_eval: list[str]):
+def _compute_metrics_fn(tasks: list[str]):
+    """Metrics over (task, label) classes. The task of each example travels with
+    its label (``label_ids = (labels, task_id)``), so it stays aligned when
+    predictions are gathered across processes."""
     import numpy as np
 
     from pipeline.evaluate.metrics import classification_metrics
 
     def compute(pred):
-        logits, labels = pred.predictions, pred.label_ids
+        logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+        labels, task_ids = pred.label_ids
+        tasks_of_eval = [tasks[int(i)] for i in task_ids]
         preds = np.asarray(logits).argmax(-1)
         names = lambda slots: [f"{t}:{TASK_LABELS[t][int(s)]}" for t, s in zip(tasks_of_eval, slots)]
         m = classification_metrics(names(labels), names(preds))
@@ -106,9 +111,10 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
             raise ModelError(f"{existing[-1]}: checkpoint was trained from {before.get('base_model')}, not {tc.model}; delete {ckpt_dir} or pass --train.resume false")
         log.info("resuming from %s (step %s)", existing[-1], state.get("global_step"))
 
-    if existing and not tc.resume:
-        shutil.rmtree(ckpt_dir)
-    if int(os.environ.get("RANK", "0")) == 0:
+    main_process = int(os.environ.get("RANK", "0")) == 0  # torchrun / accelerate launch set RANK
+    if main_process:
+        if existing and not tc.resume:
+            shutil.rmtree(ckpt_dir)
         write_json(ckpt_dir / "run_info.json", {"base_model": tc.model, "tiny": tc.tiny, "data_hash": manifest["data_hash"]})
 
     import numpy as np
@@ -127,18 +133,25 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     def tokenize(batch):
         enc = tokenizer(batch["text"], batch["text_pair"], truncation=True, max_length=tc.max_length)
         enc["labels"] = batch["slot"]
+        enc["task_id"] = [tasks.index(t) for t in batch["task"]]
         enc["length"] = [len(x) for x in enc["input_ids"]]
         return enc
 
-    keep = ("input_ids", "attention_mask", "token_type_ids", "labels", "length")
+    keep = ("input_ids", "attention_mask", "token_type_ids", "labels", "task_id", "length")
     tok = {k: v.map(tokenize, batched=True, remove_columns=[c for c in v.column_names if c not in keep], desc=f"tokenize {k}") for k, v in ds.items() if k in ("train", "validation")}
+    # class weights per task and label: credible/not_credible are rarer than favor/against,
+    # so one weight per shared slot would leave the rare task's labels under-weighted
     train_slots = np.asarray(tok["train"]["labels"])
-    counts = np.bincount(train_slots, minlength=n_slots).astype(float)
+    train_tasks = np.asarray(tok["train"]["task_id"])
+    counts = np.zeros((len(tasks), n_slots))
+    np.add.at(counts, (train_tasks, train_slots), 1.0)
     weights = None
     if tc.class_weights:
-        w = counts.sum() / (n_slots * np.maximum(counts, 1.0))
+        k = np.array([len(TASK_LABELS[t]) for t in tasks], dtype=float)[:, None]
+        w = counts.sum(1, keepdims=True) / (k * np.maximum(counts, 1.0))
         weights = torch.tensor(np.clip(w, 0.1, 10.0), dtype=torch.float)
-    log.info("train examples %d, validation %d; slot counts %s; class weights %s", len(tok["train"]), len(tok["validation"]), counts.tolist(), None if weights is None else [round(float(x), 3) for x in weights])
+    log.info("train examples %d, validation %d; label counts per task %s; class weights %s", len(tok["train"]), len(tok["validation"]),
+             {t: counts[i].tolist() for i, t in enumerate(tasks)}, None if weights is None else {t: [round(float(x), 3) for x in weights[i]] for i, t in enumerate(tasks)})
     for row in ds["train"].select(range(min(3, len(ds["train"])))):
         log.info("sample: %s || %s -> %s", row["text"][:100], row["text_pair"][:60], row["label"])
 
@@ -147,9 +160,13 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     class WeightedTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("labels")
+            task_id = inputs.pop("task_id")
             outputs = model(**inputs)
-            w = weights.to(outputs.logits.device) if weights is not None else None
-            loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=w)
+            losses = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
+            if weights is None:
+                return (losses.mean(), outputs) if return_outputs else losses.mean()
+            w = weights.to(losses.device)[task_id, labels]
+            loss = (losses * w).sum() / w.sum()  # the weighted mean, as cross_entropy(weight=...) computes it
             return (loss, outputs) if return_outputs else loss
 
     args = TrainingArguments(
@@ -174,6 +191,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         disable_tqdm=not tc.progress,
         train_sampling_strategy="group_by_length" if tc.group_by_length else "random",
         length_column_name="length",
+        label_names=["labels", "task_id"],
         dataloader_num_workers=0,
         ddp_backend="gloo" if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available() else None,
     )
@@ -184,7 +202,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         eval_dataset=tok["validation"],
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_compute_metrics_fn(list(ds["validation"]["task"])),
+        compute_metrics=_compute_metrics_fn(tasks),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=tc.early_stopping_patience)] if tc.early_stopping_patience > 0 else [],
     )
     t0 = time.time()
@@ -196,7 +214,8 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
 
     from pipeline.evaluate.metrics import fit_temperature
 
-    temperature = fit_temperature(val.predictions, val.label_ids)
+    val_logits = val.predictions[0] if isinstance(val.predictions, tuple) else val.predictions
+    temperature = fit_temperature(val_logits, val.label_ids[0])
     trainer.save_model(str(out))
     tokenizer.save_pretrained(str(out))
     label_map = {
@@ -206,7 +225,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "input": {"context_sentences": cfg.build.context_sentences, "with_source": cfg.build.with_source, "max_length": tc.max_length},
     }
     write_json(out / LABEL_MAP, label_map)
-    write_json(out / "calibration.json", {"temperature": temperature, "fitted_on": "validation", "n": int(len(val.label_ids))})
+    write_json(out / "calibration.json", {"temperature": temperature, "fitted_on": "validation", "n": int(len(val_logits))})
     write_text(out / "train_config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
     history = [h for h in trainer.state.log_history]
     provenance = {
