@@ -89,12 +89,6 @@ class Dispute:
             out.append((m.start(), m.end(), canon, side, body))
         return out
 
-    def target_text(self, side: str, max_names: int = 6) -> str:
-        """The target string a model reads for ``side``: its name, aliases and actors."""
-        s = self.sides[side]
-        names = [a for a in s.aliases if a.lower() != side.lower()] + list(s.actors)
-        return f"{side}: " + ", ".join(names[:max_names])
-
     def swapped(self) -> "Dispute":
         """The same dispute with the first two sides' names and aliases exchanged (side-swap audit)."""
         names = self.side_names

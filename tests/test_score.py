@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.dispute import load_dispute
 from pipeline.errors import ModelError
 
 from conftest import ROOT

@@ -65,7 +65,6 @@ GENERIC_SOURCES = {
     "sources", "survey", "surveys", "study", "studies", "data", "figures", "records", "documents", "witnesses", "residents",
 }
 AUTHOR_MARKERS = re.compile(r"\b(I|my|me|this writer|in my view|we should|in our view|to my mind|in the view of this writer)\b")
-QUOTE_CHARS = "“”\""
 
 
 @dataclass

@@ -112,7 +112,6 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-_OPEN_Q = "“"
 _CLOSE_Q = "”"
 
 

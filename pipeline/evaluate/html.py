@@ -8,7 +8,6 @@ import io
 
 import numpy as np
 
-from pipeline.labels import NEUTRAL
 
 
 def _png(fig) -> str:

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.dispute import Dispute, load_dispute
-from pipeline.errors import DataError, ModelError
+from pipeline.errors import DataError
 from pipeline.evaluate.metrics import calibration, classification_metrics
 from pipeline.evaluate.verdicts import article_verdict
 from pipeline.io import read_json, write_json, write_jsonl, write_text
-from pipeline.labels import NEUTRAL, TASK_LABELS, passage_credibility, passage_stance
+from pipeline.labels import TASK_LABELS, passage_credibility, passage_stance
 
 log = logging.getLogger(__name__)
 

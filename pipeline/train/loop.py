@@ -9,7 +9,6 @@ validation split, and writes a self-contained model folder.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
