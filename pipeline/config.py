@@ -84,6 +84,7 @@ class TrainConfig:
     logging_steps: int = 20
     resume: bool = True
     progress: bool = True
+    abstain_threshold: float | None = None  # scoring marks passages whose side-favored probability is below it as abstained
 
 
 @dataclass
@@ -270,6 +271,8 @@ def validate(cfg: Config, path: str) -> None:
     for name in ("epochs", "learning_rate"):
         if getattr(cfg.train, name) <= 0:
             raise ConfigError(f"{path}: train.{name}: must be positive, found {getattr(cfg.train, name)}")
+    if cfg.train.abstain_threshold is not None and not 0 < cfg.train.abstain_threshold < 1:
+        raise ConfigError(f"{path}: train.abstain_threshold: must be a probability between 0 and 1 (or null), found {cfg.train.abstain_threshold}")
     for name in ("batch_size", "eval_batch_size", "max_length"):
         if getattr(cfg.train, name) <= 0:
             raise ConfigError(f"{path}: train.{name}: must be a positive integer, found {getattr(cfg.train, name)}")

@@ -75,3 +75,9 @@ def test_help_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     r = run_cli("--help")
     assert r.returncode == 0 and "build" in r.stdout and "compare" in r.stdout
+
+
+def test_abstain_threshold_must_be_a_probability(tmp_path):
+    p = write(tmp_path, {"train": {"abstain_threshold": 1.5}})
+    with pytest.raises(ConfigError, match="train.abstain_threshold: must be a probability"):
+        load_config(p)

@@ -65,3 +65,23 @@ def test_article_verdict_uses_author_voice_only():
     assert v["quoted_sources"] == [{"source": "Ann Lee", "side": "A", "count": 3}]
     v = article_verdict(passages[:3] + passages[4:], ["A", "B"])
     assert v["author_favors"] == "neutral" and v["more_credible"] is None
+
+
+def test_abstained_passages_do_not_count_toward_verdicts():
+    passages = [
+        _p(1, "author", "B", {"A": 0.1, "B": 0.8, "neutral": 0.1}),
+        _p(2, "author", "B", {"A": 0.1, "B": 0.8, "neutral": 0.1}),
+    ]
+    assert article_verdict(passages, ["A", "B"])["author_favors"] == "B"
+    for p in passages:
+        p["abstained"] = True
+    assert article_verdict(passages, ["A", "B"])["author_favors"] == "neutral"
+
+
+def test_risk_coverage_table():
+    from pipeline.evaluate.report import risk_coverage
+
+    rows = [{"gold_stance": "A", "stance": "A", "stance_prob": 0.9}, {"gold_stance": "B", "stance": "A", "stance_prob": 0.45}]
+    table = {x["threshold"]: x for x in risk_coverage(rows, thresholds=(0.4, 0.5))}
+    assert table[0.4]["coverage"] == 1.0 and table[0.4]["accuracy"] == 0.5
+    assert table[0.5]["coverage"] == 0.5 and table[0.5]["accuracy"] == 1.0

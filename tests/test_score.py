@@ -78,3 +78,25 @@ def test_csv_output(tiny_trained, tmp_path):
 
     df = pd.read_csv(tmp_path / "o" / "passages.csv")
     assert {"doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "stance", "stance_probs", "credibility", "model_id", "model_version", "file_hash"} <= set(df.columns)
+
+
+def test_abstain_threshold_stored_with_the_model_marks_passages(tiny_trained, tmp_path):
+    import shutil
+
+    from pipeline.dispute import load_dispute
+    from pipeline.score.predictor import Predictor, score_passages
+    from pipeline.score.run import article_rows
+    from pipeline.build.readers import read_inputs
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_trained[0], model, ignore=shutil.ignore_patterns("checkpoints", "report"))
+    d = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
+    arts, _ = read_inputs([str(ROOT / "data/corpus/port-strike/port-strike_01.txt")])
+    rows = article_rows(arts[0], d)
+    plain = [r for r in score_passages(Predictor(model), rows, d) if r["role"] == "body"]
+    assert not any(r["abstained"] for r in plain)
+    cal = json.loads((model / "calibration.json").read_text())
+    cal["abstain_threshold"] = 0.99
+    (model / "calibration.json").write_text(json.dumps(cal))
+    strict = [r for r in score_passages(Predictor(model), rows, d) if r["role"] == "body"]
+    assert all(r["abstained"] for r in strict) and [r["stance"] for r in strict] == [r["stance"] for r in plain]

@@ -142,6 +142,9 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 hc = pm["stance_high_confidence"]
                 parts.append(f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
                              + "By voice: " + ", ".join(f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})" for k, v in pm.get("stance_by_voice", {}).items()) + "</p>")
+            if task == "stance" and pm.get("stance_risk_coverage"):
+                parts.append("<p>Abstaining below a side-favored probability (set <code>train.abstain_threshold</code> to apply one when scoring):</p><table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th><th>macro-F1 on kept</th></tr></thead><tbody>"
+                             + "".join(f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for x in pm["stance_risk_coverage"]) + "</tbody></table>")
         ex = sres.get("examples") or {}
         if ex:
             parts.append("<h3>Per-side examples (as trained)</h3><table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"

@@ -53,11 +53,23 @@ def passage_metrics(scored: list[dict], tasks: list[str]) -> dict:
         for r in rows:
             by_source["author" if r["gold_source"] == "author" else "attributed"].append(r)
         out["stance_by_voice"] = {k: classification_metrics([r["gold_stance"] for r in v], [r["stance"] for r in v]) for k, v in by_source.items()}
+        out["stance_risk_coverage"] = risk_coverage(rows)
     if "credibility" in tasks:
         out["credibility"] = classification_metrics([gold_credibility(r) for r in rows], [pred_credibility(r) for r in rows])
         g = [gold_credibility(r) != "none" for r in rows]
         p = [pred_credibility(r) != "none" for r in rows]
         out["credibility_detection"] = classification_metrics(["judged" if x else "none" for x in g], ["judged" if x else "none" for x in p])
+    return out
+
+
+def risk_coverage(rows: list[dict], thresholds=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict]:
+    """Side-favored accuracy on the passages kept at each abstain threshold, and the share kept
+    (pick ``train.abstain_threshold`` from this)."""
+    out = []
+    for t in thresholds:
+        kept = [r for r in rows if r["stance_prob"] >= t]
+        m = classification_metrics([r["gold_stance"] for r in kept], [r["stance"] for r in kept])
+        out.append({"threshold": t, "coverage": len(kept) / len(rows), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": len(kept)})
     return out
 
 

@@ -32,7 +32,7 @@ def _decide(weights: dict[str, float], min_weight: float, ratio: float) -> str |
 def article_verdict(passages: list[dict], sides: list[str], min_weight: float = 0.8, ratio: float = 1.5, max_evidence: int = 3) -> dict:
     """Verdicts for one article's scored passages (see module docstring)."""
     body = [p for p in passages if p["role"] == "body" and p.get("stance_probs")]
-    author = [p for p in body if p["source"] == "author"]
+    author = [p for p in body if p["source"] == "author" and not p.get("abstained")]
     stance_w = {s: sum(p["stance_probs"][s] for p in author if p["stance"] == s) for s in sides}
     favors = _decide(stance_w, min_weight, ratio) or NEUTRAL
     favor_evidence = sorted((p for p in author if p["stance"] == favors), key=lambda p: -p["stance_probs"][favors])[:max_evidence] if favors != NEUTRAL else []

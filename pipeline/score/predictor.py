@@ -49,7 +49,9 @@ class Predictor:
         self.tasks: dict[str, list[str]] = self.label_map["tasks"]
         self.input_cfg: dict = self.label_map["input"]
         cal = self.model_dir / "calibration.json"
-        self.temperature = float(read_json(cal)["temperature"]) if calibrated and cal.is_file() else 1.0
+        calibration = read_json(cal) if cal.is_file() else {}
+        self.temperature = float(calibration.get("temperature", 1.0)) if calibrated else 1.0
+        self.abstain_threshold = calibration.get("abstain_threshold") if calibrated else None
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
         self.input_names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in self.tokenizer.model_input_names]
         self.backend_name = backend
@@ -109,8 +111,10 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> 
 
     Body rows get ``stance`` (a side or ``neutral``), ``stance_prob``,
     ``stance_probs`` (per side and neutral), ``credibility`` (``{side,
-    judgment}`` or None), ``credibility_prob``, and ``side_probs`` (the raw
-    per-task, per-side slot probabilities). Other rows get None.
+    judgment}`` or None), ``credibility_prob``, ``side_probs`` (the raw
+    per-task, per-side slot probabilities) and ``abstained`` (the side-favored
+    probability is below the model's abstain threshold, when it has one;
+    article verdicts skip such passages). Other rows get None.
     """
     inputs = passage_inputs(rows, dispute, list(predictor.tasks), predictor.input_cfg)
     probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))
@@ -121,11 +125,12 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> 
     out = []
     for i, r in enumerate(rows):
         row = dict(r)
-        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None, side_probs=None)
+        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None, side_probs=None, abstained=None)
         if (i, "stance") in per:
             sp = passage_stance(sides, per[(i, "stance")])
             best = max(sp, key=sp.get)
-            row.update(stance=best, stance_prob=sp[best], stance_probs=sp)
+            threshold = predictor.abstain_threshold
+            row.update(stance=best, stance_prob=sp[best], stance_probs=sp, abstained=threshold is not None and sp[best] < threshold)
         if (i, "credibility") in per:
             judgment, p = passage_credibility(sides, per[(i, "credibility")])
             row.update(credibility=judgment, credibility_prob=p)

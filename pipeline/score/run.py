@@ -30,7 +30,7 @@ from pipeline.io import sha256_file, write_json
 log = logging.getLogger(__name__)
 
 STATE = "_score_state.json"
-PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "stance", "stance_prob", "stance_probs", "credibility", "credibility_prob", "model_id", "model_version", "file", "file_hash")
+PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "model_id", "model_version", "file", "file_hash")
 
 
 def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterator[tuple[list[Article], list[Reject]]]:

@@ -224,7 +224,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "input": {"context_sentences": cfg.build.context_sentences, "with_source": cfg.build.with_source, "max_length": tc.max_length},
     }
     write_json(out / LABEL_MAP, label_map)
-    write_json(out / "calibration.json", {"temperature": temperature, "fitted_on": "validation", "n": int(len(val_logits))})
+    write_json(out / "calibration.json", {"temperature": temperature, "fitted_on": "validation", "n": int(len(val_logits)), "abstain_threshold": tc.abstain_threshold})
     write_text(out / "train_config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
     history = [h for h in trainer.state.log_history]
     provenance = {
