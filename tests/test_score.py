@@ -85,7 +85,7 @@ def test_abstain_threshold_stored_with_the_model_marks_passages(tiny_trained, tm
 
     from pipeline.dispute import load_dispute
     from pipeline.score.predictor import Predictor, score_passages
-    from pipeline.score.run import article_rows
+    from pipeline.build.dataset import article_rows
     from pipeline.build.readers import read_inputs
 
     model = tmp_path / "model"

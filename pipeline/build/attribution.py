@@ -433,7 +433,7 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
             for start, stop, canon, side, body in dispute.find(text):
                 tail = text[stop:stop + 80]
                 m = re.match(rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+(?:of|for)\s+[^,.;]{{0,40}}?)?(?:,[^,]{{1,25}},)?\s+(?:\w+ly\s+)?(?:(?:seems|appears|seemed|appeared)\s+to\s+)?({CONTENT_VERBS})\b", tail)
-                lead = re.match(rf"^(?:in|by)\s+(?:the\s+)?$", text[:start], re.IGNORECASE)
+                lead = re.match(r"^(?:in|by)\s+(?:the\s+)?$", text[:start], re.IGNORECASE)
                 in_m = re.match(rf"^(?:’s|'s)\s+(?:own\s+)?({ACCOUNT_NOUNS})\s*,", tail) if lead else None
                 if m and not _inside(start, spans):
                     att = Attribution(canon, side, f"{m.group(1)} ... {m.group(2)}", "account", (start, stop), (stop + m.start(1), stop + m.end(2)))

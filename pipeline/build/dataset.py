@@ -38,8 +38,29 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'").replace("“", '"').replace("”", '"')).strip().lower()
 
 
+def article_rows(article: Article, dispute: Dispute) -> list[dict]:
+    """Segment and attribute one article: one row per passage, with the body
+    sentence before it as context (the rows scoring reads; no labels)."""
+    passages = segment_article(article)
+    body = [p for p in passages if p.role == "body"]
+    atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
+    att_of = {p.index: a for p, a in zip(body, atts)}
+    rows, prev = [], None
+    for p in passages:
+        a = att_of.get(p.index)
+        rows.append({
+            "doc_id": article.doc_id, "dispute": dispute.name, "index": p.index, "paragraph": p.paragraph, "text": p.text, "role": p.role,
+            "context": prev if p.role == "body" else None,
+            "source": a.source if a else "author", "source_side": a.source_side if a else None, "cue": a.cue if a else None, "form": a.form if a else None,
+            "file": article.path, "file_hash": article.file_hash, "title": article.title, "byline": article.byline, "date": article.date,
+        })
+        if p.role == "body":
+            prev = p.text
+    return rows
+
+
 def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict[str, dict[int, dict]]) -> tuple[list[dict], dict]:
-    """Segment, attribute and join gold labels for one dispute's articles.
+    """Segment, attribute (:func:`article_rows`) and join gold labels for one dispute's articles.
 
     Gold rows are matched to passages by paragraph and text (whitespace and
     quote style ignored), falling back to text alone.
@@ -50,37 +71,21 @@ def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict
     rows: list[dict] = []
     stats = Counter()
     for art in articles:
-        passages = segment_article(art)
-        body = [p for p in passages if p.role == "body"]
-        atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
-        att_of = {p.index: a for p, a in zip(body, atts)}
+        passages = article_rows(art, dispute)
         doc_gold = gold.get(art.doc_id, {})
         by_key = {(g["paragraph"], _norm(g["text"])): g for g in doc_gold.values()}
         by_text = defaultdict(list)
         for g in doc_gold.values():
             by_text[_norm(g["text"])].append(g)
         used = set()
-        prev_body = None
-        for p in passages:
-            g = by_key.get((p.paragraph, _norm(p.text)))
+        for row in passages:
+            g = by_key.get((row["paragraph"], _norm(row["text"])))
             if g is None:
-                cands = [c for c in by_text.get(_norm(p.text), []) if c["index"] not in used]
+                cands = [c for c in by_text.get(_norm(row["text"]), []) if c["index"] not in used]
                 g = cands[0] if cands else None
             if g is not None:
                 used.add(g["index"])
-            a = att_of.get(p.index)
-            row = {
-                "doc_id": art.doc_id,
-                "dispute": dispute.name,
-                "index": p.index,
-                "paragraph": p.paragraph,
-                "text": p.text,
-                "role": p.role,
-                "context": prev_body if p.role == "body" else None,
-                "source": a.source if a else "author",
-                "source_side": a.source_side if a else None,
-                "cue": a.cue if a else None,
-                "form": a.form if a else None,
+            row.update({
                 "has_gold": g is not None,
                 "gold_role": g["role"] if g else None,
                 "gold_source": g["source"] if g else None,
@@ -91,19 +96,12 @@ def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict
                 "gold_credibility_side": (g["credibility"] or {}).get("side") if g else None,
                 "gold_credibility_judgment": (g["credibility"] or {}).get("judgment") if g else None,
                 "gold_confidence": g["confidence"] if g else None,
-                "file": art.path,
-                "file_hash": art.file_hash,
-                "title": art.title,
-                "byline": art.byline,
-                "date": art.date,
-            }
+            })
             rows.append(row)
-            if p.role == "body":
-                prev_body = p.text
         if doc_gold:
             stats["gold_rows"] += len(doc_gold)
             stats["gold_matched"] += len(used)
-            stats["passages_with_gold"] += sum(1 for p in passages if (p.paragraph, _norm(p.text)) in by_key or _norm(p.text) in by_text)
+            stats["passages_with_gold"] += sum(1 for r in passages if (r["paragraph"], _norm(r["text"])) in by_key or _norm(r["text"]) in by_text)
             stats["passages"] += len(passages)
     return rows, dict(stats)
 

@@ -27,6 +27,11 @@ REPORT_FORMAT = 1
 FIXED_SPLITS = ("train", "validation", "test", "unlabelled")
 
 
+def gold_credibility_dict(r: dict) -> dict | None:
+    """A passage row's gold credibility as ``{side, judgment}``, or None."""
+    return {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r.get("gold_credibility_side") else None
+
+
 def gold_credibility(r: dict) -> str:
     return f"{r['gold_credibility_side']}:{r['gold_credibility_judgment']}" if r.get("gold_credibility_side") else "none"
 
@@ -83,7 +88,7 @@ def example_metrics(scored: list[dict], disputes: dict[str, Dispute], tasks: lis
         for r in scored:
             if r["role"] != "body" or not r.get("has_gold") or r.get("gold_role") not in (None, "body") or not r.get("side_probs"):
                 continue
-            cred = {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r.get("gold_credibility_side") else None
+            cred = gold_credibility_dict(r)
             gold = gold_target_labels(task, disputes[r["dispute"]].side_names, r["gold_stance"], cred)
             for side, probs in r["side_probs"][task].items():
                 y.append(gold[side])
@@ -131,7 +136,7 @@ def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str,
             drows = [r for r in rows if r["dispute"] == d_name]
             for i, task, side, text, pair in passage_inputs(drows, d, tasks, input_cfg):
                 r = drows[i]
-                cred = {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r.get("gold_credibility_side") else None
+                cred = gold_credibility_dict(r)
                 gold = gold_target_labels(task, d.side_names, r["gold_stance"], cred) if r.get("has_gold") else {}
                 X.append(f"{text} [SEP] {pair}")
                 y.append(TASK_LABELS[task].index(gold[side]) if gold else -1)

@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.build.attribution import attribute_passages
+from pipeline.build.dataset import article_rows
 from pipeline.build.readers import Article, Reject, expand_inputs, read_bytes
-from pipeline.build.segment import segment_article
 from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import ConfigError, DataError
 from pipeline.evaluate.verdicts import article_verdict
@@ -48,26 +47,6 @@ def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterat
             yield [], [Reject(str(f), f"cannot read ({exc.strerror})")]
             continue
         yield read_bytes(raw, str(f))
-
-
-def article_rows(article: Article, dispute: Dispute) -> list[dict]:
-    """Segment and attribute one article (no model yet)."""
-    passages = segment_article(article)
-    body = [p for p in passages if p.role == "body"]
-    atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
-    att_of = {p.index: a for p, a in zip(body, atts)}
-    rows, prev = [], None
-    for p in passages:
-        a = att_of.get(p.index)
-        rows.append({
-            "doc_id": article.doc_id, "dispute": dispute.name, "index": p.index, "paragraph": p.paragraph, "text": p.text, "role": p.role,
-            "context": prev if p.role == "body" else None,
-            "source": a.source if a else "author", "source_side": a.source_side if a else None, "cue": a.cue if a else None, "form": a.form if a else None,
-            "file": article.path, "file_hash": article.file_hash, "title": article.title, "byline": article.byline, "date": article.date,
-        })
-        if p.role == "body":
-            prev = p.text
-    return rows
 
 
 def _fingerprint(model_version: str, dispute_path: str, inputs: list[str], stdin_bytes: bytes | None, fmt: str) -> str:
