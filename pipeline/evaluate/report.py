@@ -190,28 +190,29 @@ def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str,
     return results
 
 
-def side_swap_audit(predictor, rows: list[dict], disputes: dict[str, Dispute]) -> dict:
+def side_swap_audit(predictor, scored: list[dict], disputes: dict[str, Dispute]) -> dict:
     """Swap the first two sides' names and aliases; a fair model's predictions swap too.
 
-    Attribution is recomputed under the swapped dispute, so a quoted actor's
-    side swaps with it. Returns the share of body passages whose swapped
-    prediction equals the swap of the original prediction.
+    ``scored`` are the passage rows as :func:`score_passages` returned them
+    under the real dispute (the original predictions). Attribution is
+    recomputed under the swapped dispute, so a quoted actor's side swaps with
+    it. Returns the share of body passages whose swapped prediction equals the
+    swap of the original prediction.
     """
     from pipeline.build.attribution import attribute_passages
     from pipeline.score.predictor import score_passages
 
     agree, total = 0, 0
     for name, d in disputes.items():
-        drows = [r for r in rows if r["dispute"] == name]
-        if len(d.side_names) < 2 or not drows:
+        original = [r for r in scored if r["dispute"] == name]
+        if len(d.side_names) < 2 or not original:
             continue
         a, b = d.side_names[:2]
         swap = {a: b, b: a}
         sd = d.swapped()
-        original = score_passages(predictor, drows, d)
         swapped_rows = []
         by_doc = defaultdict(list)
-        for r in drows:
+        for r in original:
             by_doc[r["doc_id"]].append(dict(r))
         for doc_rows in by_doc.values():
             body = [r for r in doc_rows if r["role"] == "body"]
@@ -285,7 +286,7 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, output: str | Path | N
             "examples": example_metrics(scored, disputes, tasks),
             "articles": art_summary,
             "baselines": baselines(train_rows, rows, disputes, tasks, predictor.input_cfg) if train_rows else {},
-            "side_swap": side_swap_audit(predictor, rows, disputes) if "stance" in tasks else {},
+            "side_swap": side_swap_audit(predictor, scored, disputes) if "stance" in tasks else {},
         }
         result["splits"][s] = sres
         all_verdicts[s] = verdicts
