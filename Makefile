@@ -7,7 +7,7 @@ CONFIG ?= configs/default.yaml
 A ?= models/default/report
 B ?= models/candidate/report
 
-.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean
+.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,12 @@ candidate: setup
 compare: setup
 	$(STANCE) compare $(A) $(B)
 
+# a public benchmark end to end: make benchmark NAME=semeval2016 (pstance, fnc1, liar, newsmtsc, multi-target); needs ../shared/data
+benchmark: setup
+	$(STANCE) build configs/benchmarks/$(NAME).yaml
+	$(STANCE) train configs/benchmarks/$(NAME).yaml
+	$(STANCE) evaluate configs/benchmarks/$(NAME).yaml
+
 # backends, HF pipeline baselines, end to end; add BENCH_ARGS="--memory-articles 10000" for the RSS flatness run
 bench: setup models/default/label_map.json
 	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py $(BENCH_ARGS)
@@ -55,7 +61,7 @@ bench-attribution: setup
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
 clean:
-	rm -rf data/built scored reports bench/out models/default models/candidate
+	rm -rf data/built scored reports bench/out models/default models/candidate models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
 
 models/default/label_map.json:
 	$(MAKE) train

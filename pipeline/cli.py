@@ -94,6 +94,17 @@ def summary_table(metrics_path) -> str:
     import json
 
     m = json.loads(open(metrics_path, encoding="utf-8").read())
+    fmt = lambda x: f"{x:.3f}" if isinstance(x, float) else "-"
+    if m.get("kind") == "benchmark":
+        measure = m["official_measure"]
+        lines = [f"{'split':10s} {'system':14s} {'accuracy':>9s} {'macro-F1':>9s} {measure:>14s}"]
+        for split, res in m["splits"].items():
+            t = res["task"]
+            lines.append(f"{split:10s} {'model':14s} {fmt(t['accuracy']):>9s} {fmt(t['macro_f1']):>9s} {fmt(t['official']):>14s}")
+            for name, b in res["baselines"].items():
+                lines.append(f"{split:10s} {name:14s} {fmt(b['accuracy']):>9s} {fmt(b['macro_f1']):>9s} {fmt(b['official']):>14s}")
+            lines.append(f"{split:10s} per-class F1: " + ", ".join(f"{lab} {fmt(v['f1'])}" for lab, v in t["per_class"].items()))
+        return "\n".join(lines)
     lines = [f"{'split':10s} {'task':12s} {'model acc':>9s} {'macro-F1':>9s} {'tfidf F1':>9s} {'majority F1':>11s}"]
     for split, res in m["splits"].items():
         for task in ("stance", "credibility"):
@@ -102,7 +113,6 @@ def summary_table(metrics_path) -> str:
                 continue
             b = res.get("baselines", {})
             f = lambda name: b.get(name, {}).get(task, {}).get("macro_f1")
-            fmt = lambda x: f"{x:.3f}" if isinstance(x, float) else "-"
             lines.append(f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} {fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}")
         a = res.get("articles", {})
         lines.append(f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); side-swap consistency {res.get('side_swap', {}).get('consistency')}")
@@ -113,6 +123,13 @@ def cmd_score(args, overrides) -> int:
     if overrides:
         raise StanceError(f"score: unexpected arguments {' '.join(overrides)}; see stance score --help")
     _banner("score", f"{args.model} ({args.backend}, {args.engine}) on {len(args.inputs)} input(s) -> {args.output}")
+    from pipeline.labels import TASK_LABELS
+    from pipeline.train.model import read_label_map
+
+    lm = read_label_map(args.model)
+    odd = [t for t, labels in lm["tasks"].items() if TASK_LABELS.get(t) != labels]
+    if odd:
+        raise StanceError(f"{args.model}: trained on {lm.get('benchmark') or 'data'} with task {odd[0]} {lm['tasks'][odd[0]]}, which scoring commentary cannot use (it needs {', '.join(f'{t} {v}' for t, v in TASK_LABELS.items())}); evaluate it with stance evaluate, or score with a commentary model")
     from pipeline.score.run import score
 
     summary = score(args.model, args.dispute, args.inputs, args.output, fmt=args.format, batch_size=args.batch_size, chunk_articles=args.chunk_articles, progress=not args.no_progress, command=args.command,

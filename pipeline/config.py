@@ -54,8 +54,46 @@ class SplitConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    """A public benchmark (or your own CSV/JSONL) instead of commentary sources.
+
+    Attributes:
+        name: semeval2016, pstance, fnc1, liar, newsmtsc, multi-target or generic.
+        path: the benchmark's folder (default ``../shared/data/<folder>``).
+        files: generic only: ``{train: FILE, validation: FILE, test: FILE}``
+            (CSV or JSONL with text, target, label and optional doc_id).
+        task: generic only: the task name (default stance).
+        labels: generic only: the label set, in slot order (default: the
+            sorted labels found).
+        targets: keep only these targets (e.g. SemEval's five Task A targets).
+        include_none: P-Stance: keep NONE (the paper's benchmark drops it).
+        variant: NewsMTSC test set, rw (default) or mt.
+        validation: fraction of train (grouped by doc) held out for validation
+            when the benchmark has no official validation split.
+        downsample: ``{label: fraction}`` of train examples kept (e.g. FNC-1's
+            ``unrelated``); validation and test are never touched.
+        max_body_sentences: FNC-1: body sentences kept (most similar to the headline).
+        seed: for the validation split and downsampling.
+    """
+
+    name: str
+    path: str | None = None
+    files: dict | None = None
+    task: str | None = None
+    labels: list[str] | None = None
+    targets: list[str] | None = None
+    include_none: bool = False
+    variant: str | None = None
+    validation: float = 0.1
+    downsample: dict | None = None
+    max_body_sentences: int = 4
+    seed: int = 13
+
+
+@dataclass
 class BuildConfig:
     sources: list[SourceSpec] = field(default_factory=list)
+    benchmark: BenchmarkConfig | None = None  # build from a public benchmark instead of sources
     output: str = "data/built/default"
     tasks: list[str] = field(default_factory=lambda: ["stance", "credibility"])
     context_sentences: int = 1
@@ -276,6 +314,15 @@ def validate(cfg: Config, path: str) -> None:
     for name in ("batch_size", "eval_batch_size", "max_length"):
         if getattr(cfg.train, name) <= 0:
             raise ConfigError(f"{path}: train.{name}: must be a positive integer, found {getattr(cfg.train, name)}")
+    if cfg.build.benchmark is not None:
+        b = cfg.build.benchmark
+        if cfg.build.sources:
+            raise ConfigError(f"{path}: build: give either sources (commentary) or benchmark, not both")
+        if not 0 < b.validation < 1:
+            raise ConfigError(f"{path}: build.benchmark.validation: must be a fraction between 0 and 1, found {b.validation}")
+        for label, frac in (b.downsample or {}).items():
+            if not isinstance(frac, (int, float)) or not 0 < frac <= 1:
+                raise ConfigError(f"{path}: build.benchmark.downsample.{label}: must be a fraction in (0, 1], found {frac!r}")
     for i, src in enumerate(cfg.build.sources):
         if not Path(src.dispute).is_file():
             raise ConfigError(f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; point it at a file in configs/disputes/")

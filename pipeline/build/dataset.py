@@ -220,6 +220,8 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     datasets.disable_progress_bars()  # saving takes milliseconds; the bars only clutter the log
 
     bc: BuildConfig = cfg.build
+    if bc.benchmark is not None:
+        return build_benchmark(cfg, config_path, command)
     if not bc.sources:
         raise DataError(f"{config_path}: build.sources is empty; list at least one {{inputs, dispute, labels}} source")
     out = Path(bc.output)
@@ -299,4 +301,67 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         shutil.rmtree(out)
     tmp.rename(out)
     log.info("dataset written to %s (%s examples; data hash %s)", out, manifest["splits"], dhash[:12])
+    return out
+
+
+def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Path:
+    """Build a public benchmark (``build.benchmark``) into the same example
+    schema and folder layout as commentary (no passages or disputes: a
+    benchmark is scored example by example)."""
+    from datasets import Dataset, DatasetDict
+
+    from pipeline.build.benchmarks import load_benchmark, near_duplicates_across_splits
+    from pipeline.build.report import benchmark_markdown
+
+    bc = cfg.build
+    opts = bc.benchmark
+    examples, notes, spec = load_benchmark(opts)
+    for i, e in enumerate(examples):
+        e.update(id=f"{e['doc_id']}:{i}", index=i, dispute=opts.name, slot=spec.labels.index(e["label"]), confidence="high", label_source="gold")
+    out = Path(bc.output)
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    splits = [s for s in SPLITS if any(e["split"] == s for e in examples)]
+    DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in splits}).save_to_disk(str(tmp / "examples"))
+    dhash = data_hash(examples)
+    counts = {s: dict(sorted(Counter(e["label"] for e in examples if e["split"] == s).items())) for s in splits}
+    by_target = {s: dict(sorted(Counter(e["target"] for e in examples if e["split"] == s).most_common(30))) for s in splits}
+    report = {
+        "benchmark": opts.name,
+        "task": spec.task,
+        "labels": spec.labels,
+        "official_measure": spec.measure,
+        "examples": {s: sum(counts[s].values()) for s in splits},
+        "labels_per_split": counts,
+        "targets_per_split": by_target,
+        "documents_per_split": {s: len({e["doc_id"] for e in examples if e["split"] == s}) for s in splits},
+        "notes": notes,
+        "near_duplicates_across_splits": near_duplicates_across_splits(examples),
+    }
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "kind": "benchmark",
+        "benchmark": opts.name,
+        "official_measure": spec.measure,
+        "tasks": [spec.task],
+        "task_labels": {spec.task: spec.labels},
+        "disputes": {},
+        "splits": {s: report["examples"][s] for s in splits},
+        "data_hash": dhash,
+        "context_sentences": 0,
+        "with_source": False,
+        "weak_supervision": False,
+        "config": to_dict(cfg),
+        "config_path": config_path,
+        "command": command,
+        "inputs": [notes["source"]],
+    }
+    write_json(tmp / "manifest.json", manifest)
+    write_json(tmp / "data_report.json", report)
+    write_text(tmp / "data_report.md", benchmark_markdown(report, manifest))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    log.info("benchmark %s written to %s (%s examples; data hash %s)", opts.name, out, manifest["splits"], dhash[:12])
     return out

@@ -127,3 +127,29 @@ def render_markdown(report: dict, manifest: dict) -> str:
     else:
         lines.append("none found (word-trigram Jaccard >= 0.8)")
     return "\n".join(lines) + "\n"
+
+
+def benchmark_markdown(report: dict, manifest: dict) -> str:
+    """The data report of a benchmark build, for a person."""
+    labels = report["labels"]
+    lines = [f"# Data report: {report['benchmark']}", "",
+             f"Task `{report['task']}`, labels {', '.join(labels)}; official measure `{report['official_measure']}`; data hash `{manifest['data_hash']}`.", "",
+             "| split | examples | documents | " + " | ".join(labels) + " |", "|---|---|---|" + "---|" * len(labels)]
+    for s, n in report["examples"].items():
+        c = report["labels_per_split"][s]
+        lines.append(f"| {s} | {n} | {report['documents_per_split'][s]} | " + " | ".join(str(c.get(lab, 0)) for lab in labels) + " |")
+    lines += ["", "## Targets per split (most frequent 30)", ""]
+    for s, t in report["targets_per_split"].items():
+        lines.append(f"- {s}: " + ", ".join(f"{k} ({v})" for k, v in t.items()))
+    lines += ["", "## Cleaning and source notes", ""]
+    for k, v in report["notes"].items():
+        lines.append(f"- {k}: {v}")
+    nd = report["near_duplicates_across_splits"]
+    lines += ["", "## Near-duplicates across splits", ""]
+    if "skipped" in nd:
+        lines.append(f"Not scanned: {nd['skipped']}.")
+    else:
+        lines.append(f"{nd['pairs']} text pairs in different splits with word-trigram Jaccard >= {nd['threshold']} (exact train/eval duplicates were already dropped from train).")
+        for x in nd["samples"][:10]:
+            lines.append(f"- {x['a_split']} / {x['b_split']} ({x['jaccard']}): {x['text']}")
+    return "\n".join(lines) + "\n"

@@ -48,10 +48,33 @@ def load_report(path: str | Path) -> tuple[dict, list[dict]]:
     return metrics, [row for _, row in iter_jsonl(ppath)]
 
 
+BENCHMARK_METRICS = {
+    "accuracy": ("gold", "pred", "accuracy"),
+    "macro_f1": ("gold", "pred", "macro_f1"),
+}
+
+
 def _metric(y: list, yhat: list, kind: str) -> float:
     if kind == "accuracy":
         return float(np.mean([a == b for a, b in zip(y, yhat)])) if y else float("nan")
+    if kind in ("fnc_score", "semeval_f_avg"):
+        from pipeline.evaluate.metrics import official_measure
+
+        return official_measure(kind, list(y), list(yhat))
     return macro_f1(y, yhat)
+
+
+def metrics_of(report_metrics: dict) -> tuple[dict, list[tuple[str, str, str]]]:
+    """The comparable metrics of a report ({name: (gold key, prediction key, kind)})
+    and its tasks [(task, gold key, prediction key)]: commentary reports compare
+    side favored and credibility; benchmark reports their task and official measure."""
+    if report_metrics.get("kind") == "benchmark":
+        m = dict(BENCHMARK_METRICS)
+        measure = report_metrics.get("official_measure")
+        if measure in ("fnc_score", "semeval_f_avg"):
+            m[measure] = ("gold", "pred", measure)
+        return m, [(report_metrics["task"], "gold", "pred")]
+    return dict(METRICS), [("stance", "gold_stance", "stance"), ("credibility", "gold_credibility", "credibility")]
 
 
 def paired_bootstrap(y: list, a: list, b: list, kind: str, n: int = 1000, seed: int = 0, groups: list | None = None) -> dict:
@@ -103,8 +126,6 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
         ReportError: reports on different data, old formats, unknown metric.
         WorseError: with ``fail_if_worse``, when B is significantly worse.
     """
-    if fail_if_worse and fail_if_worse not in METRICS:
-        raise ReportError(f"--fail-if-worse {fail_if_worse}: unknown metric; use one of {', '.join(METRICS)}")
     paths = []
     for x in (a, b):
         px = Path(x)
@@ -116,6 +137,11 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
             px = evaluate(px, data, px / "report")
         paths.append(px)
     (ma, pa), (mb, pb) = load_report(paths[0]), load_report(paths[1])
+    if ma.get("kind", "commentary") != mb.get("kind", "commentary"):
+        raise ReportError(f"{paths[0]} is a {ma.get('kind', 'commentary')} report, {paths[1]} a {mb.get('kind', 'commentary')} report; compare two reports on the same data")
+    metrics, tasks = metrics_of(ma)
+    if fail_if_worse and fail_if_worse not in metrics:
+        raise ReportError(f"--fail-if-worse {fail_if_worse}: unknown metric; use one of {', '.join(metrics)}")
     if ma["data"]["data_hash"] != mb["data"]["data_hash"]:
         raise ReportError(f"{paths[0]} and {paths[1]} were evaluated on different data (hash {ma['data']['data_hash'][:12]} vs {mb['data']['data_hash'][:12]}); evaluate both on the same dataset")
     if ma["primary_split"] != mb["primary_split"]:
@@ -128,14 +154,14 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
     ids = sorted(ra)
     result = {"format_version": COMPARE_FORMAT, "a": str(paths[0]), "b": str(paths[1]), "split": split, "n": len(ids), "metrics": {}, "mcnemar": {}, "per_class": {}, "per_side": {}, "flipped": []}
     groups = [ra[i]["doc_id"] for i in ids]
-    for name, (gkey, pkey, kind) in METRICS.items():
+    for name, (gkey, pkey, kind) in metrics.items():
         if ra[ids[0]].get(pkey) is None if ids else True:
             continue
         y = [ra[i][gkey] for i in ids]
         result["metrics"][name] = paired_bootstrap(y, [ra[i][pkey] for i in ids], [rb[i][pkey] for i in ids], kind, groups=groups)
-    for task, gkey, pkey in (("stance", "gold_stance", "stance"), ("credibility", "gold_credibility", "credibility")):
-        if not ids:
-            break
+    for task, gkey, pkey in tasks:
+        if not ids or ra[ids[0]].get(pkey) is None:
+            continue
         ca = [ra[i][pkey] == ra[i][gkey] for i in ids]
         cb = [rb[i][pkey] == rb[i][gkey] for i in ids]
         result["mcnemar"][task] = mcnemar(ca, cb)
@@ -143,19 +169,23 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
         ma_ = classification_metrics(y, [ra[i][pkey] for i in ids])
         mb_ = classification_metrics(y, [rb[i][pkey] for i in ids])
         result["per_class"][task] = {lab: {"a_f1": ma_["per_class"][lab]["f1"], "b_f1": mb_["per_class"].get(lab, {}).get("f1", 0.0), "delta": mb_["per_class"].get(lab, {}).get("f1", 0.0) - ma_["per_class"][lab]["f1"], "support": ma_["per_class"][lab]["support"]} for lab in ma_["per_class"]}
+    _task, gkey, pkey = tasks[0]  # per side (gold label) and flips are read on the first task: side favored, or the benchmark's task
     by_side = defaultdict(list)
     for i in ids:
-        by_side[ra[i]["gold_stance"]].append(i)
-    result["per_side"] = {s: {"n": len(v), "a_accuracy": float(np.mean([ra[i]["stance"] == ra[i]["gold_stance"] for i in v])), "b_accuracy": float(np.mean([rb[i]["stance"] == rb[i]["gold_stance"] for i in v]))} for s, v in sorted(by_side.items())}
+        by_side[ra[i][gkey]].append(i)
+    result["per_side"] = {s: {"n": len(v), "a_accuracy": float(np.mean([ra[i][pkey] == ra[i][gkey] for i in v])), "b_accuracy": float(np.mean([rb[i][pkey] == rb[i][gkey] for i in v]))} for s, v in sorted(by_side.items())}
     for s in result["per_side"].values():
         s["delta"] = s["b_accuracy"] - s["a_accuracy"]
     for i in ids:
-        if ra[i]["stance"] != rb[i]["stance"] or ra[i]["credibility"] != rb[i]["credibility"]:
-            result["flipped"].append({"id": i, "text": ra[i]["text"], "gold_stance": ra[i]["gold_stance"], "a_stance": ra[i]["stance"], "b_stance": rb[i]["stance"], "gold_credibility": ra[i]["gold_credibility"], "a_credibility": ra[i]["credibility"], "b_credibility": rb[i]["credibility"], "fixed": rb[i]["stance"] == ra[i]["gold_stance"] and ra[i]["stance"] != ra[i]["gold_stance"], "broken": ra[i]["stance"] == ra[i]["gold_stance"] and rb[i]["stance"] != ra[i]["gold_stance"]})
+        if any(ra[i].get(p) != rb[i].get(p) for _t, _g, p in tasks):
+            row = {"id": i, "text": ra[i]["text"], "gold_stance": ra[i][gkey], "a_stance": ra[i][pkey], "b_stance": rb[i][pkey],
+                   "fixed": rb[i][pkey] == ra[i][gkey] and ra[i][pkey] != ra[i][gkey], "broken": ra[i][pkey] == ra[i][gkey] and rb[i][pkey] != ra[i][gkey]}
+            row.update({"gold_credibility": ra[i].get("gold_credibility"), "a_credibility": ra[i].get("credibility"), "b_credibility": rb[i].get("credibility")})
+            result["flipped"].append(row)
     verdict = None
     if fail_if_worse:
         m = result["metrics"].get(fail_if_worse)
-        task = fail_if_worse.split("_")[0]
+        task = fail_if_worse.split("_")[0] if ma.get("kind") != "benchmark" else tasks[0][0]
         worse = bool(m and m["ci95"][1] < 0 and result["mcnemar"].get(task, {}).get("p_value", 1.0) < alpha) if "accuracy" in fail_if_worse else bool(m and m["ci95"][1] < 0)
         verdict = {"metric": fail_if_worse, "significantly_worse": worse}
         result["gate"] = verdict

@@ -80,3 +80,39 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
     res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(res.x))
+
+
+FNC_RELATED = ("agree", "disagree", "discuss")
+
+
+def fnc_score(y_true: list[str], y_pred: list[str]) -> float:
+    """The FNC-1 relative score (official scorer): +0.25 for each correct
+    related/unrelated decision, +0.75 more for each related pair with the
+    right label; divided by the best possible score, as a percentage."""
+    score = best = 0.0
+    for g, p in zip(y_true, y_pred):
+        best += 0.25 + (0.75 if g in FNC_RELATED else 0.0)
+        if (g in FNC_RELATED) == (p in FNC_RELATED):
+            score += 0.25
+        if g in FNC_RELATED and g == p:
+            score += 0.75
+    return 100.0 * score / best if best else float("nan")
+
+
+def semeval_f_avg(y_true: list[str], y_pred: list[str]) -> float:
+    """SemEval-2016 Task 6's F_avg: the mean of F1(favor) and F1(against) over
+    all examples pooled (NONE counts only through false positives/negatives)."""
+    m = classification_metrics(y_true, y_pred, ["none", "favor", "against"])
+    return (m["per_class"]["favor"]["f1"] + m["per_class"]["against"]["f1"]) / 2
+
+
+def official_measure(name: str | None, y_true: list[str], y_pred: list[str]) -> float | None:
+    """A benchmark's own measure by name (``semeval_f_avg``, ``fnc_score``, ``macro_f1``, ``accuracy``)."""
+    if not name or not y_true:
+        return None
+    if name == "fnc_score":
+        return fnc_score(y_true, y_pred)
+    if name == "semeval_f_avg":
+        return semeval_f_avg(y_true, y_pred)
+    m = classification_metrics(y_true, y_pred)
+    return m[name] if name in ("macro_f1", "accuracy") else None

@@ -255,6 +255,12 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, output: str | Path | N
 
     label_map = read_label_map(model_dir)
     manifest, disputes, answers = load_dataset_folder(data_dir)
+    if manifest.get("kind") == "benchmark" or label_map.get("kind") == "benchmark":
+        if manifest.get("kind") != "benchmark":
+            raise DataError(f"{data_dir}: commentary data, but {model_dir} was trained on the {label_map.get('benchmark')} benchmark; evaluate a model trained on commentary")
+        from pipeline.evaluate.benchmark import evaluate_benchmark
+
+        return evaluate_benchmark(model_dir, data_dir, manifest, label_map, output, split, batch_size, command)
     unknown = [t for t in manifest["tasks"] if t not in label_map["tasks"]]
     if unknown:
         raise DataError(f"{data_dir}: has '{unknown[0]}' labels the model {model_dir} does not know (it knows {', '.join(label_map['tasks'])}); evaluate a model trained on that task")

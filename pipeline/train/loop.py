@@ -51,40 +51,56 @@ def check_dataset(dataset_dir: str | Path, cfg: Config, where: str) -> dict:
     if not manifest_path.is_file():
         raise DataError(f"{d}: not a dataset folder (no manifest.json); run `stance build` first or fix build.output")
     manifest = read_json(manifest_path, "dataset manifest")
-    missing = [t for t in cfg.build.tasks if t not in manifest.get("task_labels", {})]
-    if missing:
-        raise DataError(f"{d}: the dataset has no '{missing[0]}' examples (it has {', '.join(manifest.get('task_labels', {}))}); rebuild it with build.tasks including {missing[0]}")
-    for task, labels in manifest["task_labels"].items():
-        if task in TASK_LABELS and labels != TASK_LABELS[task]:
-            raise DataError(f"{d}: labels for task {task} are {labels}, but this version expects {TASK_LABELS[task]}; rebuild the dataset")
-        if task not in TASK_LABELS:
-            raise DataError(f"{d}: task '{task}' is not one this version knows ({', '.join(TASK_LABELS)}); rebuild the dataset")
+    if manifest.get("kind") == "benchmark":
+        for task, labels in manifest.get("task_labels", {}).items():
+            if not labels or len(set(labels)) != len(labels):
+                raise DataError(f"{manifest_path}: task_labels.{task}: {labels} is not a list of distinct labels; rebuild the dataset")
+    else:
+        missing = [t for t in cfg.build.tasks if t not in manifest.get("task_labels", {})]
+        if missing:
+            raise DataError(f"{d}: the dataset has no '{missing[0]}' examples (it has {', '.join(manifest.get('task_labels', {}))}); rebuild it with build.tasks including {missing[0]}")
+        for task, labels in manifest["task_labels"].items():
+            if task not in TASK_LABELS:
+                raise DataError(f"{d}: task '{task}' is not one this version knows ({', '.join(TASK_LABELS)}); rebuild the dataset")
+            if labels != TASK_LABELS[task]:
+                raise DataError(f"{d}: labels for task {task} are {labels}, but this version expects {TASK_LABELS[task]}; rebuild the dataset")
     for split in ("train", "validation"):
         if not manifest["splits"].get(split):
             raise DataError(f"{d}: the {split} split is empty; add labelled articles or lower build.split fractions so every split gets articles")
     return manifest
 
 
-def _compute_metrics_fn(tasks: list[str]):
+def task_schema(manifest: dict, cfg: Config) -> tuple[list[str], dict[str, list[str]]]:
+    """(tasks to train, labels per task): a benchmark brings its own task and
+    labels; commentary trains the configured tasks with the declared labels."""
+    if manifest.get("kind") == "benchmark":
+        return list(manifest["tasks"]), dict(manifest["task_labels"])
+    return list(cfg.build.tasks), {t: TASK_LABELS[t] for t in cfg.build.tasks}
+
+
+def _compute_metrics_fn(tasks: list[str], task_labels: dict[str, list[str]], measure: str | None = None):
     """Metrics over (task, label) classes. The task of each example travels with
     its label (``label_ids = (labels, task_id)``), so it stays aligned when
     predictions are gathered across processes."""
     import numpy as np
 
-    from pipeline.evaluate.metrics import classification_metrics
+    from pipeline.evaluate.metrics import classification_metrics, official_measure
 
     def compute(pred):
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
         labels, task_ids = pred.label_ids
         tasks_of_eval = [tasks[int(i)] for i in task_ids]
         preds = np.asarray(logits).argmax(-1)
-        names = lambda slots: [f"{t}:{TASK_LABELS[t][int(s)]}" for t, s in zip(tasks_of_eval, slots)]
+        names = lambda slots: [f"{t}:{task_labels[t][int(s)] if int(s) < len(task_labels[t]) else int(s)}" for t, s in zip(tasks_of_eval, slots)]
         m = classification_metrics(names(labels), names(preds))
         out = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
         for task in sorted(set(tasks_of_eval)):
             idx = [i for i, t in enumerate(tasks_of_eval) if t == task]
-            mt = classification_metrics([TASK_LABELS[task][int(labels[i])] for i in idx], [TASK_LABELS[task][int(preds[i])] for i in idx], TASK_LABELS[task])
+            lab = lambda s: task_labels[task][int(s)] if int(s) < len(task_labels[task]) else str(int(s))
+            mt = classification_metrics([lab(labels[i]) for i in idx], [lab(preds[i]) for i in idx], task_labels[task])
             out[f"{task}_macro_f1"] = mt["macro_f1"]
+            if measure and len(tasks) == 1:
+                out["official"] = official_measure(measure, [lab(labels[i]) for i in idx], [lab(preds[i]) for i in idx])
         return out
 
     return compute
@@ -122,9 +138,9 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
     set_seed(tc.seed)
-    tasks = cfg.build.tasks
-    n_slots = max(len(TASK_LABELS[t]) for t in tasks)
-    id2label = {i: "/".join(TASK_LABELS[t][i] for t in tasks if i < len(TASK_LABELS[t])) for i in range(n_slots)}
+    tasks, task_labels = task_schema(manifest, cfg)
+    n_slots = max(len(task_labels[t]) for t in tasks)
+    id2label = {i: "/".join(task_labels[t][i] for t in tasks if i < len(task_labels[t])) for i in range(n_slots)}
     tokenizer = load_tokenizer(source)
     ds = load_from_disk(str(Path(cfg.build.output) / "examples"))
     ds = {k: v.filter(lambda e: e["task"] in tasks) for k, v in ds.items()}
@@ -146,7 +162,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     np.add.at(counts, (train_tasks, train_slots), 1.0)
     weights = None
     if tc.class_weights:
-        k = np.array([len(TASK_LABELS[t]) for t in tasks], dtype=float)[:, None]
+        k = np.array([len(task_labels[t]) for t in tasks], dtype=float)[:, None]
         w = counts.sum(1, keepdims=True) / (k * np.maximum(counts, 1.0))
         weights = torch.tensor(np.clip(w, 0.1, 10.0), dtype=torch.float)
     log.info("train examples %d, validation %d; label counts per task %s; class weights %s", len(tok["train"]), len(tok["validation"]),
@@ -201,7 +217,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         eval_dataset=tok["validation"],
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_compute_metrics_fn(tasks),
+        compute_metrics=_compute_metrics_fn(tasks, task_labels, manifest.get("official_measure")),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=tc.early_stopping_patience)] if tc.early_stopping_patience > 0 else [],
     )
     t0 = time.time()
@@ -219,8 +235,11 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     tokenizer.save_pretrained(str(out))
     label_map = {
         "format_version": MODEL_FORMAT,
-        "tasks": {t: TASK_LABELS[t] for t in tasks},
+        "tasks": {t: task_labels[t] for t in tasks},
         "num_slots": n_slots,
+        "kind": manifest.get("kind", "commentary"),
+        "benchmark": manifest.get("benchmark"),
+        "official_measure": manifest.get("official_measure"),
         "input": {"context_sentences": cfg.build.context_sentences, "with_source": cfg.build.with_source, "max_length": tc.max_length},
     }
     write_json(out / LABEL_MAP, label_map)
@@ -255,7 +274,7 @@ def model_card(cfg: Config, manifest: dict, provenance: dict, metrics: dict) -> 
     v = metrics["validation"]
     fmt = lambda x: f"{x:.3f}" if isinstance(x, (int, float)) else str(x)
     splits = ", ".join(f"{k}: {n}" for k, n in manifest["splits"].items())
-    disputes = ", ".join(manifest["disputes"])
+    disputes = ", ".join(manifest["disputes"]) if manifest.get("kind") != "benchmark" else f"none (public benchmark {manifest['benchmark']}, task {', '.join(manifest['tasks'])})"
     return f"""# Model card: {cfg.run_name}
 
 Target-conditioned stance and credibility classifier over commentary passages,
