@@ -7,7 +7,7 @@ CONFIG ?= configs/default.yaml
 A ?= models/default/report
 B ?= models/candidate/report
 
-.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark
+.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark bench-train
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,10 @@ benchmark: setup
 # backends, HF pipeline baselines, end to end; add BENCH_ARGS="--memory-articles 10000" for the RSS flatness run
 bench: setup models/default/label_map.json
 	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py $(BENCH_ARGS)
+
+# training throughput: dynamic padding + length-grouped batches vs run_classification.py's pad-to-128 (SemEval-2016; needs ../shared/data)
+bench-train: setup
+	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_train.py $(BENCH_ARGS)
 
 # attribution rules vs gold spans on PolNeAR's test split (needs ../shared/data/polnear); no model needed
 bench-attribution: setup

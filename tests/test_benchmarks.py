@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-
 from conftest import ROOT, SHARED, WORDS, need_shared
+
 from pipeline.build.benchmarks import load_benchmark
 from pipeline.errors import DataError
 from pipeline.evaluate.metrics import classification_metrics, fnc_score, semeval_f_avg

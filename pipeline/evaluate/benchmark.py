@@ -19,7 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import DataError
-from pipeline.evaluate.metrics import calibration, classification_metrics, official_measure, softmax
+from pipeline.evaluate.metrics import (
+    calibration,
+    classification_metrics,
+    official_measure,
+    softmax,
+)
 from pipeline.io import write_json, write_jsonl, write_text
 
 log = logging.getLogger(__name__)
@@ -125,7 +130,14 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
 
 def render(result: dict, rows: list[dict]) -> tuple[str, str]:
     """(html, markdown) of a benchmark report."""
-    from pipeline.evaluate.html import CSS, _fmt, _metric_table, confusion_plot, f1_plot, reliability_plot
+    from pipeline.evaluate.html import (
+        CSS,
+        _fmt,
+        _metric_table,
+        confusion_plot,
+        f1_plot,
+        reliability_plot,
+    )
 
     split = result["primary_split"]
     s = result["splits"][split]
