@@ -7,7 +7,7 @@ CONFIG ?= configs/default.yaml
 A ?= models/default/report
 B ?= models/candidate/report
 
-.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark bench-train
+.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark bench-train source-model
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,12 @@ candidate: setup
 compare: setup
 	$(STANCE) compare $(A) $(B)
 
+# the source-side classifier used by `stance score --source-model` where the attribution rules find no source
+source-model: setup
+	$(STANCE) build configs/source_side.yaml
+	$(STANCE) train configs/source_side.yaml
+	$(STANCE) evaluate configs/source_side.yaml
+
 # a public benchmark end to end: make benchmark NAME=semeval2016 (pstance, fnc1, liar, newsmtsc, multi-target); needs ../shared/data
 benchmark: setup
 	$(STANCE) build configs/benchmarks/$(NAME).yaml
@@ -65,7 +71,7 @@ bench-attribution: setup
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
 clean:
-	rm -rf data/built scored reports bench/out models/default models/candidate models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
+	rm -rf data/built scored reports bench/out models/default models/candidate models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
 
 models/default/label_map.json:
 	$(MAKE) train

@@ -140,7 +140,7 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
 
-KNOWN_TASKS = ("stance", "credibility")
+KNOWN_TASKS = ("stance", "credibility", "source_side")
 
 
 def _type_name(tp: Any) -> str:
@@ -303,6 +303,8 @@ def validate(cfg: Config, path: str) -> None:
             raise ConfigError(f"{path}: build.tasks: unknown task '{task}'; {hint}")
     if not cfg.build.tasks:
         raise ConfigError(f"{path}: build.tasks: empty; list at least one of {', '.join(KNOWN_TASKS)}")
+    if "source_side" in cfg.build.tasks and len(cfg.build.tasks) > 1:
+        raise ConfigError(f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); its input hides the rule-attributed source that stance and credibility read")
     s = cfg.build.split
     if not (0 <= s.validation < 1 and 0 <= s.test < 1 and s.validation + s.test < 1):
         raise ConfigError(f"{path}: build.split: validation ({s.validation}) and test ({s.test}) must be fractions summing below 1")

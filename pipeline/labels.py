@@ -24,6 +24,10 @@ from typing import Sequence
 TASK_LABELS: dict[str, list[str]] = {
     "stance": ["none", "favor", "against"],
     "credibility": ["none", "credible", "not_credible"],
+    # who carries the passage, relative to the side asked about; trained as its own
+    # run (its input must not show the rule-attributed source it predicts) and
+    # used when scoring where the attribution rules abstain (see pipeline.build.source_model)
+    "source_side": ["author", "this_side", "other_side", "third_party"],
 }
 ROLES = ("body", "title", "byline", "date", "boilerplate")
 FORMS = ("direct", "indirect", "account", "continuation")
@@ -71,7 +75,7 @@ def source_tag(source: str, source_side: str | None, side: str) -> str:
 def model_input(task: str, dispute, side: str, passage: str, source: str, source_side: str | None, context: str | None, with_source: bool = True) -> tuple[str, str]:
     """The (text, text_pair) the tokenizer receives for one passage, one side and one task."""
     text = mark_mentions(passage, dispute, side)
-    if with_source:
+    if with_source and task != "source_side":
         text = f"{source_tag(source, source_side, side)} {text}"
     pair = f"{task} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"  # no side name: it would let the model learn name biases
     if context:
@@ -79,13 +83,20 @@ def model_input(task: str, dispute, side: str, passage: str, source: str, source
     return text, pair
 
 
-def gold_target_labels(task: str, sides: Sequence[str], stance: str | None, credibility: dict | None) -> dict[str, str]:
-    """Per-side gold labels from a passage's gold stance or credibility.
+def gold_target_labels(task: str, sides: Sequence[str], stance: str | None, credibility: dict | None, source: str | None = None, source_side: str | None = None) -> dict[str, str]:
+    """Per-side gold labels from a passage's gold stance, credibility or source.
 
     A passage favoring A is ``favor`` toward A and, in a two-sided dispute,
     ``against`` B (blaming one side favors the other). A credibility judgment
-    applies to the side it names; other sides get ``none``.
+    applies to the side it names; other sides get ``none``. The source side is
+    ``author``, or the speaker's side relative to each side asked about.
     """
+    if task == "source_side":
+        if not source or source == "author":
+            return {s: "author" for s in sides}
+        if source_side not in sides:
+            return {s: "third_party" for s in sides}
+        return {s: ("this_side" if s == source_side else "other_side") for s in sides}
     if task == "stance":
         if stance in (None, NEUTRAL):
             return {s: "none" for s in sides}
@@ -125,3 +136,18 @@ def passage_credibility(sides: Sequence[str], probs: dict[str, Sequence[float]])
             if p > p_none and p > best_p:
                 best, best_p = {"side": s, "judgment": judgment}, p
     return best, best_p
+
+
+def passage_source_side(sides: Sequence[str], probs: dict[str, Sequence[float]]) -> tuple[str, float]:
+    """The passage's source side from per-side ``source_side`` probabilities
+    ``[p_author, p_this_side, p_other_side, p_third_party]``: ``author``, a
+    side's name, or ``other`` (a third party), with its probability (averaged
+    over the sides asked about, normalised)."""
+    n = len(sides)
+    scores = {"author": sum(probs[s][0] for s in sides) / n, "other": sum(probs[s][3] for s in sides) / n}
+    for s in sides:
+        others = [o for o in sides if o != s]
+        scores[s] = (probs[s][1] + (sum(probs[o][2] for o in others) / len(others) if others else probs[s][1])) / 2
+    total = sum(scores.values()) or 1.0
+    best = max(scores, key=scores.get)
+    return best, scores[best] / total

@@ -38,9 +38,13 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'").replace("“", '"').replace("”", '"')).strip().lower()
 
 
-def article_rows(article: Article, dispute: Dispute) -> list[dict]:
+def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> list[dict]:
     """Segment and attribute one article: one row per passage, with the body
-    sentence before it as context (the rows scoring reads; no labels)."""
+    sentence before it as context (the rows scoring reads; no labels).
+
+    With a :class:`pipeline.build.source_model.SourceSideClassifier`, body
+    passages the rules leave to the author are re-attributed where the
+    classifier is sure (``source_by`` says which did it)."""
     passages = segment_article(article)
     body = [p for p in passages if p.role == "body"]
     atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
@@ -53,9 +57,12 @@ def article_rows(article: Article, dispute: Dispute) -> list[dict]:
             "context": prev if p.role == "body" else None,
             "source": a.source if a else "author", "source_side": a.source_side if a else None, "cue": a.cue if a else None, "form": a.form if a else None,
             "file": article.path, "file_hash": article.file_hash, "title": article.title, "byline": article.byline, "date": article.date,
+            "source_by": "rules" if p.role == "body" else None,
         })
         if p.role == "body":
             prev = p.text
+    if source_classifier is not None:
+        source_classifier.apply(rows, dispute)
     return rows
 
 
@@ -147,7 +154,9 @@ def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[st
         for task in tasks:
             if is_weak and (stance if task == "stance" else cred) is None:
                 continue  # the functions abstained on this task
-            gold = gold_target_labels(task, d.side_names, stance, cred)
+            if task == "source_side" and (is_weak or not r.get("gold_source")):
+                continue  # weak functions do not label sources; rows without a gold source are skipped
+            gold = gold_target_labels(task, d.side_names, stance, cred, r.get("gold_source") if is_gold else None, r.get("gold_source_side") if is_gold else None)
             for side in d.side_names:
                 text, pair = model_input(task, d, side, r["text"], r["source"], r["source_side"], r["context"] if context else None, with_source)
                 out.append({

@@ -19,7 +19,7 @@ from pipeline.errors import DataError
 from pipeline.evaluate.metrics import calibration, classification_metrics
 from pipeline.evaluate.verdicts import article_verdict
 from pipeline.io import read_json, write_json, write_jsonl, write_text
-from pipeline.labels import TASK_LABELS, passage_credibility, passage_stance
+from pipeline.labels import TASK_LABELS, passage_credibility, passage_source_side, passage_stance
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,50 @@ def passage_metrics(scored: list[dict], tasks: list[str]) -> dict:
             by_source["author" if r["gold_source"] == "author" else "attributed"].append(r)
         out["stance_by_voice"] = {k: classification_metrics([r["gold_stance"] for r in v], [r["stance"] for r in v]) for k, v in by_source.items()}
         out["stance_risk_coverage"] = risk_coverage(rows)
+    if "source_side" in tasks:
+        out.update(source_side_metrics(rows))
     if "credibility" in tasks:
         out["credibility"] = classification_metrics([gold_credibility(r) for r in rows], [pred_credibility(r) for r in rows])
         g = [gold_credibility(r) != "none" for r in rows]
         p = [pred_credibility(r) != "none" for r in rows]
         out["credibility_detection"] = classification_metrics(["judged" if x else "none" for x in g], ["judged" if x else "none" for x in p])
     return out
+
+
+def gold_source_side(r: dict) -> str:
+    return "author" if r.get("gold_source") in (None, "author") else (r.get("gold_source_side") or "other")
+
+
+def rule_source_side(r: dict) -> str:
+    return "author" if r.get("source") in (None, "author") else (r.get("source_side") or "other")
+
+
+def source_side_metrics(rows: list[dict], threshold: float = 0.5) -> dict:
+    """Source side (author / a side / other) of the classifier, of the rules, and
+    of both combined as scoring combines them: the classifier's side where the
+    rules abstain (find no source) and the classifier is at least ``threshold`` sure."""
+    rows = [r for r in rows if r.get("gold_source") and "source_side" in (r.get("side_probs") or {})]
+    if not rows:
+        return {}
+    from pipeline.build.source_model import combine_source
+
+    gold = [gold_source_side(r) for r in rows]
+    model, rules, hybrid = [], [], []
+    for r in rows:
+        side, p = passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"])
+        model.append(side)
+        rules.append(rule_source_side(r))
+        hybrid.append(combine_source(r, side, p, threshold)[1] or "author")
+    abstained = [i for i, r in enumerate(rows) if rules[i] == "author"]
+    return {
+        "source_side": classification_metrics(gold, model),
+        "source_side_rules": classification_metrics(gold, rules),
+        "source_side_rules_then_model": classification_metrics(gold, hybrid),
+        "source_side_where_rules_abstain": {"n": len(abstained), "gold_attributed": sum(gold[i] != "author" for i in abstained),
+                                            "rules_accuracy": float(np.mean([gold[i] == "author" for i in abstained])) if abstained else None,
+                                            "combined_accuracy": float(np.mean([gold[i] == hybrid[i] for i in abstained])) if abstained else None,
+                                            "threshold": threshold},
+    }
 
 
 def risk_coverage(rows: list[dict], thresholds=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict]:
@@ -89,7 +127,9 @@ def example_metrics(scored: list[dict], disputes: dict[str, Dispute], tasks: lis
             if r["role"] != "body" or not r.get("has_gold") or r.get("gold_role") not in (None, "body") or not r.get("side_probs"):
                 continue
             cred = gold_credibility_dict(r)
-            gold = gold_target_labels(task, disputes[r["dispute"]].side_names, r["gold_stance"], cred)
+            if task == "source_side" and not r.get("gold_source"):
+                continue
+            gold = gold_target_labels(task, disputes[r["dispute"]].side_names, r["gold_stance"], cred, r.get("gold_source"), r.get("gold_source_side"))
             for side, probs in r["side_probs"][task].items():
                 y.append(gold[side])
                 yhat.append(TASK_LABELS[task][int(np.argmax(probs))])
@@ -137,7 +177,7 @@ def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str,
             for i, task, side, text, pair in passage_inputs(drows, d, tasks, input_cfg):
                 r = drows[i]
                 cred = gold_credibility_dict(r)
-                gold = gold_target_labels(task, d.side_names, r["gold_stance"], cred) if r.get("has_gold") else {}
+                gold = gold_target_labels(task, d.side_names, r["gold_stance"], cred, r.get("gold_source"), r.get("gold_source_side")) if r.get("has_gold") else {}
                 X.append(f"{text} [SEP] {pair}")
                 y.append(TASK_LABELS[task].index(gold[side]) if gold else -1)
                 keys.append((r["doc_id"], r["index"], task, side))
@@ -154,8 +194,9 @@ def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str,
     models = {}
     for task in tasks:
         m = task_tr == task
-        counts = np.bincount(ytr[m], minlength=3).astype(float)
-        majority = np.zeros(3)
+        k = len(TASK_LABELS[task])
+        counts = np.bincount(ytr[m], minlength=k).astype(float)
+        majority = np.zeros(k)
         majority[int(counts.argmax())] = 1.0
         clf = LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0)
         clf.fit(Atr[m], ytr[m])
@@ -169,7 +210,7 @@ def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str,
                 P = np.tile(models[task][0], (len(idx), 1))
             else:
                 clf = models[task][1]
-                P = np.zeros((len(idx), 3))
+                P = np.zeros((len(idx), len(TASK_LABELS[task])))
                 P[:, clf.classes_] = clf.predict_proba(Aev[idx])
             for j, i in enumerate(idx):
                 probs_of[kev[i]] = P[j].tolist()
