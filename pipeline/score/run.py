@@ -10,6 +10,8 @@ duplicating or losing rows. Finished files are renamed into place.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import logging
@@ -74,6 +76,34 @@ def _truncate(path: Path, size: int) -> None:
 ENGINES = ("local", "ray")
 
 
+def _load_malloc_trim():
+    """glibc's ``malloc_trim``, or None (musl, macOS, Windows)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by the last chunk back to the OS (glibc ``malloc_trim(0)``; a no-op elsewhere).
+
+    Every chunk runs the model on batches of new shapes, and the tensors of
+    one chunk (tens of MB, freed when it ends) land in glibc's heap once its
+    dynamic mmap threshold has risen; glibc keeps those freed pages, scattered
+    between live allocations, so RSS grew by about 90 MB/min over a long run
+    although nothing leaked (the Python heap stayed flat). Trimming after each
+    chunk costs a few milliseconds and keeps RSS flat.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 def score_chunk(predictor, articles: list[Article], dispute: Dispute) -> dict:
     """Segment, attribute and score one chunk of articles; the output lines of both files.
 
@@ -103,6 +133,7 @@ def score_chunk(predictor, articles: list[Article], dispute: Dispute) -> dict:
         v = article_verdict(doc, dispute.side_names)
         v.update(file=doc[0]["file"] if doc else None, file_hash=doc[0]["file_hash"] if doc else None, model_id=predictor.model_id, model_version=predictor.model_version)
         verdicts.append(json.dumps(v, ensure_ascii=False) + "\n")
+    release_freed_memory()
     t2 = time.perf_counter()
     return {"passages": "".join(passages).encode(), "articles": "".join(verdicts).encode(), "n_passages": len(flat), "segment_s": t1 - t0, "model_s": t2 - t1}
 
