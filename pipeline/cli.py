@@ -114,6 +114,9 @@ def summary_table(metrics_path) -> str:
             b = res.get("baselines", {})
             f = lambda name: b.get(name, {}).get(task, {}).get("macro_f1")
             lines.append(f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} {fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}")
+        p = res["passages"]
+        if "source_side" in p:
+            lines.append(f"{split:10s} source side accuracy: classifier {fmt(p['source_side']['accuracy'])}, rules {fmt(p['source_side_rules']['accuracy'])}, rules then classifier {fmt(p['source_side_rules_then_model']['accuracy'])}")
         a = res.get("articles", {})
         lines.append(f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); side-swap consistency {res.get('side_swap', {}).get('consistency')}")
     return "\n".join(lines)

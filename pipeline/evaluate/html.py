@@ -145,6 +145,14 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             if task == "stance" and pm.get("stance_risk_coverage"):
                 parts.append("<p>Abstaining below a side-favored probability (set <code>train.abstain_threshold</code> to apply one when scoring):</p><table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th><th>macro-F1 on kept</th></tr></thead><tbody>"
                              + "".join(f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for x in pm["stance_risk_coverage"]) + "</tbody></table>")
+        if "source_side" in pm:
+            rows = [("classifier", pm["source_side"]), ("rules", pm["source_side_rules"]), ("rules, then the classifier where they find no source", pm["source_side_rules_then_model"])]
+            ab = pm["source_side_where_rules_abstain"]
+            parts.append("<h3>source side: whose claim the passage carries (author, a side, other)</h3><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
+                         + "".join(f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for n, x in rows) + "</tbody></table>"
+                         + f"<p>Where the rules find no source ({ab['n']} passages, {ab['gold_attributed']} of them attributed in gold): accuracy {_fmt(ab['rules_accuracy'])} with the rules' author default, {_fmt(ab['combined_accuracy'])} with the classifier (threshold {ab['threshold']}).</p>")
+            parts.append(f"<div class='figs'><img alt='source side confusion matrix' src='{confusion_plot(pm['source_side_rules_then_model'], f'source side, rules then classifier ({split})')}'></div>")
+            md += ["### source side", "", "| system | accuracy | macro-F1 |", "|---|---|---|"] + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows] + [""]
         ex = sres.get("examples") or {}
         if ex:
             parts.append("<h3>Per-side examples (as trained)</h3><table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
