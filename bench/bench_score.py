@@ -6,6 +6,7 @@ Paths compared on the labelled examples of the test split:
   torch_fp32_sorted_64        this project's Predictor, backend torch (length-sorted dynamic padding)
   int8_sorted_64              Predictor, backend int8 (dynamic quantization, per-channel weights)
   onnx_sorted_64              Predictor, backend onnx (onnxruntime on the exported model)
+  onnx-int8_sorted_64         Predictor, backend onnx-int8 (the export quantized by onnxruntime)
 
 For each: examples/s, ratio to one-at-a-time and to torch_fp32_sorted_64,
 peak RSS while the path loads and runs, macro-F1 on the gold slots, and
@@ -138,7 +139,7 @@ def bench_paths(args, model: Path) -> dict:
     phase1("hf_pipeline_one_at_a_time", load_hf)
     phase1("hf_pipeline_batched_64", lambda: lambda: from_pipe(hf["clf"](inputs, batch_size=64)))
     phase1("torch_fp32_sorted_64", lambda: lambda: hf["pred"].logits(texts, pairs))
-    for backend in ("int8", "onnx"):
+    for backend in ("int8", "onnx", "onnx-int8"):
         phase1(f"{backend}_sorted_64", lambda b=backend: (lambda pb: lambda: pb.logits(texts, pairs))(Predictor(model, batch_size=64, calibrated=False, backend=b)))
 
     # Phase 2: timed rounds, every path once per round, so load from other processes on the machine hits all paths alike.
@@ -226,15 +227,21 @@ def bench_memory(args, model: Path, backend: str) -> dict:
         with RssSampler(interval=1.0, log=rss_log) as mem:
             s = score(str(model), str(ROOT / "configs/disputes/port-strike.yaml"), [str(inp)], str(Path(tmp) / "out"), progress=args.progress, backend=backend)
     series = mem.samples
-    steady = [r for t, r in series if t >= 0.1 * series[-1][0]]  # after the model loaded and the first chunks warmed the allocator
-    ts = np.array([t for t, _ in series if t >= 0.1 * series[-1][0]])
-    slope = float(np.polyfit(ts / 60, np.array(steady), 1)[0]) if len(steady) > 2 else 0.0
+    end = series[-1][0]
+    steady = [(t, m) for t, m in series if t >= 0.1 * end]  # after the model loaded and the first chunks warmed the allocator
+    half = [(t, m) for t, m in series if t >= 0.5 * end]  # the flatness check: the trend over the second half of the run
+    slope = lambda pts: float(np.polyfit(np.array([t for t, _ in pts]) / 60, np.array([m for _, m in pts]), 1)[0]) if len(pts) > 2 else 0.0
+    slope_half = slope(half)
+    verdict = "flat" if abs(slope_half) <= args.flat_tolerance else "NOT flat"
     r = {"articles": s["articles"], "passages": s["passages"], "seconds": s["seconds"], "articles_per_s": s["articles"] / s["seconds"], "passages_per_s": s["passages"] / s["seconds"],
-         "segment_attribute_share": s["timing"]["segment_attribute_s"] / s["seconds"], "rss_first_mb": series[0][1], "rss_steady_first_mb": steady[0], "rss_last_mb": series[-1][1],
-         "rss_peak_mb": mem.peak, "rss_slope_mb_per_min_after_warmup": slope, "samples": [[round(t, 1), round(m, 1)] for t, m in series]}
+         "segment_attribute_share": s["timing"]["segment_attribute_s"] / s["seconds"], "rss_first_mb": series[0][1], "rss_steady_first_mb": steady[0][1], "rss_half_mb": half[0][1], "rss_last_mb": series[-1][1],
+         "rss_peak_mb": mem.peak, "rss_slope_mb_per_min_after_warmup": slope(steady), "rss_slope_mb_per_min_second_half": slope_half, "flat_tolerance_mb_per_min": args.flat_tolerance, "verdict": verdict,
+         "samples": [[round(t, 1), round(m, 1)] for t, m in series]}
     print(f"memory: {r['articles']} articles, {r['passages']} passages in {r['seconds']:.0f} s ({r['passages_per_s']:.0f} passages/s); RSS first {r['rss_first_mb']:.0f} MB, "
-          f"after warm-up {r['rss_steady_first_mb']:.0f} MB, last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB, trend after warm-up {slope:+.2f} MB/min; "
+          f"after warm-up {r['rss_steady_first_mb']:.0f} MB, at half-time {r['rss_half_mb']:.0f} MB, last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB; "
           f"segmentation + attribution {r['segment_attribute_share']:.1%} of the time")
+    print(f"memory: RSS slope {r['rss_slope_mb_per_min_after_warmup']:+.2f} MB/min after warm-up, {slope_half:+.2f} MB/min over the second half "
+          f"(tolerance {args.flat_tolerance:g} MB/min): {verdict}")
     return r
 
 
@@ -248,6 +255,8 @@ def main() -> int:
     ap.add_argument("--e2e-copies", type=int, default=3, help="copies of each corpus article in the end-to-end run")
     ap.add_argument("--e2e-backend", default="int8", help="backend of the end-to-end and memory runs")
     ap.add_argument("--memory-articles", type=int, default=0, help="also score this many synthetic articles and sample RSS (10000 for the flatness check; ~10+ min on 2 cores)")
+    ap.add_argument("--flat-tolerance", type=float, default=2.0, help="MB/min: RSS counts as flat when its slope over the second half of the memory run is within this")
+    ap.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end runs over the embedded corpus")
     ap.add_argument("--skip-paths", action="store_true", help="skip the per-path comparison")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--out", default="bench/out/score.json")
@@ -264,7 +273,8 @@ def main() -> int:
     print(f"model {args.model} (copied to {model}), {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at start", flush=True)
     if not args.skip_paths:
         report["paths"] = bench_paths(args, model)
-    report["end_to_end"] = {b: bench_end_to_end(args, model, b) for b in dict.fromkeys(("torch", args.e2e_backend))}
+    if not args.skip_e2e:
+        report["end_to_end"] = {b: bench_end_to_end(args, model, b) for b in dict.fromkeys(("torch", args.e2e_backend))}
     if args.memory_articles:
         report["memory"] = bench_memory(args, model, args.e2e_backend)
     report["load_avg_at_end"] = os.getloadavg()

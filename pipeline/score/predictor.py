@@ -33,7 +33,8 @@ class Predictor:
         batch_size: passages per forward pass.
         calibrated: apply the stored temperature to the logits.
         backend: ``torch`` (fp32), ``int8`` (dynamic per-channel quantization)
-            or ``onnx`` (onnxruntime); see :mod:`pipeline.score.backends`.
+            ``onnx`` (onnxruntime) or ``onnx-int8`` (onnxruntime, int8
+            quantized by onnxruntime); see :mod:`pipeline.score.backends`.
 
     Raises:
         ModelError: not a model folder, or an unknown backend.

@@ -153,7 +153,7 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     """Score articles and write passage rows, article rows and rejects to ``output``.
 
     Args:
-        backend: ``torch``, ``int8`` or ``onnx`` (see :mod:`pipeline.score.backends`).
+        backend: ``torch``, ``int8``, ``onnx`` or ``onnx-int8`` (see :mod:`pipeline.score.backends`).
         engine: ``local`` (this process) or ``ray`` (Ray Data actors hold the
             model; same files, byte for byte, at the same thread count).
         workers: Ray actors (default: one per CPU of the cluster).
