@@ -136,7 +136,8 @@ def cmd_score(args, overrides) -> int:
     from pipeline.score.run import score
 
     summary = score(args.model, args.dispute, args.inputs, args.output, fmt=args.format, batch_size=args.batch_size, chunk_articles=args.chunk_articles, progress=not args.no_progress, command=args.command,
-                    backend=args.backend, engine=args.engine, workers=args.workers, ray_address=args.ray_address)
+                    backend=args.backend, engine=args.engine, workers=args.workers, ray_address=args.ray_address,
+                    source_model=args.source_model, source_threshold=args.source_threshold)
     print(f"passages: {summary['passages_file']} ({summary['passages']} rows)\narticles: {summary['articles_file']} ({summary['articles']} rows)")
     if summary["rejects"]:
         print(f"rejected: {summary['rejects']} item(s), listed in {summary['rejects_file']}")
@@ -186,10 +187,12 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
     s.add_argument("--batch-size", type=int, default=64, help="passages per forward pass")
     s.add_argument("--chunk-articles", type=int, default=32, help="articles scored between checkpoints (a rerun resumes after the last one)")
-    s.add_argument("--backend", default="torch", help="inference backend: torch (fp32), int8 (dynamic per-channel quantization, CPU) or onnx (onnxruntime, CPU; exported once into MODEL/onnx/)")
+    s.add_argument("--backend", default="torch", help="inference backend: torch (fp32), int8 (torch dynamic per-channel quantization, CPU), onnx (onnxruntime, CPU; exported once into MODEL/onnx/) or onnx-int8 (that export quantized by onnxruntime; the fastest on CPU)")
     s.add_argument("--engine", default="local", help="local (this process) or ray (Ray Data actors hold the model; needs pip install 'stance-pipeline[ray]')")
     s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")
     s.add_argument("--ray-address", help="--engine ray: cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+    s.add_argument("--source-model", help="source-side model folder (make source-model): re-attributes passages where the attribution rules find no source")
+    s.add_argument("--source-threshold", type=float, default=0.5, help="--source-model: probability the classifier needs to re-attribute a passage (default 0.5)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=cmd_score)
 

@@ -96,9 +96,9 @@ def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsy
     from pipeline.cli import main
     from pipeline.score.predictor import Predictor
 
-    with pytest.raises(ModelError, match=r"unknown backend 'fp8'; expected one of torch, int8, onnx"):
+    with pytest.raises(ModelError, match=r"unknown backend 'fp8'; expected one of torch, int8, onnx, onnx-int8"):
         Predictor(tiny_trained[0], backend="fp8")
     rc = main(["-q", "score", "--model", str(tiny_trained[0]), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"), "--output", str(tmp_path / "out"), "--backend", "fp8"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and err == "error: unknown backend 'fp8'; expected one of torch, int8, onnx (e.g. --backend torch)"
+    assert rc == 2 and err == "error: unknown backend 'fp8'; expected one of torch, int8, onnx, onnx-int8 (e.g. --backend torch)"
     assert not (tmp_path / "out").exists(), "fails before writing anything"

@@ -99,6 +99,15 @@ def test_tiny_source_model_trains_evaluates_and_reattributes(tmp_path, corpus_co
             assert b["source_by"] == "classifier" and b["source"] == ("third party (inferred)" if side == "other" else f"{side} (inferred)") and b["form"] == "account"
         else:
             assert (b["source"], b["source_by"]) == ("author", "rules")
+    # stance score --source-model: the scored rows carry the same re-attribution
+    from pipeline.score.run import score
+
+    out = tmp_path / "scored"
+    score(str(tiny_trained[0]), str(ROOT / "configs/disputes/port-strike.yaml"), [str(ROOT / "data/corpus/port-strike/port-strike_01.txt")], str(out), progress=False,
+          source_model=str(tmp_path / "model"), source_threshold=0.3)
+    scored = [json.loads(line) for line in (out / "passages.jsonl").read_text().splitlines()]
+    assert [(r["source"], r["source_by"]) for r in scored] == [(r["source"], r["source_by"]) for r in eager]
+
     from pipeline.errors import ModelError
 
     with pytest.raises(ModelError, match="not a source-side model"):

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 class ChunkScorer:
     """A Ray Data actor: loads the model once, then scores one chunk of articles per row."""
 
-    def __init__(self, model_dir: str, model_id: str, dispute: Dispute, backend: str, batch_size: int, threads: int):
+    def __init__(self, model_dir: str, model_id: str, dispute: Dispute, backend: str, batch_size: int, threads: int, source_model: str | None = None, source_threshold: float = 0.5):
         import torch
 
         from pipeline.score.predictor import Predictor
@@ -45,6 +45,11 @@ class ChunkScorer:
         self.predictor = Predictor(model_dir, batch_size=batch_size, backend=backend)
         self.predictor.model_id = model_id  # the folder name as the driver was given it, not of the resolved path
         self.dispute = dispute
+        self.source_classifier = None
+        if source_model:
+            from pipeline.build.source_model import SourceSideClassifier
+
+            self.source_classifier = SourceSideClassifier(source_model, threshold=source_threshold, batch_size=batch_size)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from pipeline.score.run import score_chunk
@@ -52,7 +57,7 @@ class ChunkScorer:
         out: dict[str, list] = {"seq": [], "n_articles": [], "passages": [], "articles": [], "n_passages": [], "segment_s": [], "model_s": []}
         for seq, payload in zip(batch["seq"], batch["payload"]):
             articles: list[Article] = pickle.loads(payload)
-            res = score_chunk(self.predictor, articles, self.dispute)
+            res = score_chunk(self.predictor, articles, self.dispute, self.source_classifier)
             out["seq"].append(int(seq))
             out["n_articles"].append(len(articles))
             for k in ("passages", "articles", "n_passages", "segment_s", "model_s"):
@@ -70,7 +75,8 @@ def _connect(address: str | None, log_to_driver: bool = False) -> None:
     ray.init(address=address, include_dashboard=False, log_to_driver=log_to_driver, configure_logging=False)
 
 
-def score_chunks_ray(chunks: Iterable[list[Article]], model_dir: str, dispute: Dispute, backend: str = "torch", batch_size: int = 64, workers: int | None = None, address: str | None = None, threads: int = 1) -> Iterator[tuple[int, dict]]:
+def score_chunks_ray(chunks: Iterable[list[Article]], model_dir: str, dispute: Dispute, backend: str = "torch", batch_size: int = 64, workers: int | None = None, address: str | None = None, threads: int = 1,
+                     source_model: str | None = None, source_threshold: float = 0.5) -> Iterator[tuple[int, dict]]:
     """Score chunks on Ray Data actors; yield ``(articles in chunk, score_chunk result)`` in chunk order.
 
     Args:
@@ -104,7 +110,8 @@ def score_chunks_ray(chunks: Iterable[list[Article]], model_dir: str, dispute: D
     from pipeline.score.predictor import model_identity
 
     # workers do not share the driver's working directory: give them an absolute path
-    ds = ds.map_batches(ChunkScorer, fn_constructor_kwargs={"model_dir": str(Path(model_dir).resolve()), "model_id": model_identity(model_dir)[0], "dispute": dispute, "backend": backend, "batch_size": batch_size, "threads": threads},
+    ds = ds.map_batches(ChunkScorer, fn_constructor_kwargs={"model_dir": str(Path(model_dir).resolve()), "model_id": model_identity(model_dir)[0], "dispute": dispute, "backend": backend, "batch_size": batch_size, "threads": threads,
+                                                            "source_model": str(Path(source_model).resolve()) if source_model else None, "source_threshold": source_threshold},
                         batch_size=1, concurrency=workers, num_cpus=threads)
     waiting: dict[int, dict] = {}
     nxt = 0

@@ -31,7 +31,7 @@ from pipeline.io import sha256_file, write_json
 log = logging.getLogger(__name__)
 
 STATE = "_score_state.json"
-PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "model_id", "model_version", "file", "file_hash")
+PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "model_id", "model_version", "file", "file_hash")
 
 
 def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterator[tuple[list[Article], list[Reject]]]:
@@ -104,7 +104,7 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def score_chunk(predictor, articles: list[Article], dispute: Dispute) -> dict:
+def score_chunk(predictor, articles: list[Article], dispute: Dispute, source_classifier=None) -> dict:
     """Segment, attribute and score one chunk of articles; the output lines of both files.
 
     Pure: it writes nothing, so the local engine and the Ray actors share it
@@ -118,7 +118,7 @@ def score_chunk(predictor, articles: list[Article], dispute: Dispute) -> dict:
     from pipeline.score.predictor import score_passages
 
     t0 = time.perf_counter()
-    rows_per = [article_rows(a, dispute) for a in articles]
+    rows_per = [article_rows(a, dispute, source_classifier) for a in articles]
     t1 = time.perf_counter()
     flat = [r for rows in rows_per for r in rows]
     scored = score_passages(predictor, flat, dispute)
@@ -149,10 +149,15 @@ def _check_engine(engine: str) -> None:
             raise ConfigError("--engine ray needs Ray Data, which is not installed; install with pip install 'stance-pipeline[ray]' (from a checkout: pip install -e '.[ray]')") from None
 
 
-def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None, backend: str = "torch", engine: str = "local", workers: int | None = None, ray_address: str | None = None) -> dict:
+def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None, backend: str = "torch", engine: str = "local", workers: int | None = None, ray_address: str | None = None,
+          source_model: str | None = None, source_threshold: float = 0.5) -> dict:
     """Score articles and write passage rows, article rows and rejects to ``output``.
 
     Args:
+        source_model: a source-side model folder (``make source-model``): it
+            re-attributes passages where the attribution rules find no source
+            (see :mod:`pipeline.build.source_model`); ``source_threshold`` is
+            the probability it needs.
         backend: ``torch``, ``int8``, ``onnx`` or ``onnx-int8`` (see :mod:`pipeline.score.backends`).
         engine: ``local`` (this process) or ``ray`` (Ray Data actors hold the
             model; same files, byte for byte, at the same thread count).
@@ -175,6 +180,11 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     if predictor is None and backend not in BACKENDS:
         get_backend(backend, Path(model_dir), [])  # raises the one-line ModelError
     dispute = load_dispute(dispute_path)
+    source_classifier = None
+    if source_model is not None:
+        from pipeline.build.source_model import SourceSideClassifier
+
+        source_classifier = SourceSideClassifier(source_model, threshold=source_threshold, batch_size=batch_size)  # checked here, also for Ray
     if engine == "local":
         predictor = predictor or Predictor(model_dir, batch_size=batch_size, backend=backend)
         model_version = predictor.model_version
@@ -189,7 +199,10 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     files = {k: out / f"{k}.jsonl.partial" for k in ("passages", "articles", "rejects")}
     state_path = out / STATE
     # the backend changes the numbers, the engine does not: a local run may be resumed on Ray
-    fp = _fingerprint(model_version if backend == "torch" else f"{model_version}:{backend}", dispute_path, inputs, stdin_bytes, fmt)
+    version = model_version if backend == "torch" else f"{model_version}:{backend}"
+    if source_classifier is not None:
+        version += f"|source:{source_classifier.predictor.model_version}:{source_threshold}"
+    fp = _fingerprint(version, dispute_path, inputs, stdin_bytes, fmt)
     state = {"fingerprint": fp, "articles_done": 0, "bytes": {k: 0 for k in files}, "passages": 0, "articles": 0, "rejects": 0}
     if state_path.is_file():
         old = json.loads(state_path.read_text())
@@ -234,11 +247,12 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     try:
         chunks = iter_chunks(inputs, stdin_bytes, chunk_articles, skip_articles=state["articles_done"], skip_rejects=state["rejects"], on_reject=write_reject)
         if engine == "local":
-            results = ((len(batch), score_chunk(predictor, batch, dispute)) for batch in chunks)
+            results = ((len(batch), score_chunk(predictor, batch, dispute, source_classifier)) for batch in chunks)
         else:
             from pipeline.score.ray_engine import score_chunks_ray
 
-            results = score_chunks_ray(chunks, model_dir, dispute, backend=backend, batch_size=batch_size, workers=workers, address=ray_address)
+            results = score_chunks_ray(chunks, model_dir, dispute, backend=backend, batch_size=batch_size, workers=workers, address=ray_address,
+                                       source_model=source_model, source_threshold=source_threshold)
         for n_articles, res in results:
             checkpoint(n_articles, res)
         for k, h in handles.items():
