@@ -34,7 +34,7 @@ def combine_source(row: dict, side: str, prob: float, threshold: float) -> tuple
 class SourceSideClassifier:
     """A trained source-side model folder, applied to passage rows."""
 
-    def __init__(self, model_dir: str | Path, threshold: float = 0.5, batch_size: int = 64, backend: str = "torch"):
+    def __init__(self, model_dir: str | Path, threshold: float = 0.9, batch_size: int = 64, backend: str = "torch"):
         from pipeline.score.predictor import Predictor
         from pipeline.train.model import read_label_map
 

@@ -138,6 +138,10 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 figs.append(f"<img alt='reliability diagram' src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>")
             parts.append("<div class='figs'>" + "".join(figs) + "</div>")
             parts.append(_metric_table(m))
+            if task == "credibility" and "credibility_model_only" in pm:
+                cf = pm["credibility_cue_fallbacks"]
+                parts.append(f"<p>The model alone: accuracy {_fmt(pm['credibility_model_only']['accuracy'])}, macro-F1 {_fmt(pm['credibility_model_only']['macro_f1'])}. "
+                             f"The explicit-cue fallback (author-voice passages the model judges none) judged {cf['n']} passages, {cf['right']} of them as gold does.</p>")
             if task == "stance" and "stance_high_confidence" in pm:
                 hc = pm["stance_high_confidence"]
                 parts.append(f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
@@ -151,6 +155,8 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             parts.append("<h3>source side: whose claim the passage carries (author, a side, other)</h3><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
                          + "".join(f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for n, x in rows) + "</tbody></table>"
                          + f"<p>Where the rules find no source ({ab['n']} passages, {ab['gold_attributed']} of them attributed in gold): accuracy {_fmt(ab['rules_accuracy'])} with the rules' author default, {_fmt(ab['combined_accuracy'])} with the classifier (threshold {ab['threshold']}).</p>")
+            parts.append("<p>Rules, then the classifier, by the probability it needs:</p><table><thead><tr><th>threshold</th><th>accuracy</th><th>passages re-attributed</th></tr></thead><tbody>"
+                         + "".join(f"<tr><td>{x['threshold']:.1f}</td><td>{_fmt(x['accuracy'])}</td><td>{x['reattributed']}</td></tr>" for x in pm.get("source_side_threshold_sweep", [])) + "</tbody></table>")
             parts.append(f"<div class='figs'><img alt='source side confusion matrix' src='{confusion_plot(pm['source_side_rules_then_model'], f'source side, rules then classifier ({split})')}'></div>")
             md += ["### source side", "", "| system | accuracy | macro-F1 |", "|---|---|---|"] + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows] + [""]
         ex = sres.get("examples") or {}
@@ -190,7 +196,7 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
         right = "" if not p["has_gold"] else ("✓" if p["stance"] == p["gold_stance"] else "✗")
         rows.append(
             f"<tr{cls}><td>{p['index']}</td><td>{html.escape(p['text'])}</td><td>{html.escape(p['source'])}</td><td>{html.escape(p['source_side'] or '')}</td>"
-            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (' + _fmt(p['credibility_prob']) + ')'}</td>"
+            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (explicit cue)' if p.get('credibility_by') == 'cue' else ' (' + _fmt(p['credibility_prob']) + ')'}</td>"
             f"<td>{html.escape(str(p['gold_stance']))}</td><td>{html.escape(str(p['gold_credibility']))}</td><td>{right}</td></tr>"
         )
     table = ("<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th><th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th><th>right</th></tr></thead><tbody>"

@@ -63,6 +63,9 @@ def passage_metrics(scored: list[dict], tasks: list[str]) -> dict:
         out.update(source_side_metrics(rows))
     if "credibility" in tasks:
         out["credibility"] = classification_metrics([gold_credibility(r) for r in rows], [pred_credibility(r) for r in rows])
+        model_only = [pred_credibility(r) if r.get("credibility_by") != "cue" else "none" for r in rows]
+        out["credibility_model_only"] = classification_metrics([gold_credibility(r) for r in rows], model_only)
+        out["credibility_cue_fallbacks"] = {"n": sum(r.get("credibility_by") == "cue" for r in rows), "right": sum(r.get("credibility_by") == "cue" and pred_credibility(r) == gold_credibility(r) for r in rows)}
         g = [gold_credibility(r) != "none" for r in rows]
         p = [pred_credibility(r) != "none" for r in rows]
         out["credibility_detection"] = classification_metrics(["judged" if x else "none" for x in g], ["judged" if x else "none" for x in p])
@@ -77,7 +80,7 @@ def rule_source_side(r: dict) -> str:
     return "author" if r.get("source") in (None, "author") else (r.get("source_side") or "other")
 
 
-def source_side_metrics(rows: list[dict], threshold: float = 0.5) -> dict:
+def source_side_metrics(rows: list[dict], threshold: float = 0.9) -> dict:
     """Source side (author / a side / other) of the classifier, of the rules, and
     of both combined as scoring combines them: the classifier's side where the
     rules abstain (find no source) and the classifier is at least ``threshold`` sure."""
@@ -94,7 +97,12 @@ def source_side_metrics(rows: list[dict], threshold: float = 0.5) -> dict:
         rules.append(rule_source_side(r))
         hybrid.append(combine_source(r, side, p, threshold)[1] or "author")
     abstained = [i for i, r in enumerate(rows) if rules[i] == "author"]
+    sweep = []
+    for t in (0.5, 0.6, 0.7, 0.8, 0.9):
+        comb = [combine_source(r, *passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"]), t)[1] or "author" for r in rows]
+        sweep.append({"threshold": t, "accuracy": float(np.mean([g == c for g, c in zip(gold, comb)])), "reattributed": sum(c != "author" for i, c in enumerate(comb) if rules[i] == "author")})
     return {
+        "source_side_threshold_sweep": sweep,
         "source_side": classification_metrics(gold, model),
         "source_side_rules": classification_metrics(gold, rules),
         "source_side_rules_then_model": classification_metrics(gold, hybrid),
@@ -359,6 +367,7 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, output: str | Path | N
                 "gold_credibility": gold_credibility(r) if r["has_gold"] else None,
                 "credibility": pred_credibility(r),
                 "credibility_prob": r["credibility_prob"],
+                "credibility_by": r.get("credibility_by"),
                 "gold_confidence": r["gold_confidence"],
                 "has_gold": r["has_gold"] and r.get("gold_role") in (None, "body"),
             })

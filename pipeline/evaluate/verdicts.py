@@ -42,7 +42,7 @@ def article_verdict(passages: list[dict], sides: list[str], min_weight: float = 
         if not c:
             return 0.0
         if (c["side"] == side and c["judgment"] == "credible") or (c["side"] != side and c["judgment"] == "not_credible"):
-            return float(p["credibility_prob"])
+            return 1.0 if p.get("credibility_by") == "cue" else float(p["credibility_prob"])  # an explicit cue counts as one sure passage
         return 0.0
 
     cred_w = {s: sum(supports(p, s) for p in author) for s in sides}

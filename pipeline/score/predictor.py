@@ -107,16 +107,27 @@ def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], inp
     return out
 
 
-def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> list[dict]:
+def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, credibility_cues: bool = True) -> list[dict]:
     """Add model outputs to passage rows (a new dict per row, input order kept).
 
     Body rows get ``stance`` (a side or ``neutral``), ``stance_prob``,
     ``stance_probs`` (per side and neutral), ``credibility`` (``{side,
-    judgment}`` or None), ``credibility_prob``, ``side_probs`` (the raw
-    per-task, per-side slot probabilities) and ``abstained`` (the side-favored
-    probability is below the model's abstain threshold, when it has one;
-    article verdicts skip such passages). Other rows get None.
+    judgment}`` or None), ``credibility_prob``, ``credibility_by``,
+    ``side_probs`` (the raw per-task, per-side slot probabilities) and
+    ``abstained`` (the side-favored probability is below the model's abstain
+    threshold, when it has one; article verdicts skip such passages). Other
+    rows get None.
+
+    With ``credibility_cues``, an author-voice passage the model judges
+    ``none`` gets the judgment of the explicit credibility-cue labelling
+    function when it fires ("X's account is the more credible", "X's figure
+    appears in no document"; :func:`pipeline.build.weak.lf_credibility_cue`,
+    right on 12 of its 14 author-voice votes in the corpus and seed gold):
+    ``credibility_by`` is then ``cue`` and ``credibility_prob`` None. The model
+    is under-confident on such explicit verdicts when their wording is new.
     """
+    from pipeline.build.weak import lf_credibility_cue
+
     inputs = passage_inputs(rows, dispute, list(predictor.tasks), predictor.input_cfg)
     probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))
     per: dict[tuple[int, str], dict[str, list[float]]] = {}
@@ -126,7 +137,7 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> 
     out = []
     for i, r in enumerate(rows):
         row = dict(r)
-        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None, side_probs=None, abstained=None)
+        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None, credibility_by=None, side_probs=None, abstained=None)
         if (i, "stance") in per:
             sp = passage_stance(sides, per[(i, "stance")])
             best = max(sp, key=sp.get)
@@ -134,7 +145,12 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute) -> 
             row.update(stance=best, stance_prob=sp[best], stance_probs=sp, abstained=threshold is not None and sp[best] < threshold)
         if (i, "credibility") in per:
             judgment, p = passage_credibility(sides, per[(i, "credibility")])
-            row.update(credibility=judgment, credibility_prob=p)
+            row.update(credibility=judgment, credibility_prob=p, credibility_by="model" if judgment else None)
+            if judgment is None and credibility_cues and r.get("source") in (None, "author"):
+                vote = lf_credibility_cue(r, dispute)
+                if vote:
+                    side, how = vote.split(":")
+                    row.update(credibility={"side": side, "judgment": how}, credibility_prob=None, credibility_by="cue")
         if r["role"] == "body":
             row["side_probs"] = {task: per[(i, task)] for task in predictor.tasks if (i, task) in per}
         out.append(row)

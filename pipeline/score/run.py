@@ -31,7 +31,7 @@ from pipeline.io import sha256_file, write_json
 log = logging.getLogger(__name__)
 
 STATE = "_score_state.json"
-PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "model_id", "model_version", "file", "file_hash")
+PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "credibility_by", "model_id", "model_version", "file", "file_hash")
 
 
 def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterator[tuple[list[Article], list[Reject]]]:
@@ -150,7 +150,7 @@ def _check_engine(engine: str) -> None:
 
 
 def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None, backend: str = "torch", engine: str = "local", workers: int | None = None, ray_address: str | None = None,
-          source_model: str | None = None, source_threshold: float = 0.5) -> dict:
+          source_model: str | None = None, source_threshold: float = 0.9) -> dict:
     """Score articles and write passage rows, article rows and rejects to ``output``.
 
     Args:
