@@ -67,7 +67,7 @@ def test_fnc1_splits_by_body_and_keeps_the_competition_test_set():
     assert notes["duplicates_dropped_in_train"] > 300  # SOURCE.md: 402 exact duplicate rows in train
     # downsampling touches train only: 36,545 unrelated pairs in the official train file
     assert count(ex, "train", "unrelated") < 0.25 * (36545 - count(ex, "validation", "unrelated"))
-    assert count(ex, "train", "discuss") + count(ex, "validation", "discuss") > 8800
+    assert count(ex, "train", "discuss") + count(ex, "validation", "discuss") > 8700  # 8,909 in the file, less duplicates: not down-sampled
     e = next(e for e in ex if e["split"] == "test")
     assert e["text_pair"].startswith("stance toward the headline: ") and e["text"].count(". ") <= 3
 
