@@ -90,17 +90,16 @@ def source_side_metrics(rows: list[dict], threshold: float = 0.9) -> dict:
     from pipeline.build.source_model import combine_source
 
     gold = [gold_source_side(r) for r in rows]
-    model, rules, hybrid = [], [], []
-    for r in rows:
-        side, p = passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"])
-        model.append(side)
-        rules.append(rule_source_side(r))
-        hybrid.append(combine_source(r, side, p, threshold)[1] or "author")
+    rules = [rule_source_side(r) for r in rows]
+    predicted = [passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"]) for r in rows]
+    model = [side for side, _ in predicted]
+    combined = lambda t: [combine_source(r, side, p, t)[1] or "author" for r, (side, p) in zip(rows, predicted)]
+    hybrid = combined(threshold)
     abstained = [i for i, r in enumerate(rows) if rules[i] == "author"]
     sweep = []
     for t in (0.5, 0.6, 0.7, 0.8, 0.9):
-        comb = [combine_source(r, *passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"]), t)[1] or "author" for r in rows]
-        sweep.append({"threshold": t, "accuracy": float(np.mean([g == c for g, c in zip(gold, comb)])), "reattributed": sum(c != "author" for i, c in enumerate(comb) if rules[i] == "author")})
+        comb = combined(t)
+        sweep.append({"threshold": t, "accuracy": float(np.mean([g == c for g, c in zip(gold, comb)])), "reattributed": sum(comb[i] != "author" for i in abstained)})
     return {
         "source_side_threshold_sweep": sweep,
         "source_side": classification_metrics(gold, model),
