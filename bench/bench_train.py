@@ -54,7 +54,15 @@ def main() -> int:
 
     import torch
     from datasets import load_from_disk
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, default_data_collator, set_seed
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        default_data_collator,
+        set_seed,
+    )
 
     from pipeline.evaluate.metrics import classification_metrics
     from pipeline.train.model import packaged_model_path
@@ -118,7 +126,7 @@ def main() -> int:
               "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "results": results, "speedup": round(ratio, 2)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
-    print(f"\n| setup | examples/s | validation accuracy | validation macro-F1 |\n|---|---|---|---|")
+    print("\n| setup | examples/s | validation accuracy | validation macro-F1 |\n|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['examples_per_s']} | {r['validation']['accuracy']} | {r['validation']['macro_f1']} |")
     print(f"\nspeed-up of this project's batching: {ratio:.2f}x (goal 2.5x); written to {args.out}")

@@ -3,6 +3,7 @@ passages the model judges none, with the labelling function's judgment, and
 article verdicts count such a passage as one sure judgment."""
 
 from conftest import ROOT
+
 from pipeline.build.weak import lf_credibility_cue
 from pipeline.dispute import load_dispute
 from pipeline.evaluate.verdicts import article_verdict

@@ -5,8 +5,8 @@ import json
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from pipeline.build.source_model import combine_source
 from pipeline.labels import gold_target_labels, model_input, passage_source_side
 
