@@ -207,6 +207,25 @@ def near_duplicates(rows: list[dict], threshold: float = 0.8) -> list[dict]:
     return found
 
 
+def partial_dir(out: Path) -> Path:
+    """An empty ``<out>.partial`` folder to build into (see :func:`publish`)."""
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    return tmp
+
+
+def publish(tmp: Path, out: Path, manifest: dict, report: dict, markdown: str) -> None:
+    """Write the manifest and data report into ``tmp`` and put it in place of
+    ``out``, so a failed build never leaves a half-written dataset folder."""
+    write_json(tmp / "manifest.json", manifest)
+    write_json(tmp / "data_report.json", report)
+    write_text(tmp / "data_report.md", markdown)
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+
+
 def read_source(spec: SourceSpec, where: str) -> tuple[Dispute, list[Article], list[Reject], dict, dict]:
     """Load one configured source: its dispute, articles and gold."""
     dispute = load_dispute(spec.dispute)
@@ -274,9 +293,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     if not any(e["split"] == "train" for e in examples):
         raise DataError(f"{config_path}: build produced no labelled training passages; check that build.sources[*].labels points at gold labels for the inputs")
     split_names = sorted({r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s))
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = partial_dir(out)
     DatasetDict({s: Dataset.from_list([r for r in all_rows if r["split"] == s]) for s in split_names}).save_to_disk(str(tmp / "passages"))
     ex_splits = sorted({e["split"] for e in examples}, key=split_names.index)
     DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in ex_splits}).save_to_disk(str(tmp / "examples"))
@@ -303,12 +320,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "command": command,
         "inputs": sorted({(r["file"], r["file_hash"]) for r in all_rows}),
     }
-    write_json(tmp / "manifest.json", manifest)
-    write_json(tmp / "data_report.json", report)
-    write_text(tmp / "data_report.md", render_markdown(report, manifest))
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    publish(tmp, out, manifest, report, render_markdown(report, manifest))
     log.info("dataset written to %s (%s examples; data hash %s)", out, manifest["splits"], dhash[:12])
     return out
 
@@ -328,9 +340,7 @@ def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Pa
     for i, e in enumerate(examples):
         e.update(id=f"{e['doc_id']}:{i}", index=i, dispute=opts.name, slot=spec.labels.index(e["label"]), confidence="high", label_source="gold")
     out = Path(bc.output)
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = partial_dir(out)
     splits = [s for s in SPLITS if any(e["split"] == s for e in examples)]
     DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in splits}).save_to_disk(str(tmp / "examples"))
     dhash = data_hash(examples)
@@ -366,11 +376,6 @@ def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Pa
         "command": command,
         "inputs": [notes["source"]],
     }
-    write_json(tmp / "manifest.json", manifest)
-    write_json(tmp / "data_report.json", report)
-    write_text(tmp / "data_report.md", benchmark_markdown(report, manifest))
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    publish(tmp, out, manifest, report, benchmark_markdown(report, manifest))
     log.info("benchmark %s written to %s (%s examples; data hash %s)", opts.name, out, manifest["splits"], dhash[:12])
     return out

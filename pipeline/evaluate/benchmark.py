@@ -68,8 +68,7 @@ def baselines(train: list[dict], rows: list[dict], labels: list[str], measure: s
 def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, output=None, split: str = "test", batch_size: int = 64, command: str = "") -> Path:
     from datasets import load_from_disk
 
-    from pipeline.evaluate.report import REPORT_FORMAT
-    from pipeline.io import read_json
+    from pipeline.evaluate.report import REPORT_FORMAT, model_summary
     from pipeline.score.predictor import Predictor
 
     (task,) = manifest["tasks"]
@@ -110,9 +109,7 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
         "summary": {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], measure or "official": m["official"], "ece": cal["ece"],
                     "tfidf_logreg_macro_f1": sres["baselines"].get("tfidf_logreg", {}).get("macro_f1"), "tfidf_logreg_official": sres["baselines"].get("tfidf_logreg", {}).get("official")},
     }
-    prov = read_json(Path(model_dir) / "provenance.json") if (Path(model_dir) / "provenance.json").is_file() else {}
-    result["model"] = {"path": str(Path(model_dir).resolve()), "id": predictor.model_id, "version": predictor.model_version, "base_model": prov.get("base_model"), "data_hash": prov.get("data_hash"),
-                       "temperature": predictor.temperature, "train_seconds": prov.get("train_seconds")}
+    result["model"] = model_summary(model_dir, predictor)
     result["data"] = {"path": str(Path(data_dir).resolve()), "data_hash": manifest["data_hash"], "splits": [split]}
     result["command"] = command
     result["seconds"] = round(time.time() - t0, 1)

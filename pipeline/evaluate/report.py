@@ -276,6 +276,14 @@ def side_swap_audit(predictor, scored: list[dict], disputes: dict[str, Dispute])
     return {"consistency": agree / total if total else None, "n": total}
 
 
+def model_summary(model_dir: str | Path, predictor) -> dict:
+    """The evaluated model as a report records it: path, id, version, base model, data hash, temperature, training time."""
+    prov_path = Path(model_dir) / "provenance.json"
+    prov = read_json(prov_path) if prov_path.is_file() else {}
+    return {"path": str(Path(model_dir).resolve()), "id": predictor.model_id, "version": predictor.model_version, "base_model": prov.get("base_model"),
+            "data_hash": prov.get("data_hash"), "temperature": predictor.temperature, "train_seconds": prov.get("train_seconds")}
+
+
 def load_dataset_folder(data_dir: str | Path) -> tuple[dict, dict[str, Dispute], dict]:
     d = Path(data_dir)
     if not (d / "manifest.json").is_file():
@@ -382,8 +390,7 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, output: str | Path | N
         "more_credible_accuracy": result["splits"][split]["articles"]["more_credible_accuracy"],
         "side_swap_consistency": result["splits"][split]["side_swap"].get("consistency"),
     }
-    prov = read_json(Path(model_dir) / "provenance.json") if (Path(model_dir) / "provenance.json").is_file() else {}
-    result["model"] = {"path": str(Path(model_dir).resolve()), "id": predictor.model_id, "version": predictor.model_version, "base_model": prov.get("base_model"), "data_hash": prov.get("data_hash"), "temperature": predictor.temperature}
+    result["model"] = model_summary(model_dir, predictor)
     result["data"] = {"path": str(Path(data_dir).resolve()), "data_hash": manifest["data_hash"], "splits": splits}
     result["command"] = command
     result["seconds"] = round(time.time() - t0, 1)
