@@ -97,3 +97,15 @@ def test_optional_source_is_skipped_when_absent(tmp_path, corpus_config):
     p = write_config(tmp_path, cfg)
     out = build(load_config(p), str(p))
     assert "seed" not in json.loads((out / "manifest.json").read_text())["splits"]
+
+
+def test_near_duplicates_are_found_across_splits_only():
+    from pipeline.build.dataset import near_duplicates
+
+    base = {"role": "body", "index": 1}
+    text = "The union said the harbour offer was an insult to every docker on the quay"
+    rows = [dict(base, doc_id="a", split="train", text=text), dict(base, doc_id="b", split="test", text=text + " today"),
+            dict(base, doc_id="c", split="train", text=text + " again"), dict(base, doc_id="d", split="test", text="Meridane said nothing about pay or the quota at all")]
+    found = near_duplicates(rows)
+    assert {(x["a"], x["b"]) for x in found} == {("a:1", "b:1"), ("b:1", "c:1")}
+    assert all(x["a_split"] != x["b_split"] and x["jaccard"] >= 0.8 for x in found)

@@ -47,7 +47,7 @@ import io
 import json
 import logging
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,28 +353,17 @@ def near_duplicates_across_splits(examples: list[dict], threshold: float = 0.8, 
     (frequent trigrams skipped so the index stays small). Returns counts and samples."""
     if len(examples) > max_examples:
         return {"skipped": f"{len(examples)} examples; over the {max_examples} limit of the near-duplicate scan"}
+    from pipeline.build.dataset import cross_split_pairs
+
     texts = {}
     for e in examples:
         texts.setdefault((_norm(e["text"]), e["split"]), e)
     items = list(texts.items())
-    shingles, index = [], defaultdict(list)
-    for i, ((t, _), _) in enumerate(items):
-        w = re.findall(r"\w+", t)
-        s = {" ".join(w[j:j + 3]) for j in range(max(1, len(w) - 2))}
-        shingles.append(s)
-        for g in s:
-            index[g].append(i)
     pairs, samples = 0, []
-    for i, ((_t, split), e) in enumerate(items):
-        cands = Counter(j for g in shingles[i] if len(index[g]) <= 50 for j in index[g] if j > i)
-        for j, inter in cands.items():
-            if items[j][0][1] == split:
-                continue
-            jac = inter / len(shingles[i] | shingles[j])
-            if jac >= threshold:
-                pairs += 1
-                if len(samples) < 20:
-                    samples.append({"a_split": split, "b_split": items[j][0][1], "jaccard": round(jac, 3), "text": e["text"][:120]})
+    for i, j, jac in cross_split_pairs([t for (t, _), _ in items], [s for (_, s), _ in items], threshold, max_df=50):
+        pairs += 1
+        if len(samples) < 20:
+            samples.append({"a_split": items[i][0][1], "b_split": items[j][0][1], "jaccard": round(jac, 3), "text": items[i][1]["text"][:120]})
     return {"pairs": pairs, "threshold": threshold, "samples": samples}
 
 

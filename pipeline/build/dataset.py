@@ -184,27 +184,33 @@ def data_hash(examples: list[dict]) -> str:
     return h.hexdigest()
 
 
-def near_duplicates(rows: list[dict], threshold: float = 0.8) -> list[dict]:
-    """Body passages in different splits whose word-trigram Jaccard similarity is >= threshold."""
-    body = [r for r in rows if r["role"] == "body" and len(r["text"].split()) >= 5]
+def cross_split_pairs(texts: list[str], splits: list[str], threshold: float = 0.8, max_df: int | None = None):
+    """Yield ``(i, j, jaccard)`` for texts in different splits whose word-trigram
+    Jaccard similarity is >= ``threshold`` (i < j). Trigrams shared by more than
+    ``max_df`` texts are not used to find candidates (keeps large sets fast)."""
     shingles = []
-    index = defaultdict(set)
-    for i, r in enumerate(body):
-        w = re.findall(r"\w+", r["text"].lower())
-        s = {" ".join(w[j:j + 3]) for j in range(max(1, len(w) - 2))}
+    index = defaultdict(list)
+    for i, t in enumerate(texts):
+        w = re.findall(r"\w+", t.lower())
+        s = {" ".join(w[k:k + 3]) for k in range(max(1, len(w) - 2))}
         shingles.append(s)
         for g in s:
-            index[g].add(i)
-    found = []
-    for i, r in enumerate(body):
-        cands = Counter(j for g in shingles[i] for j in index[g] if j > i)
+            index[g].append(i)
+    for i in range(len(texts)):
+        cands = Counter(j for g in shingles[i] if max_df is None or len(index[g]) <= max_df for j in index[g] if j > i)
         for j, inter in cands.items():
-            if body[j]["split"] == r["split"]:
+            if splits[j] == splits[i]:
                 continue
             jac = inter / len(shingles[i] | shingles[j])
             if jac >= threshold:
-                found.append({"a": f"{r['doc_id']}:{r['index']}", "a_split": r["split"], "b": f"{body[j]['doc_id']}:{body[j]['index']}", "b_split": body[j]["split"], "jaccard": round(jac, 3), "text": r["text"][:120]})
-    return found
+                yield i, j, jac
+
+
+def near_duplicates(rows: list[dict], threshold: float = 0.8) -> list[dict]:
+    """Body passages in different splits whose word-trigram Jaccard similarity is >= threshold."""
+    body = [r for r in rows if r["role"] == "body" and len(r["text"].split()) >= 5]
+    return [{"a": f"{body[i]['doc_id']}:{body[i]['index']}", "a_split": body[i]["split"], "b": f"{body[j]['doc_id']}:{body[j]['index']}", "b_split": body[j]["split"], "jaccard": round(jac, 3), "text": body[i]["text"][:120]}
+            for i, j, jac in cross_split_pairs([r["text"] for r in body], [r["split"] for r in body], threshold)]
 
 
 def partial_dir(out: Path) -> Path:
