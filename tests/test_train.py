@@ -81,6 +81,22 @@ def test_checkpoint_from_another_model_is_refused(built, tmp_path):
         train_to(p, out)
 
 
+def test_checkpoints_from_other_data_are_not_resumed(built, caplog):
+    """Edited labels or added articles change the data hash: the old run's checkpoints cannot be continued."""
+    p, tmp = built
+    full = json.loads((train_to(p, tmp / "d_full") / "metrics.json").read_text())
+    out = train_to(p, tmp / "d_cut")
+    ckpts = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda x: int(x.name.split("-")[1]))
+    shutil.rmtree(ckpts[-1])  # an unfinished run, as in the resume test...
+    info = json.loads((out / "checkpoints" / "run_info.json").read_text())
+    info["data_hash"] = "0" * 16  # ...but on other data
+    (out / "checkpoints" / "run_info.json").write_text(json.dumps(info))
+    with caplog.at_level("INFO", logger="pipeline.train.loop"):
+        again = json.loads((train_to(p, out) / "metrics.json").read_text())
+    assert "training afresh" in caplog.text and "resuming from" not in caplog.text
+    assert again["validation"]["macro_f1"] == full["validation"]["macro_f1"]
+
+
 def test_dataset_checks_run_before_any_model_loads(built, tmp_path):
     p, tmp = built
     with pytest.raises(DataError, match="not a dataset folder"):

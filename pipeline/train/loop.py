@@ -118,17 +118,23 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     out = Path(tc.output_dir)
     ckpt_dir = out / "checkpoints"
     existing = sorted(ckpt_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if ckpt_dir.is_dir() else []
-    if existing and tc.resume:
+    resume = bool(existing) and tc.resume
+    if resume:
         state = read_json(existing[-1] / "trainer_state.json", "checkpoint state") if (existing[-1] / "trainer_state.json").is_file() else {}
         info = ckpt_dir / "run_info.json"
         before = read_json(info) if info.is_file() else {}
         if before and (before.get("base_model"), before.get("tiny")) != (tc.model, tc.tiny):
             raise ModelError(f"{existing[-1]}: checkpoint was trained from {before.get('base_model')}, not {tc.model}; delete {ckpt_dir} or pass --train.resume false")
-        log.info("resuming from %s (step %s)", existing[-1], state.get("global_step"))
+        if before.get("data_hash") not in (None, manifest["data_hash"]):
+            # the data changed since (labels edited, articles added): those checkpoints cannot be continued
+            log.warning("%s: checkpoints were trained on data %s, not the current %s; training afresh", ckpt_dir, before["data_hash"][:12], manifest["data_hash"][:12])
+            resume = False
+        else:
+            log.info("resuming from %s (step %s)", existing[-1], state.get("global_step"))
 
     main_process = int(os.environ.get("RANK", "0")) == 0  # torchrun / accelerate launch set RANK
     if main_process:
-        if existing and not tc.resume:
+        if existing and not resume:
             shutil.rmtree(ckpt_dir)
         write_json(ckpt_dir / "run_info.json", {"base_model": tc.model, "tiny": tc.tiny, "data_hash": manifest["data_hash"]})
 
@@ -221,7 +227,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         callbacks=[EarlyStoppingCallback(early_stopping_patience=tc.early_stopping_patience)] if tc.early_stopping_patience > 0 else [],
     )
     t0 = time.time()
-    result = trainer.train(resume_from_checkpoint=str(existing[-1]) if existing and tc.resume else None)
+    result = trainer.train(resume_from_checkpoint=str(existing[-1]) if resume else None)
     seconds = time.time() - t0
     val = trainer.predict(tok["validation"])
     if not trainer.is_world_process_zero():
