@@ -9,7 +9,7 @@ from pipeline.dispute import load_dispute
 
 from conftest import ROOT
 
-DISPUTES = ["trade-tariffs", "port-strike", "river-border", "rideshare-rules"]
+DISPUTES = ["trade-tariffs", "port-strike", "river-border", "rideshare-rules", "reservoir-summit", "vaccine-contract", "airspace-incident", "stadium-lease"]
 
 
 def test_corpus_size_and_variety():
