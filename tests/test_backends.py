@@ -1,4 +1,4 @@
-"""Inference backends (torch fp32, int8, onnx) on the tiny trained model.
+"""Inference backends (torch fp32, bf16, int8, onnx) on the tiny trained model.
 
 Compared on uncalibrated probabilities: the tiny model's fitted temperature
 is large (it barely trains in one epoch), which would flatten every
@@ -15,6 +15,10 @@ probability to ~1/3 and hide any disagreement. Tolerances:
   tie may flip, so int8 must agree on >= 90% (measured 100%). The real
   accuracy gate for int8 is the benchmark on the trained MiniLM (macro-F1
   within 0.01 of fp32).
+- bf16 keeps 8 bits of mantissa in the matrix products (relative error
+  ~2^-9 per rounding); measured here: probabilities move by ~2e-5 (the tiny
+  model's logits are small), so 1e-3 leaves room; it must agree on >= 90%
+  (measured 100%). Its accuracy gate is the benchmark too.
 - int8 batched vs one at a time: the activation scale is taken over the whole
   padded batch, so results depend on batch composition within that same
   tolerance (measured ~1e-4 on logits); torch and onnx are equal to 1e-5.
@@ -30,8 +34,17 @@ from pipeline.errors import ModelError
 
 from conftest import ROOT
 
-TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3}
-MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9}
+TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "bf16": 1e-3}
+MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "bf16": 0.9}
+
+
+def _has_bf16() -> bool:
+    from pipeline.score.backends import _cpu_has_bf16
+
+    return _cpu_has_bf16()
+
+
+needs_bf16 = pytest.mark.skipif(not _has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); --backend bf16 refuses to run here")
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +68,11 @@ def model_copy(tiny_trained, tmp_path_factory):
 def predictors(model_copy):
     from pipeline.score.predictor import Predictor
 
-    return {name: Predictor(model_copy, batch_size=16, calibrated=False, backend=name) for name in ("torch", "int8", "onnx")}
+    names = ("torch", "int8", "onnx") + (("bf16",) if _has_bf16() else ())
+    return {name: Predictor(model_copy, batch_size=16, calibrated=False, backend=name) for name in names}
 
 
-@pytest.mark.parametrize("backend", ["int8", "onnx"])
+@pytest.mark.parametrize("backend", ["int8", "onnx", pytest.param("bf16", marks=needs_bf16)])
 def test_backend_agrees_with_fp32(predictors, examples, backend):
     ref = predictors["torch"].probs(*examples)
     got = predictors[backend].probs(*examples)
@@ -69,7 +83,7 @@ def test_backend_agrees_with_fp32(predictors, examples, backend):
     assert agree >= MIN_ARGMAX_AGREEMENT[backend], f"{backend}: argmax agrees with fp32 on {agree:.1%}"
 
 
-@pytest.mark.parametrize("backend", ["torch", "int8", "onnx"])
+@pytest.mark.parametrize("backend", ["torch", "int8", "onnx", pytest.param("bf16", marks=needs_bf16)])
 def test_batched_equals_one_at_a_time(predictors, examples, backend):
     pred = predictors[backend]
     texts, pairs = examples[0][:24], examples[1][:24]
@@ -96,9 +110,18 @@ def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsy
     from pipeline.cli import main
     from pipeline.score.predictor import Predictor
 
-    with pytest.raises(ModelError, match=r"unknown backend 'fp8'; expected one of torch, int8, onnx, onnx-int8"):
+    with pytest.raises(ModelError, match=r"unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8"):
         Predictor(tiny_trained[0], backend="fp8")
     rc = main(["-q", "score", "--model", str(tiny_trained[0]), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"), "--output", str(tmp_path / "out"), "--backend", "fp8"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and err == "error: unknown backend 'fp8'; expected one of torch, int8, onnx, onnx-int8 (e.g. --backend torch)"
+    assert rc == 2 and err == "error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8 (e.g. --backend torch)"
     assert not (tmp_path / "out").exists(), "fails before writing anything"
+
+
+def test_bf16_refuses_a_cpu_without_native_bfloat16(tiny_trained, monkeypatch):
+    from pipeline.score import backends
+    from pipeline.score.predictor import Predictor
+
+    monkeypatch.setattr(backends, "_cpu_has_bf16", lambda: False)
+    with pytest.raises(ModelError, match=r"--backend bf16 needs a GPU or a CPU with native bfloat16 .*use --backend int8 or torch"):
+        Predictor(tiny_trained[0], backend="bf16")

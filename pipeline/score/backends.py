@@ -5,6 +5,9 @@ padding and calibration; a backend only runs the forward pass, so every
 backend returns logits in the same order and shape.
 
 - ``torch``: the saved model in fp32 (on the GPU when there is one).
+- ``bf16``: the same model under ``torch.autocast`` to bfloat16 (matrix
+  products in bf16, softmax and LayerNorm in fp32), on hardware that
+  multiplies bf16 natively (GPUs; CPUs with AVX512-BF16 or AMX).
 - ``int8``: the same model with its encoder Linear layers dynamically quantized
   to int8 with per-channel weight scales (CPU). Per-tensor weight scales cost
   accuracy on this model; per-channel keeps argmax agreement with fp32. The
@@ -98,6 +101,39 @@ class Int8Backend(TorchBackend):
             self.model = quantize_dynamic(model, spec, dtype=torch.qint8)
         self.device = torch.device("cpu")
         log.info("int8: quantized %d Linear layers (per-channel weights), head kept fp32", len(spec))
+
+
+class Bf16Backend(TorchBackend):
+    """The fp32 weights run under ``torch.autocast`` to bfloat16: matrix products in bf16, softmax and LayerNorm in fp32.
+
+    Only where the hardware multiplies bf16 natively (a GPU, or a CPU with
+    AVX512-BF16 or AMX); elsewhere bf16 is emulated and slower than fp32, so
+    the backend refuses.
+    """
+
+    name = "bf16"
+
+    def __init__(self, model_dir: Path, input_names: list[str]):
+        import torch
+
+        super().__init__(model_dir, input_names)
+        if self.device.type == "cpu" and not _cpu_has_bf16():
+            raise ModelError("--backend bf16 needs a GPU or a CPU with native bfloat16 (AVX512-BF16 or AMX); this CPU has neither, use --backend int8 or torch")
+        self.dtype = torch.bfloat16
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.dtype):
+            feed = {k: torch.from_numpy(batch[k]).to(self.device) for k in self.input_names}
+            return self.model(**feed).logits.float().cpu().numpy()
+
+
+def _cpu_has_bf16() -> bool:
+    import torch
+
+    checks = [getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(c() for c in checks if c is not None)
 
 
 def _head_prefixes(model) -> tuple[str, ...]:
@@ -240,7 +276,7 @@ def _logits_module(model):
     return LogitsOnly().eval()
 
 
-BACKENDS = {"torch": TorchBackend, "int8": Int8Backend, "onnx": OnnxBackend, "onnx-int8": OnnxInt8Backend}
+BACKENDS = {"torch": TorchBackend, "bf16": Bf16Backend, "int8": Int8Backend, "onnx": OnnxBackend, "onnx-int8": OnnxInt8Backend}
 
 
 def get_backend(name: str, model_dir: Path, input_names: list[str]):
