@@ -1,16 +1,21 @@
 """Scoring throughput, accuracy and memory, on one trained model and the same passages.
 
-Paths compared on the labelled examples of the test split:
+Paths compared on the labelled held-out examples (validation, test and seed
+splits; every path scores all of them once, for accuracy, and a fixed random
+sample of --limit for speed):
   hf_pipeline_one_at_a_time   transformers pipeline("text-classification"), one input per call
   hf_pipeline_batched_64      the same pipeline, batch_size=64 (no length sorting)
   torch_fp32_sorted_64        this project's Predictor, backend torch (length-sorted dynamic padding)
+  bf16_sorted_64              Predictor, backend bf16 (bfloat16 autocast; only on CPUs with native bf16)
   int8_sorted_64              Predictor, backend int8 (dynamic quantization, per-channel weights)
   onnx_sorted_64              Predictor, backend onnx (onnxruntime on the exported model)
   onnx-int8_sorted_64         Predictor, backend onnx-int8 (the export quantized by onnxruntime)
 
 For each: examples/s, ratio to one-at-a-time and to torch_fp32_sorted_64,
-peak RSS while the path loads and runs, macro-F1 on the gold slots, and
-agreement with fp32 (argmax and max |p - p_fp32|).
+peak RSS while the path loads and runs, macro-F1 on the gold slots with its
+difference from fp32 (and that difference's 95% interval, paired bootstrap over
+articles), agreement with fp32 (argmax and max |p - p_fp32|), and whether
+each example keeps its label when scored again in another batch.
 
 Then an end-to-end figure for `stance score` (the real score() on the embedded
 corpus: reading, segmentation, attribution, model, verdicts, writing) with the
@@ -43,7 +48,7 @@ import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-DISPUTES = ("port-strike", "trade-tariffs", "river-border", "rideshare-rules")
+DISPUTES = ("port-strike", "trade-tariffs", "river-border", "rideshare-rules", "reservoir-summit", "vaccine-contract", "airspace-incident", "stadium-lease")
 
 
 def rss_mb() -> float:
@@ -92,19 +97,26 @@ def model_copy(src: Path, dst: Path) -> Path:
 
 
 def bench_paths(args, model: Path) -> dict:
-    from datasets import load_from_disk
+    from datasets import concatenate_datasets, load_from_disk
     from transformers import pipeline
 
+    from pipeline.compare.run import paired_bootstrap
     from pipeline.evaluate.metrics import classification_metrics, softmax
     from pipeline.score.predictor import Predictor
 
-    ex = load_from_disk(str(Path(args.data) / "examples"))[args.split]
-    ex = ex.select(range(min(args.limit, len(ex))))
-    texts, pairs, gold, tasks = list(ex["text"]), list(ex["text_pair"]), ex["slot"], ex["task"]
+    dd = load_from_disk(str(Path(args.data) / "examples"))
+    splits = [s for s in args.split.split(",") if s in dd]
+    if not splits:
+        raise SystemExit(f"error: {args.data} has none of the splits {args.split!r}; it has {', '.join(dd)}")
+    ex = concatenate_datasets([dd[s] for s in splits])
+    texts, pairs, gold, tasks, docs = list(ex["text"]), list(ex["text_pair"]), ex["slot"], ex["task"], ex["doc_id"]
     n = len(texts)
+    # speed is timed on a fixed random sample of --limit examples (every path scores all n once, for accuracy)
+    timed = sorted(random.Random(0).sample(range(n), min(args.limit, n)))
+    t_texts, t_pairs = [texts[i] for i in timed], [pairs[i] for i in timed]
+    names = lambda ss: [f"{t}:{int(s)}" for t, s in zip(tasks, ss)]
 
     def f1(slots) -> float:
-        names = lambda ss: [f"{t}:{int(s)}" for t, s in zip(tasks, ss)]
         return classification_metrics(names(gold), names(slots))["macro_f1"]
 
     results: dict[str, dict] = {}
@@ -129,29 +141,53 @@ def bench_paths(args, model: Path) -> dict:
         hf["pred"] = pred = Predictor(model, batch_size=64, calibrated=False, backend="torch")
         hf["clf"] = pipeline("text-classification", model=pred.model, tokenizer=pred.tokenizer, device=-1, truncation=True, max_length=pred.input_cfg["max_length"], top_k=None, function_to_apply="none")
         hf["labels"] = [pred.model.config.id2label[i] for i in range(pred.model.config.num_labels)]
-        return lambda: from_pipe([hf["clf"](x) for x in inputs])
+        return lambda inputs=inputs: from_pipe([hf["clf"](x) for x in inputs])
 
     inputs = [{"text": t, "text_pair": p} for t, p in zip(texts, pairs)]
+    t_inputs = [inputs[i] for i in timed]
 
     def from_pipe(outs):  # raw logits back in slot order
         return [[{d["label"]: d["score"] for d in o}[lab] for lab in hf["labels"]] for o in outs]
 
     phase1("hf_pipeline_one_at_a_time", load_hf)
-    phase1("hf_pipeline_batched_64", lambda: lambda: from_pipe(hf["clf"](inputs, batch_size=64)))
-    phase1("torch_fp32_sorted_64", lambda: lambda: hf["pred"].logits(texts, pairs))
-    for backend in ("int8", "onnx", "onnx-int8"):
-        phase1(f"{backend}_sorted_64", lambda b=backend: (lambda pb: lambda: pb.logits(texts, pairs))(Predictor(model, batch_size=64, calibrated=False, backend=b)))
+    phase1("hf_pipeline_batched_64", lambda: lambda inputs=inputs: from_pipe(hf["clf"](inputs, batch_size=64)))
+    phase1("torch_fp32_sorted_64", lambda: lambda x=texts, y=pairs: hf["pred"].logits(x, y))
+    predictors = {"torch_fp32_sorted_64": hf["pred"]}
+    from pipeline.score.backends import _cpu_has_bf16
 
-    # Phase 2: timed rounds, every path once per round, so load from other processes on the machine hits all paths alike.
+    for backend in (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8"):
+        def load(b=backend):
+            pb = predictors[f"{b}_sorted_64"] = Predictor(model, batch_size=64, calibrated=False, backend=b)
+            return lambda x=texts, y=pairs: pb.logits(x, y)
+
+        phase1(f"{backend}_sorted_64", load)
+
+    # Does a passage's prediction depend on the batch it lands in? Score the same examples again in
+    # another order with batches of 16: fp32 paths agree with themselves, dynamic int8 (activation
+    # scales computed per batch) need not.
+    shuffled = random.Random(1).sample(range(n), n)
+    for name, pb in predictors.items():
+        bs, pb.batch_size = pb.batch_size, 16
+        again = np.empty(n, dtype=int)
+        again[shuffled] = pb.logits([texts[i] for i in shuffled], [pairs[i] for i in shuffled]).argmax(1)
+        pb.batch_size = bs
+        results[name]["self_agreement_other_batching"] = float((again == probs[name].argmax(1)).mean())
+
+    # Phase 2: timed rounds on the sample, every path once per round, so load from other processes on the machine hits all paths alike.
+    def on_sample(name, fn):
+        return (lambda: fn(t_inputs)) if name.startswith("hf_") else (lambda: fn(t_texts, t_pairs))
+
+    timed_calls = {name: on_sample(name, fn) for name, fn in paths.items()}
     times: dict[str, list[float]] = {k: [] for k in paths}
     for r in range(args.reps):
-        for name, fn in paths.items():
+        for name, fn in timed_calls.items():
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
-        print(f"  round {r + 1}/{args.reps}: " + ", ".join(f"{k} {n / v[-1]:.0f}/s" for k, v in times.items()), flush=True)
+        print(f"  round {r + 1}/{args.reps}: " + ", ".join(f"{k} {len(timed) / v[-1]:.0f}/s" for k, v in times.items()), flush=True)
+    nt = len(timed)
     for name, ts in times.items():
-        results[name].update(seconds=statistics.median(ts), examples_per_s=n / statistics.median(ts), examples_per_s_runs=[n / t for t in ts])
+        results[name].update(seconds=statistics.median(ts), examples_per_s=nt / statistics.median(ts), examples_per_s_runs=[nt / t for t in ts])
 
     one, fp32 = results["hf_pipeline_one_at_a_time"], results["torch_fp32_sorted_64"]
     for name, r in results.items():
@@ -160,11 +196,20 @@ def bench_paths(args, model: Path) -> dict:
         r["argmax_agreement_vs_fp32"] = float((probs[name].argmax(1) == probs["torch_fp32_sorted_64"].argmax(1)).mean())
         r["max_abs_prob_diff_vs_fp32"] = float(np.abs(probs[name] - probs["torch_fp32_sorted_64"]).max())
         r["macro_f1_minus_fp32"] = r["macro_f1"] - fp32["macro_f1"]
-    print(f"\n{n} examples ({args.split} split of {args.data}), {args.threads} thread(s), median of {args.reps} interleaved rounds")
-    print(f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} {'macro-F1':>9s} {'dF1':>7s} {'argmax=':>8s} {'max|dp|':>8s}")
+        # 95% interval of the F1 difference from a paired bootstrap over articles (examples of one article are not independent)
+        bs = paired_bootstrap(names(gold), names(probs["torch_fp32_sorted_64"].argmax(1)), names(probs[name].argmax(1)), "macro_f1", groups=docs)
+        r["macro_f1_minus_fp32_ci95"] = bs["ci95"]
+        r["within_0.01_of_fp32"] = abs(r["macro_f1_minus_fp32"]) <= 0.01
+    print(f"\nmacro-F1 on {n} labelled examples ({'+'.join(splits)} of {args.data}; {len(set(docs))} articles); speed on a sample of {nt}, "
+          f"{args.threads} thread(s), median of {args.reps} interleaved rounds")
+    print(f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} {'macro-F1':>9s} {'dF1':>7s} {'dF1 95% CI':>17s} {'argmax=':>8s} {'max|dp|':>8s} {'rebatch=':>8s}")
     for name, r in results.items():
-        print(f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e}")
-    return {"n": n, "results": results}
+        lo, hi = r["macro_f1_minus_fp32_ci95"]
+        rebatch = r.get("self_agreement_other_batching")
+        print(f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} "
+              f"{f'[{lo:+.3f}, {hi:+.3f}]':>17s} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e} {'' if rebatch is None else f'{rebatch:.3f}':>8s}")
+    print("argmax= : share of examples whose label equals fp32's; rebatch= : share that keep their label when scored again in another order with batches of 16")
+    return {"n": n, "n_timed": nt, "splits": splits, "articles": len(set(docs)), "results": results}
 
 
 def bench_end_to_end(args, model: Path, backend: str) -> dict:
@@ -281,8 +326,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="models/default")
     ap.add_argument("--data", default="data/built/default")
-    ap.add_argument("--split", default="test")
-    ap.add_argument("--limit", type=int, default=400, help="examples to score per path")
+    ap.add_argument("--split", default="validation,test,seed", help="labelled splits for the accuracy columns (comma-separated; those present are used)")
+    ap.add_argument("--limit", type=int, default=400, help="examples in the timed sample (a fixed random sample of those splits)")
     ap.add_argument("--reps", type=int, default=3, help="timed runs per batched path (median reported)")
     ap.add_argument("--e2e-copies", type=int, default=3, help="copies of each corpus article in the end-to-end run")
     ap.add_argument("--e2e-backend", default="int8", help="backend of the end-to-end and memory runs")
