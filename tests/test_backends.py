@@ -125,3 +125,17 @@ def test_bf16_refuses_a_cpu_without_native_bfloat16(tiny_trained, monkeypatch):
     monkeypatch.setattr(backends, "_cpu_has_bf16", lambda: False)
     with pytest.raises(ModelError, match=r"--backend bf16 needs a GPU or a CPU with native bfloat16 .*use --backend int8 or torch"):
         Predictor(tiny_trained[0], backend="bf16")
+
+
+def test_bf16_pads_batches_to_a_few_shapes():
+    """Batches are rounded to multiples of 8 rows and 16 tokens (bounded oneDNN kernel caches);
+    the padding is zeros (masked out); test_batched_equals_one_at_a_time[bf16] checks outputs do not change."""
+    from pipeline.score.backends import _pad_shape
+
+    a = np.arange(1, 3 * 17 + 1).reshape(3, 17)
+    p = _pad_shape(a)
+    assert p.shape == (8, 32) and (p[:3, :17] == a).all() and p[3:].sum() == 0 and p[:, 17:].sum() == 0
+    b = np.ones((16, 32), dtype=np.int64)
+    assert _pad_shape(b) is b
+    shapes = {_pad_shape(np.ones((r, c))).shape for r in range(1, 65) for c in range(1, 161)}
+    assert len(shapes) == 8 * 10  # 10,240 batch shapes become 80
