@@ -1,8 +1,8 @@
 """Per-article verdicts from scored passages (pure functions).
 
-- ``author_favors``: from author-voice body passages only (an article that
-  quotes one side at length need not favor it). Each side's weight is the sum
-  of its probability over those passages; the top side wins when its weight is
+- ``author_favors``: from author-voice body passages only (quoting a side at
+  length is reporting, not siding with it). Each side's weight is the sum of
+  its probability over those passages; the top side wins when its weight is
   at least ``min_weight`` and ``ratio`` times the runner-up's, else
   ``neutral``.
 - ``more_credible``: the side whose account the author's own passages treat as
