@@ -13,6 +13,7 @@ import shlex
 import sys
 
 from pipeline import __version__
+from pipeline.build.source_model import DEFAULT_THRESHOLD
 from pipeline.errors import StanceError
 
 log = logging.getLogger("pipeline")
@@ -194,7 +195,7 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")
     s.add_argument("--ray-address", help="--engine ray: cluster to join (default: $RAY_ADDRESS, else a local Ray)")
     s.add_argument("--source-model", help="source-side model folder (make source-model): re-attributes passages where the attribution rules find no source")
-    s.add_argument("--source-threshold", type=float, default=0.9, help="--source-model: probability the classifier needs to re-attribute a passage (default 0.9, chosen on the validation, test and seed splits: lower thresholds re-attribute author passages wrongly)")
+    s.add_argument("--source-threshold", type=float, default=DEFAULT_THRESHOLD, help="--source-model: probability the classifier needs to re-attribute a passage (default %(default)s, chosen on the validation, test and seed splits: lower thresholds re-attribute author passages wrongly)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=cmd_score)
 

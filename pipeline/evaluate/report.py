@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.build.source_model import DEFAULT_THRESHOLD
 from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import DataError
 from pipeline.evaluate.metrics import calibration, classification_metrics
@@ -80,7 +81,7 @@ def rule_source_side(r: dict) -> str:
     return "author" if r.get("source") in (None, "author") else (r.get("source_side") or "other")
 
 
-def source_side_metrics(rows: list[dict], threshold: float = 0.9) -> dict:
+def source_side_metrics(rows: list[dict], threshold: float = DEFAULT_THRESHOLD) -> dict:
     """Source side (author / a side / other) of the classifier, of the rules, and
     of both combined as scoring combines them: the classifier's side where the
     rules abstain (find no source) and the classifier is at least ``threshold`` sure."""

@@ -28,6 +28,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from pipeline.build.readers import Article
+from pipeline.build.source_model import DEFAULT_THRESHOLD
 from pipeline.dispute import Dispute
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 class ChunkScorer:
     """A Ray Data actor: loads the model once, then scores one chunk of articles per row."""
 
-    def __init__(self, model_dir: str, model_id: str, dispute: Dispute, backend: str, batch_size: int, threads: int, source_model: str | None = None, source_threshold: float = 0.9):
+    def __init__(self, model_dir: str, model_id: str, dispute: Dispute, backend: str, batch_size: int, threads: int, source_model: str | None = None, source_threshold: float = DEFAULT_THRESHOLD):
         import torch
 
         from pipeline.score.predictor import Predictor
@@ -76,7 +77,7 @@ def _connect(address: str | None, log_to_driver: bool = False) -> None:
 
 
 def score_chunks_ray(chunks: Iterable[list[Article]], model_dir: str, dispute: Dispute, backend: str = "torch", batch_size: int = 64, workers: int | None = None, address: str | None = None, threads: int = 1,
-                     source_model: str | None = None, source_threshold: float = 0.9) -> Iterator[tuple[int, dict]]:
+                     source_model: str | None = None, source_threshold: float = DEFAULT_THRESHOLD) -> Iterator[tuple[int, dict]]:
     """Score chunks on Ray Data actors; yield ``(articles in chunk, score_chunk result)`` in chunk order.
 
     Args:

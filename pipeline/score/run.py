@@ -23,6 +23,7 @@ from typing import Iterator
 
 from pipeline.build.dataset import article_rows
 from pipeline.build.readers import Article, Reject, expand_inputs, read_bytes
+from pipeline.build.source_model import DEFAULT_THRESHOLD
 from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import ConfigError, DataError
 from pipeline.evaluate.verdicts import article_verdict
@@ -150,7 +151,7 @@ def _check_engine(engine: str) -> None:
 
 
 def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None, backend: str = "torch", engine: str = "local", workers: int | None = None, ray_address: str | None = None,
-          source_model: str | None = None, source_threshold: float = 0.9) -> dict:
+          source_model: str | None = None, source_threshold: float = DEFAULT_THRESHOLD) -> dict:
     """Score articles and write passage rows, article rows and rejects to ``output``.
 
     Args:
@@ -158,7 +159,7 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
             re-attributes passages where the attribution rules find no source
             (see :mod:`pipeline.build.source_model`); ``source_threshold`` is
             the probability it needs.
-        backend: ``torch``, ``int8``, ``onnx`` or ``onnx-int8`` (see :mod:`pipeline.score.backends`).
+        backend: ``torch``, ``bf16``, ``int8``, ``onnx`` or ``onnx-int8`` (see :mod:`pipeline.score.backends`).
         engine: ``local`` (this process) or ``ray`` (Ray Data actors hold the
             model; same files, byte for byte, at the same thread count).
         workers: Ray actors (default: one per CPU of the cluster).
