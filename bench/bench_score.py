@@ -102,6 +102,7 @@ def bench_paths(args, model: Path) -> dict:
 
     from pipeline.compare.run import paired_bootstrap
     from pipeline.evaluate.metrics import classification_metrics, softmax
+    from pipeline.score.backends import _cpu_has_bf16
     from pipeline.score.predictor import Predictor
 
     dd = load_from_disk(str(Path(args.data) / "examples"))
@@ -153,8 +154,6 @@ def bench_paths(args, model: Path) -> dict:
     phase1("hf_pipeline_batched_64", lambda: lambda inputs=inputs: from_pipe(hf["clf"](inputs, batch_size=64)))
     phase1("torch_fp32_sorted_64", lambda: lambda x=texts, y=pairs: hf["pred"].logits(x, y))
     predictors = {"torch_fp32_sorted_64": hf["pred"]}
-    from pipeline.score.backends import _cpu_has_bf16
-
     for backend in (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8"):
         def load(b=backend):
             pb = predictors[f"{b}_sorted_64"] = Predictor(model, batch_size=64, calibrated=False, backend=b)

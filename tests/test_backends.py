@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ModelError
+from pipeline.score.backends import _cpu_has_bf16
 
 from conftest import ROOT
 
@@ -38,13 +39,7 @@ TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "bf16": 1e-3}
 MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "bf16": 0.9}
 
 
-def _has_bf16() -> bool:
-    from pipeline.score.backends import _cpu_has_bf16
-
-    return _cpu_has_bf16()
-
-
-needs_bf16 = pytest.mark.skipif(not _has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); --backend bf16 refuses to run here")
+needs_bf16 = pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); --backend bf16 refuses to run here")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +63,7 @@ def model_copy(tiny_trained, tmp_path_factory):
 def predictors(model_copy):
     from pipeline.score.predictor import Predictor
 
-    names = ("torch", "int8", "onnx") + (("bf16",) if _has_bf16() else ())
+    names = ("torch", "int8", "onnx") + (("bf16",) if _cpu_has_bf16() else ())
     return {name: Predictor(model_copy, batch_size=16, calibrated=False, backend=name) for name in names}
 
 

@@ -32,9 +32,10 @@ class Predictor:
         model_dir: folder written by ``stance train``.
         batch_size: passages per forward pass.
         calibrated: apply the stored temperature to the logits.
-        backend: ``torch`` (fp32), ``int8`` (dynamic per-channel quantization)
-            ``onnx`` (onnxruntime) or ``onnx-int8`` (onnxruntime, int8
-            quantized by onnxruntime); see :mod:`pipeline.score.backends`.
+        backend: ``torch`` (fp32), ``bf16`` (bfloat16 autocast), ``int8``
+            (dynamic per-channel quantization), ``onnx`` (onnxruntime) or
+            ``onnx-int8`` (onnxruntime, int8 quantized by onnxruntime); see
+            :mod:`pipeline.score.backends`.
 
     Raises:
         ModelError: not a model folder, or an unknown backend.
