@@ -1,4 +1,4 @@
-"""Inference backends (torch fp32, bf16, int8, onnx) on the tiny trained model.
+"""Inference backends (torch fp32, bf16, int8, onnx, onnx-int8) on the tiny trained model.
 
 Compared on uncalibrated probabilities: the tiny model's fitted temperature
 is large (it barely trains in one epoch), which would flatten every
@@ -7,12 +7,12 @@ probability to ~1/3 and hide any disagreement. Tolerances:
 - onnx runs the same fp32 graph with other kernels (fused attention, other
   GEMM blocking): the differences are float rounding (measured ~1e-10 on
   probabilities); 1e-5 leaves room across CPUs.
-- int8 rounds weights per output channel (error <= max|w_row|/254) and
+- int8 and onnx-int8 round weights per output channel (error <= max|w_row|/254) and
   activations per batch tensor (<= max|x|/255). Measured here: logits move
   by ~1.3% of their range, probabilities by ~1e-4; 1e-3 is several times that.
   Argmax: onnx must agree everywhere. The tiny model barely trains, so its
   top-2 probability margins are only ~2e-4, comparable to int8 noise: a near
-  tie may flip, so int8 must agree on >= 90% (measured 100%). The real
+  tie may flip, so both must agree on >= 90% (measured 100%). The real
   accuracy gate for int8 is the benchmark on the trained MiniLM (macro-F1
   within 0.01 of fp32).
 - bf16 keeps 8 bits of mantissa in the matrix products (relative error
@@ -24,19 +24,21 @@ probability to ~1/3 and hide any disagreement. Tolerances:
   tolerance (measured ~1e-4 on logits); torch and onnx are equal to 1e-5.
 """
 
+import json
 import os
 import shutil
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from pipeline.errors import ModelError
-from pipeline.score.backends import _cpu_has_bf16
+from pipeline.score.backends import EXPORTER_VERSION, _cpu_has_bf16
 
 from conftest import ROOT
 
-TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "bf16": 1e-3}
-MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "bf16": 0.9}
+TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "onnx-int8": 1e-3, "bf16": 1e-3}
+MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "onnx-int8": 0.9, "bf16": 0.9}
 
 
 needs_bf16 = pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); --backend bf16 refuses to run here")
@@ -63,11 +65,11 @@ def model_copy(tiny_trained, tmp_path_factory):
 def predictors(model_copy):
     from pipeline.score.predictor import Predictor
 
-    names = ("torch", "int8", "onnx") + (("bf16",) if _cpu_has_bf16() else ())
+    names = ("torch", "int8", "onnx", "onnx-int8") + (("bf16",) if _cpu_has_bf16() else ())
     return {name: Predictor(model_copy, batch_size=16, calibrated=False, backend=name) for name in names}
 
 
-@pytest.mark.parametrize("backend", ["int8", "onnx", pytest.param("bf16", marks=needs_bf16)])
+@pytest.mark.parametrize("backend", ["int8", "onnx", "onnx-int8", pytest.param("bf16", marks=needs_bf16)])
 def test_backend_agrees_with_fp32(predictors, examples, backend):
     ref = predictors["torch"].probs(*examples)
     got = predictors[backend].probs(*examples)
@@ -99,6 +101,44 @@ def test_onnx_export_is_cached_and_refreshed_when_weights_change(predictors, mod
     os.utime(weights, ns=(before + 10**9, before + 10**9))  # weights newer than the export
     onnx_path(model_copy, names)
     assert path.stat().st_mtime_ns > before
+    info = path.with_name("model.onnx.json")
+    assert json.loads(info.read_text()) == {"exporter": EXPORTER_VERSION, "fused": True}
+    again = path.stat().st_mtime_ns
+    info.write_text(json.dumps({"exporter": EXPORTER_VERSION - 1}))  # an export cached by an older version of the code
+    onnx_path(model_copy, names)
+    assert path.stat().st_mtime_ns > again and json.loads(info.read_text())["exporter"] == EXPORTER_VERSION
+
+
+def _op_counts(path):
+    import onnx
+
+    return Counter(n.op_type for n in onnx.load(str(path)).graph.node)
+
+
+def test_onnx_export_fuses_bert_attention_and_int8_keeps_the_head_fp32(predictors, model_copy):
+    """The tiny BERT takes the fused route: one Attention node per layer; its
+    int8 quantization turns them into QAttention and leaves the head's MatMul fp32."""
+    fp32 = _op_counts(model_copy / "onnx" / "model.onnx")
+    assert fp32["Attention"] == 2 and fp32["EmbedLayerNormalization"] == 1 and fp32["Softmax"] == 0, fp32
+    int8 = _op_counts(model_copy / "onnx" / "model.int8.onnx")
+    assert int8["QAttention"] == 2 and int8["MatMulInteger"] > 0, int8
+    import onnx
+
+    head = [n for n in onnx.load(str(model_copy / "onnx" / "model.int8.onnx")).graph.node if "classifier" in n.name]
+    assert head and {n.op_type for n in head} <= {"MatMul", "Add", "Gemm"}, [(n.op_type, n.name) for n in head]
+
+
+def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(tiny_trained, tmp_path, examples, predictors, monkeypatch):
+    from pipeline.score import backends
+    from pipeline.score.predictor import Predictor
+
+    dst = tmp_path / "model"
+    shutil.copytree(tiny_trained[0], dst, ignore=shutil.ignore_patterns("checkpoints", "report", "onnx"))
+    monkeypatch.setattr(backends, "FUSABLE", ())
+    pred = Predictor(dst, batch_size=16, calibrated=False, backend="onnx")
+    ops = _op_counts(dst / "onnx" / "model.onnx")
+    assert ops["Attention"] == 0 and ops["MatMul"] > 0, ops
+    np.testing.assert_allclose(pred.probs(*examples), predictors["torch"].probs(*examples), atol=TOL["onnx"], rtol=0)
 
 
 def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsys):

@@ -13,21 +13,27 @@ backend returns logits in the same order and shape.
   accuracy on this model; per-channel keeps argmax agreement with fp32. The
   3-way classification head stays fp32: it is negligible compute and feeds the
   logits directly.
-- ``onnx``: the model exported once with the torch.export-based ONNX exporter
-  (dynamic batch and sequence axes), cached at ``MODEL/onnx/model.onnx``, and
-  run with onnxruntime on the CPU.
+- ``onnx``: the model exported once to ONNX (dynamic batch and sequence
+  axes), cached at ``MODEL/onnx/model.onnx``, and run with onnxruntime on the
+  CPU. BERT-family encoders are exported with eager attention by the
+  TorchScript exporter and passed through onnxruntime's transformer optimizer,
+  which fuses each layer's attention into one ``Attention`` node (and the
+  embeddings, skip-LayerNorms and bias-GELUs into theirs); the fused graph is
+  kept only when every layer fused and its logits match torch's. Any other
+  model, or a failed check, falls back to the torch.export-based exporter.
 - ``onnx-int8``: that export quantized once by onnxruntime's own dynamic int8
   quantization (``quantize_dynamic``, per-channel int8 weights, full range;
   the classification head left in fp32), cached at
-  ``MODEL/onnx/model.int8.onnx``, run with onnxruntime on the CPU. On the
-  default model it is the fastest CPU path and stays closer to fp32 than
-  ``int8`` (see the README's scoring-speed table).
+  ``MODEL/onnx/model.int8.onnx``, run with onnxruntime on the CPU. On a fused
+  export the attention becomes ``QAttention``. On the default model it is the
+  fastest CPU path (see the README's scoring-speed table).
 
 A plain dict maps names to classes (``BACKENDS``); there is no plugin registry.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -42,6 +48,7 @@ log = logging.getLogger(__name__)
 
 ONNX_FILE = Path("onnx") / "model.onnx"
 ONNX_INT8_FILE = Path("onnx") / "model.int8.onnx"
+EXPORTER_VERSION = 2  # bump when the export changes; older cached exports are then redone (1: torch.export only; 2: fused BERT attention)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
 
 
@@ -224,31 +231,59 @@ def quantize_onnx(src: Path, path: Path) -> None:
     graph = onnx.load(str(src), load_external_data=False).graph
     head = tuple(f"model.{h}." for h in ("classifier", "score", "pre_classifier"))
     keep_fp32 = [n.name for n in graph.node if any(i.startswith(head) for i in n.input)]
+    keep_fp32 += [f"{n.name}_MatMul" for n in graph.node if n.op_type == "Gemm" and n.name in keep_fp32]  # the quantizer splits a Gemm into <name>_MatMul + Add first
     log.info("onnx-int8: quantizing %s -> %s (once; %d head node(s) kept fp32)", src, path, len(keep_fp32))
     fd, tmp = tempfile.mkstemp(prefix=".model.int8.", suffix=".onnx.tmp", dir=path.parent)
     os.close(fd)
+    quiet = _DropRecords("Please consider to run pre-processing")  # onnxruntime's advice for static quantization, on the root logger
+    logging.getLogger().addFilter(quiet)
     try:
-        quantize_dynamic(str(src), tmp, per_channel=True, reduce_range=False, weight_type=QuantType.QInt8, nodes_to_exclude=keep_fp32)
+        # fused contrib ops (Attention, SkipLayerNormalization) defeat shape inference; their tensors are fp32
+        extra = {"DefaultTensorType": onnx.TensorProto.FLOAT}
+        quantize_dynamic(str(src), tmp, per_channel=True, reduce_range=False, weight_type=QuantType.QInt8, nodes_to_exclude=keep_fp32, extra_options=extra)
         os.replace(tmp, path)
     finally:
+        logging.getLogger().removeFilter(quiet)
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
+class _DropRecords(logging.Filter):
+    def __init__(self, prefix: str):
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
 def onnx_path(model_dir: Path, input_names: list[str]) -> Path:
-    """The cached ONNX export of ``model_dir``, exported first when missing or older than the weights."""
+    """The cached ONNX export of ``model_dir``, exported first when missing, older
+    than the weights, or written by another version of the exporter (``model.onnx.json``)."""
     path = Path(model_dir) / ONNX_FILE
     weights = [Path(model_dir) / f for f in WEIGHT_FILES if (Path(model_dir) / f).is_file()]
     newest = max((w.stat().st_mtime_ns for w in weights), default=0)
-    if path.is_file() and path.stat().st_mtime_ns >= newest:
+    if path.is_file() and path.stat().st_mtime_ns >= newest and _export_info(path).get("exporter") == EXPORTER_VERSION:
         log.debug("onnx: reusing %s", path)
         return path
     export_onnx(Path(model_dir), path, input_names)
     return path
 
 
+def _export_info(path: Path) -> dict:
+    try:
+        return json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
-    """Export the model's logits with dynamic batch and sequence axes; written atomically."""
+    """Export the model's logits with dynamic batch and sequence axes; written atomically.
+
+    The fused export (:func:`_export_fused`) is tried first; when it does not
+    apply or fails its checks, the torch.export-based exporter writes an
+    unfused graph.
+    """
     import torch
 
     try:
@@ -257,11 +292,6 @@ def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
     except ImportError:
         raise ModelError("--backend onnx needs onnx and onnxscript to export the model; install with pip install onnx onnxscript onnxruntime") from None
     log.info("onnx: exporting %s -> %s (once; reused while newer than the weights)", model_dir, path)
-    model = _load_hf_model(model_dir)
-    wrapper = _logits_module(model)
-    example = {k: torch.ones(2, 8, dtype=torch.long) if k != "token_type_ids" else torch.zeros(2, 8, dtype=torch.long) for k in input_names}
-    batch, seq = torch.export.Dim("batch", min=1, max=65536), torch.export.Dim("sequence", min=1, max=_max_positions(model))
-    shapes = {k: {0: batch, 1: seq} for k in input_names}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=path.parent)
@@ -269,12 +299,87 @@ def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
     except OSError as exc:
         raise ModelError(f"{path.parent}: cannot write the ONNX export ({exc.strerror}); copy the model folder somewhere writable or use --backend torch") from None
     try:
-        program = torch.onnx.export(wrapper, (), kwargs=example, input_names=input_names, output_names=["logits"], dynamic_shapes=shapes, dynamo=True, external_data=False, verbose=False)
-        program.save(tmp, external_data=False)
+        fused = _export_fused(model_dir, Path(tmp), input_names)
+        if not fused:
+            model = _load_hf_model(model_dir)
+            example = {k: torch.ones(2, 8, dtype=torch.long) if k != "token_type_ids" else torch.zeros(2, 8, dtype=torch.long) for k in input_names}
+            batch, seq = torch.export.Dim("batch", min=1, max=65536), torch.export.Dim("sequence", min=1, max=_max_positions(model))
+            shapes = {k: {0: batch, 1: seq} for k in input_names}
+            program = torch.onnx.export(_logits_module(model), (), kwargs=example, input_names=input_names, output_names=["logits"], dynamic_shapes=shapes, dynamo=True, external_data=False, verbose=False)
+            program.save(tmp, external_data=False)
         os.replace(tmp, path)
+        info = path.with_name(path.name + ".json")  # written after the graph: a crash between the two only costs a re-export
+        info.write_text(json.dumps({"exporter": EXPORTER_VERSION, "fused": fused}) + "\n", encoding="utf-8")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+FUSABLE = ("bert", "roberta", "xlm-roberta", "distilbert", "electra", "camembert")
+FORWARD_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # _logits_module's positional order
+
+
+def _export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
+    """Write a fused export of a BERT-family model to ``out``; False (nothing kept) when it does not apply.
+
+    The TorchScript exporter traces the eager attention as plain MatMul/Softmax
+    ops, which onnxruntime's transformer optimizer recognises and fuses; the
+    torch.export graph's attention does not fuse. Kept only when every layer's
+    attention fused and the graph's logits match torch's on a padded batch.
+    """
+    import torch
+
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+        from transformers import AutoModelForSequenceClassification
+
+        model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    except (ImportError, ValueError, OSError) as exc:
+        log.info("onnx: no fused export (%s); using the torch.export exporter", str(exc).splitlines()[0][:120])
+        return False
+    cfg = model.config
+    if cfg.model_type not in FUSABLE or set(input_names) - set(FORWARD_INPUTS):
+        log.info("onnx: no fused export for model type %s; using the torch.export exporter", cfg.model_type)
+        return False
+    names = [k for k in FORWARD_INPUTS if k in input_names]
+    rng = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, min(cfg.vocab_size, 1000), (3, 12), generator=rng)
+    mask = torch.ones(3, 12, dtype=torch.long)
+    mask[1, 7:] = 0
+    mask[2, 3:] = 0
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros(3, 12, dtype=torch.long)}
+    raw = out.with_name(out.name + ".raw")
+    try:
+        with warnings.catch_warnings():  # the TorchScript exporter warns about indexing it handles and its own deprecation
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_logits_module(model), tuple(feed[k][:2, :8] for k in names), str(raw), input_names=names, output_names=["logits"],
+                              dynamic_axes={**{k: {0: "batch", 1: "sequence"} for k in names}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+        fused = optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads if hasattr(cfg, "num_attention_heads") else cfg.n_heads,
+                               hidden_size=cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.dim, opt_level=0)
+        layers = getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layers", 0)
+        got = fused.get_fused_operator_statistics().get("Attention", 0)
+        if got != layers:
+            log.info("onnx: %d of %d attention layers fused; using the torch.export exporter", got, layers)
+            return False
+        fused.save_model_to_file(str(out))
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+        onnx_logits = session.run(["logits"], {k: feed[k].numpy() for k in names})[0]
+        with torch.inference_mode():
+            torch_logits = model(**{k: feed[k] for k in names}).logits.numpy()
+        diff = float(np.abs(onnx_logits - torch_logits).max())
+        if not diff < 1e-3:
+            log.warning("onnx: the fused graph's logits differ from torch's by %.2g; using the torch.export exporter", diff)
+            return False
+        log.info("onnx: fused export (%d Attention nodes; max |logit - torch| %.1g)", got, diff)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any exporter or optimizer failure means: use the other exporter
+        log.info("onnx: fused export failed (%s: %s); using the torch.export exporter", type(exc).__name__, str(exc).splitlines()[0][:160] if str(exc) else "")
+        return False
+    finally:
+        if raw.exists():
+            raw.unlink()
 
 
 def _max_positions(model) -> int:
