@@ -7,7 +7,7 @@ CONFIG ?= configs/default.yaml
 A ?= models/default/report
 B ?= models/candidate/report
 
-.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark bench-train source-model
+.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark bench-train source-model train-transfer
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,14 @@ source-model: setup
 	$(STANCE) train configs/source_side.yaml
 	$(STANCE) evaluate configs/source_side.yaml
 
+# the default config started from the NewsMTSC model (intermediate training on target-dependent
+# news sentiment) instead of plain MiniLM; needs ../shared/data; compare with `make compare B=models/transfer/report`
+train-transfer: setup
+	$(MAKE) benchmark NAME=newsmtsc
+	$(STANCE) build $(CONFIG)
+	$(STANCE) train $(CONFIG) --train.model models/newsmtsc --train.output_dir models/transfer
+	$(STANCE) evaluate --model models/transfer --data data/built/default
+
 # a public benchmark end to end: make benchmark NAME=semeval2016 (pstance, fnc1, liar, newsmtsc, multi-target); needs ../shared/data
 benchmark: setup
 	$(STANCE) build configs/benchmarks/$(NAME).yaml
@@ -71,7 +79,7 @@ bench-attribution: setup
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
 clean:
-	rm -rf data/built scored reports bench/out models/default models/candidate models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
+	rm -rf data/built scored reports bench/out models/default models/candidate models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
 
 models/default/label_map.json:
 	$(MAKE) train
