@@ -271,10 +271,12 @@ def rss_trend(series: list, tolerance: float) -> dict:
     the floor: the minimum of each window of ~1/20 of the run (at least 10 s),
     i.e. what stays allocated between chunks, where the old growth showed.
     The slopes of the per-window peaks and of the raw samples are reported too.
-    The last sample, taken after score() returned, is left out. The floor
-    still wanders by some +-40 MB from window to window, so on a run of a few
-    minutes its slope is noise of +-15 MB/min either way; the verdict is meant
-    for the 10,000-article run (10+ min).
+    The verdict is "flat" within the tolerance, "NOT flat (growing)" above it,
+    and "falling, not growing" below minus it. The last sample, taken after
+    score() returned, is left out. The floor still wanders by some +-40 MB
+    from window to window, so on a run of a few minutes its slope is noise of
+    +-15 MB/min either way; the verdict is meant for the 10,000-article run
+    (10+ min).
     """
     series = series[:-1]
     end = series[-1][0]
@@ -288,7 +290,14 @@ def rss_trend(series: list, tolerance: float) -> dict:
     peak = [(statistics.mean(t for t, _ in w), max(m for _, m in w)) for w in full]
     slope = _slope(floor)
     return {"window_s": window, "slope_floor_second_half": slope, "slope_peak_second_half": _slope(peak), "slope_samples_second_half": _slope([(t, m) for t, m in series if t >= 0.5 * end]),
-            "flat_tolerance_mb_per_min": tolerance, "verdict": ("flat" if abs(slope) <= tolerance else "NOT flat") if len(floor) >= 3 else "too short to tell"}
+            "flat_tolerance_mb_per_min": tolerance, "verdict": _verdict(slope, tolerance) if len(floor) >= 3 else "too short to tell"}
+
+
+def _verdict(slope: float, tolerance: float) -> str:
+    """A leak shows as a rising floor; a falling one (an allocator handing memory back) is not growth."""
+    if abs(slope) <= tolerance:
+        return "flat"
+    return "NOT flat (growing)" if slope > 0 else "falling, not growing"
 
 
 def bench_memory(args, model: Path, backend: str) -> dict:
