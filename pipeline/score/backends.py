@@ -58,10 +58,10 @@ def _threads() -> int:
     return max(1, torch.get_num_threads())
 
 
-def _load_hf_model(model_dir: Path):
+def _load_hf_model(model_dir: Path, **kwargs):
     from transformers import AutoModelForSequenceClassification
 
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), **kwargs)
     model.eval()
     return model
 
@@ -331,9 +331,8 @@ def _export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
 
     try:
         from onnxruntime.transformers.optimizer import optimize_model
-        from transformers import AutoModelForSequenceClassification
 
-        model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        model = _load_hf_model(model_dir, attn_implementation="eager")
     except (ImportError, ValueError, OSError) as exc:
         log.info("onnx: no fused export (%s); using the torch.export exporter", str(exc).splitlines()[0][:120])
         return False
@@ -354,12 +353,11 @@ def _export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
             warnings.simplefilter("ignore")
             torch.onnx.export(_logits_module(model), tuple(feed[k][:2, :8] for k in names), str(raw), input_names=names, output_names=["logits"],
                               dynamic_axes={**{k: {0: "batch", 1: "sequence"} for k in names}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
-        fused = optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads if hasattr(cfg, "num_attention_heads") else cfg.n_heads,
-                               hidden_size=cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.dim, opt_level=0)
-        layers = getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layers", 0)
+        # every FUSABLE config answers to these names (DistilBERT's n_heads, dim, n_layers through its attribute_map)
+        fused = optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size, opt_level=0)
         got = fused.get_fused_operator_statistics().get("Attention", 0)
-        if got != layers:
-            log.info("onnx: %d of %d attention layers fused; using the torch.export exporter", got, layers)
+        if got != cfg.num_hidden_layers:
+            log.info("onnx: %d of %d attention layers fused; using the torch.export exporter", got, cfg.num_hidden_layers)
             return False
         fused.save_model_to_file(str(out))
         import onnxruntime as ort
