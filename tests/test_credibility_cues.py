@@ -30,7 +30,8 @@ def test_cue_fallback_only_where_the_model_says_none(tiny_trained):
             fired += 1
         else:
             assert (b["credibility"], b["credibility_prob"]) == (a["credibility"], a["credibility_prob"])
-            assert b["credibility_by"] == (None if a["credibility"] is None else "model")
+            agrees = vote is not None and a["credibility"] == dict(zip(("side", "judgment"), vote.split(":")))
+            assert b["credibility_by"] == (None if a["credibility"] is None else "model+cue" if agrees else "model")
     assert fired >= 1 or plain[-1]["credibility"] is not None
 
 
@@ -40,3 +41,14 @@ def test_a_cue_judgment_decides_more_credible_with_its_evidence():
     rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_by="cue")
     v = article_verdict(rows, ["A", "B"])
     assert v["more_credible"] == "B" and v["more_credible_evidence"] == [3]
+
+
+def test_a_model_judgment_backed_by_a_cue_counts_as_sure():
+    base = {"role": "body", "source": "author", "stance": "neutral", "stance_prob": 0.8, "stance_probs": {"A": 0.1, "B": 0.1, "neutral": 0.8}, "credibility": None, "credibility_prob": None, "credibility_by": None, "source_side": None}
+    rows = [dict(base, index=i, doc_id="x") for i in range(5)]
+    rows[1].update(credibility={"side": "A", "judgment": "credible"}, credibility_prob=0.66, credibility_by="model")
+    rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_prob=0.63, credibility_by="model")
+    assert article_verdict(rows, ["A", "B"])["more_credible"] is None  # 0.63 against 0.66: no side has 1.5x the other
+    rows[3]["credibility_by"] = "model+cue"
+    v = article_verdict(rows, ["A", "B"])
+    assert v["more_credible"] == "B" and v["more_credible_weights"] == {"A": 0.66, "B": 1.0} and v["more_credible_evidence"][0] == 3

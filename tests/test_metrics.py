@@ -67,6 +67,22 @@ def test_article_verdict_uses_author_voice_only():
     assert v["author_favors"] == "neutral" and v["more_credible"] is None
 
 
+def test_credibility_verdict_decides_author_favors_only_when_stance_does_not():
+    tied = [
+        _p(1, "author", "A", {"A": 0.6, "B": 0.3, "neutral": 0.1}),
+        _p(2, "author", "B", {"A": 0.3, "B": 0.6, "neutral": 0.1}),
+        _p(3, "author", "neutral", {"A": 0.2, "B": 0.2, "neutral": 0.6}, {"side": "B", "judgment": "credible"}, 0.7),
+    ]
+    v = article_verdict(tied, ["A", "B"])
+    assert v["author_favors_weights"] == {"A": 0.6, "B": 0.6}  # the stance rule alone says neutral
+    assert v["more_credible"] == "B" and v["author_favors"] == "B" and v["author_favors_by"] == "credibility" and v["author_favors_evidence"] == [3]
+    decided = tied + [_p(4, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05})]
+    v = article_verdict(decided, ["A", "B"])
+    assert v["author_favors"] == "A" and v["author_favors_by"] == "stance" and v["more_credible"] == "B"  # a decided stance verdict stands
+    v = article_verdict(tied[:2], ["A", "B"])
+    assert v["author_favors"] == "neutral" and v["author_favors_by"] == "stance" and v["more_credible"] is None
+
+
 def test_abstained_passages_do_not_count_toward_verdicts():
     passages = [
         _p(1, "author", "B", {"A": 0.1, "B": 0.8, "neutral": 0.1}),

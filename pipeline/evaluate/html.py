@@ -196,13 +196,13 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
         right = "" if not p["has_gold"] else ("✓" if p["stance"] == p["gold_stance"] else "✗")
         rows.append(
             f"<tr{cls}><td>{p['index']}</td><td>{html.escape(p['text'])}</td><td>{html.escape(p['source'])}</td><td>{html.escape(p['source_side'] or '')}</td>"
-            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (explicit cue)' if p.get('credibility_by') == 'cue' else ' (' + _fmt(p['credibility_prob']) + ')'}</td>"
+            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (explicit cue)' if p.get('credibility_by') == 'cue' else ' (' + _fmt(p['credibility_prob']) + (', and an explicit cue' if p.get('credibility_by') == 'model+cue' else '') + ')'}</td>"
             f"<td>{html.escape(str(p['gold_stance']))}</td><td>{html.escape(str(p['gold_credibility']))}</td><td>{right}</td></tr>"
         )
     table = ("<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th><th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th><th>right</th></tr></thead><tbody>"
              + "".join(rows) + "</tbody></table>")
     return (f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
-            f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible.{gold}</p>"
+            f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}{' (from the credibility verdict: the side-favored passages alone decide nothing)' if v.get('author_favors_by') == 'credibility' else ''}; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible.{gold}</p>"
             f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
             f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"
             f"<p>Quoted sources: {sources}</p>"

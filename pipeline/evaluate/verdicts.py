@@ -8,6 +8,14 @@
 - ``more_credible``: the side whose account the author's own passages treat as
   credible (a "credible" judgment of that side, or "not credible" of the
   other), by the same rule; None when the author makes no such judgment.
+- When the stance weights decide nothing (``neutral``) but the credibility
+  verdict names a side, the author favors that side, with the credibility
+  evidence (``author_favors_by``: ``credibility``; otherwise ``stance``). In
+  the gold labels (the embedded corpus and the seed) an author who finds one
+  side's account the more credible favors that side in 45 of 45 articles.
+  It never overrides a decided stance verdict. On the default model's
+  held-out articles: 7/8 right on test (5/8 without it), 5/8 on validation
+  (6/8 without it: one neutral article gets a side).
 - ``quoted_sources``: every quoted or paraphrased source with its side and count.
 """
 
@@ -42,12 +50,15 @@ def article_verdict(passages: list[dict], sides: list[str], min_weight: float = 
         if not c:
             return 0.0
         if (c["side"] == side and c["judgment"] == "credible") or (c["side"] != side and c["judgment"] == "not_credible"):
-            return 1.0 if p.get("credibility_by") == "cue" else float(p["credibility_prob"])  # an explicit cue counts as one sure passage
+            return 1.0 if p.get("credibility_by") in ("cue", "model+cue") else float(p["credibility_prob"])  # an explicit cue counts as one sure passage
         return 0.0
 
     cred_w = {s: sum(supports(p, s) for p in author) for s in sides}
     credible = _decide(cred_w, min_weight * 0.6, ratio)
     cred_evidence = sorted((p for p in author if supports(p, credible) > 0), key=lambda p: -supports(p, credible))[:max_evidence] if credible else []
+    favors_by = "stance"
+    if favors == NEUTRAL and credible:
+        favors, favor_evidence, favors_by = credible, cred_evidence, "credibility"
     sources = Counter((p["source"], p["source_side"] or "other") for p in body if p["source"] != "author")
     first = passages[0] if passages else {}
     return {
@@ -58,6 +69,7 @@ def article_verdict(passages: list[dict], sides: list[str], min_weight: float = 
         "author_favors": favors,
         "author_favors_weights": {k: round(v, 4) for k, v in stance_w.items()},
         "author_favors_evidence": [p["index"] for p in favor_evidence],
+        "author_favors_by": favors_by,
         "more_credible": credible,
         "more_credible_weights": {k: round(v, 4) for k, v in cred_w.items()},
         "more_credible_evidence": [p["index"] for p in cred_evidence],

@@ -126,6 +126,9 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
     right on 12 of its 14 author-voice votes in the corpus and seed gold):
     ``credibility_by`` is then ``cue`` and ``credibility_prob`` None. The model
     is under-confident on such explicit verdicts when their wording is new.
+    Where the model's judgment and the cue's agree, ``credibility_by`` is
+    ``model+cue`` (the model's probability kept): article verdicts count such a
+    passage as sure, as they do a cue-only one.
     """
     from pipeline.build.weak import lf_credibility_cue
 
@@ -147,11 +150,13 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
         if (i, "credibility") in per:
             judgment, p = passage_credibility(sides, per[(i, "credibility")])
             row.update(credibility=judgment, credibility_prob=p, credibility_by="model" if judgment else None)
-            if judgment is None and credibility_cues and r.get("source") in (None, "author"):
-                vote = lf_credibility_cue(r, dispute)
-                if vote:
-                    side, how = vote.split(":")
+            vote = lf_credibility_cue(r, dispute) if credibility_cues and r.get("source") in (None, "author") else None
+            if vote:
+                side, how = vote.split(":")
+                if judgment is None:
                     row.update(credibility={"side": side, "judgment": how}, credibility_prob=None, credibility_by="cue")
+                elif judgment == {"side": side, "judgment": how}:
+                    row["credibility_by"] = "model+cue"  # the model's judgment, with an explicit cue that says the same
         if r["role"] == "body":
             row["side_probs"] = {task: per[(i, task)] for task in predictor.tasks if (i, task) in per}
         out.append(row)
