@@ -116,12 +116,14 @@ def _op_counts(path):
 
 
 def test_onnx_export_fuses_bert_attention_and_int8_keeps_the_head_fp32(predictors, model_copy):
-    """The tiny BERT takes the fused route: one Attention node per layer; its
-    int8 quantization turns them into QAttention and leaves the head's MatMul fp32."""
+    """The tiny BERT (2 layers) takes the fused route: one Attention node for the
+    first layer, and the last layer computed for the first token only (one
+    unfused Softmax); int8 quantization turns the fused attention into
+    QAttention and leaves the head's MatMul fp32."""
     fp32 = _op_counts(model_copy / "onnx" / "model.onnx")
-    assert fp32["Attention"] == 2 and fp32["EmbedLayerNormalization"] == 1 and fp32["Softmax"] == 0, fp32
+    assert fp32["Attention"] == 1 and fp32["EmbedLayerNormalization"] == 1 and fp32["Softmax"] == 1, fp32
     int8 = _op_counts(model_copy / "onnx" / "model.int8.onnx")
-    assert int8["QAttention"] == 2 and int8["MatMulInteger"] > 0, int8
+    assert int8["QAttention"] == 1 and int8["MatMulInteger"] > 0, int8
     import onnx
 
     head = [n for n in onnx.load(str(model_copy / "onnx" / "model.int8.onnx")).graph.node if "classifier" in n.name]
@@ -139,6 +141,31 @@ def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(tiny_
     ops = _op_counts(dst / "onnx" / "model.onnx")
     assert ops["Attention"] == 0 and ops["MatMul"] > 0, ops
     np.testing.assert_allclose(pred.probs(*examples), predictors["torch"].probs(*examples), atol=TOL["onnx"], rtol=0)
+
+
+def test_first_token_last_layer_keeps_the_logits(tiny_trained):
+    """The last layer computed for the first token alone gives the full model's logits
+    on a padded batch; a model of another layout is left untouched."""
+    import torch
+    from transformers import (
+        AutoTokenizer,
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+    )
+
+    from pipeline.score.backends import _first_token_last_layer, _load_hf_model
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_trained[0]))
+    enc = tok(["a short one", "a much longer passage about who walked out of the talks first, and why"], ["x", "y z"], padding=True, return_tensors="pt")
+    assert enc["attention_mask"].min() == 0  # padded
+    for attn in ("eager", "sdpa"):
+        full, trimmed = _load_hf_model(tiny_trained[0], attn_implementation=attn), _load_hf_model(tiny_trained[0], attn_implementation=attn)
+        assert _first_token_last_layer(trimmed)
+        with torch.inference_mode():
+            np.testing.assert_allclose(trimmed(**enc).logits.numpy(), full(**enc).logits.numpy(), atol=1e-5, rtol=0)
+            assert trimmed.base_model(**enc).last_hidden_state.shape[1] == 1
+    other = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=64, dim=16, n_layers=1, n_heads=2, hidden_dim=32))
+    assert not _first_token_last_layer(other) and type(other.distilbert.transformer.layer[-1]).__name__ == "TransformerBlock"
 
 
 def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsys):

@@ -18,9 +18,13 @@ backend returns logits in the same order and shape.
   CPU. BERT-family encoders are exported with eager attention by the
   TorchScript exporter and passed through onnxruntime's transformer optimizer,
   which fuses each layer's attention into one ``Attention`` node (and the
-  embeddings, skip-LayerNorms and bias-GELUs into theirs); the fused graph is
-  kept only when every layer fused and its logits match torch's. Any other
-  model, or a failed check, falls back to the torch.export-based exporter.
+  embeddings, skip-LayerNorms and bias-GELUs into theirs). The classification
+  head reads only the first token's final state, so the last layer is
+  exported for that token alone (keys and values over every token, the query,
+  attention output and feed-forward for the first: about a sixth of the
+  last layer's work). The graph is kept only when every other layer fused and
+  its logits match the unmodified torch model's. Any other model, or a failed
+  check, falls back to the torch.export-based exporter of the whole model.
 - ``onnx-int8``: that export quantized once by onnxruntime's own dynamic int8
   quantization (``quantize_dynamic``, per-channel int8 weights, full range;
   the classification head left in fp32), cached at
@@ -48,7 +52,7 @@ log = logging.getLogger(__name__)
 
 ONNX_FILE = Path("onnx") / "model.onnx"
 ONNX_INT8_FILE = Path("onnx") / "model.int8.onnx"
-EXPORTER_VERSION = 2  # bump when the export changes; older cached exports are then redone (1: torch.export only; 2: fused BERT attention)
+EXPORTER_VERSION = 3  # bump when the export changes; older cached exports are then redone (1: torch.export only; 2: fused BERT attention; 3: + first-token-only last layer)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
 
 
@@ -347,6 +351,9 @@ def _export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
     mask[1, 7:] = 0
     mask[2, 3:] = 0
     feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros(3, 12, dtype=torch.long)}
+    with torch.inference_mode():
+        torch_logits = model(**{k: feed[k] for k in names}).logits.numpy()  # the unmodified model's, to check the graph against
+    trimmed = _first_token_last_layer(model)
     raw = out.with_name(out.name + ".raw")
     try:
         with warnings.catch_warnings():  # the TorchScript exporter warns about indexing it handles and its own deprecation
@@ -356,21 +363,19 @@ def _export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
         # every FUSABLE config answers to these names (DistilBERT's n_heads, dim, n_layers through its attribute_map)
         fused = optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size, opt_level=0)
         got = fused.get_fused_operator_statistics().get("Attention", 0)
-        if got != cfg.num_hidden_layers:
-            log.info("onnx: %d of %d attention layers fused; using the torch.export exporter", got, cfg.num_hidden_layers)
+        if got != cfg.num_hidden_layers - trimmed:
+            log.info("onnx: %d of %d attention layers fused; using the torch.export exporter", got, cfg.num_hidden_layers - trimmed)
             return False
         fused.save_model_to_file(str(out))
         import onnxruntime as ort
 
         session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
         onnx_logits = session.run(["logits"], {k: feed[k].numpy() for k in names})[0]
-        with torch.inference_mode():
-            torch_logits = model(**{k: feed[k] for k in names}).logits.numpy()
         diff = float(np.abs(onnx_logits - torch_logits).max())
         if not diff < 1e-3:
             log.warning("onnx: the fused graph's logits differ from torch's by %.2g; using the torch.export exporter", diff)
             return False
-        log.info("onnx: fused export (%d Attention nodes; max |logit - torch| %.1g)", got, diff)
+        log.info("onnx: fused export (%d Attention nodes%s; max |logit - torch| %.1g)", got, ", last layer for the first token only" if trimmed else "", diff)
         return True
     except Exception as exc:  # noqa: BLE001 - any exporter or optimizer failure means: use the other exporter
         log.info("onnx: fused export failed (%s: %s); using the torch.export exporter", type(exc).__name__, str(exc).splitlines()[0][:160] if str(exc) else "")
@@ -378,6 +383,50 @@ def _export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
     finally:
         if raw.exists():
             raw.unlink()
+
+
+def _first_token_last_layer(model) -> bool:
+    """Replace a BERT-layout encoder's last layer by one computing only the first token's output; False (model untouched) for other layouts.
+
+    Sequence classifiers of the BERT family (BERT's pooler, the RoBERTa and
+    ELECTRA heads) read only the first token of the last hidden state, so the
+    last layer's other outputs are never used. In the replacement, keys and
+    values come from every token, as in the full layer; the query, attention
+    output and feed-forward only from the first, so its ``(batch, 1, hidden)``
+    output equals the full layer's first row. Eager attention arithmetic,
+    which every ONNX exporter handles. The caller checks the logits.
+    """
+    import torch
+
+    layers = getattr(getattr(getattr(model, "base_model", None), "encoder", None), "layer", None)
+    last = layers[-1] if layers is not None and len(layers) else None
+    sa = getattr(getattr(last, "attention", None), "self", None)
+    if not all(hasattr(sa, a) for a in ("query", "key", "value", "attention_head_size", "scaling")) or not hasattr(last, "feed_forward_chunk") \
+            or not hasattr(last.attention, "output") or getattr(last, "crossattention", None) is not None:
+        return False
+
+    class FirstTokenLayer(torch.nn.Module):
+        def __init__(self, layer):
+            super().__init__()
+            self.layer = layer
+
+        def forward(self, hidden_states, attention_mask=None, *args, **kwargs):
+            b, n, _ = hidden_states.shape
+            d = sa.attention_head_size
+            q = sa.query(hidden_states[:, :1]).view(b, 1, -1, d).transpose(1, 2)
+            k = sa.key(hidden_states).view(b, n, -1, d).transpose(1, 2)
+            v = sa.value(hidden_states).view(b, n, -1, d).transpose(1, 2)
+            w = torch.matmul(q, k.transpose(2, 3)) * sa.scaling
+            if attention_mask is not None:
+                m = attention_mask[:, :, :1, :] if attention_mask.dim() == 4 else attention_mask
+                if m.dtype == torch.bool:
+                    m = torch.zeros(m.shape, dtype=w.dtype).masked_fill(~m, torch.finfo(w.dtype).min)
+                w = w + m
+            ctx = torch.matmul(torch.softmax(w, dim=-1), v).transpose(1, 2).reshape(b, 1, -1)
+            return self.layer.feed_forward_chunk(self.layer.attention.output(ctx, hidden_states[:, :1]))
+
+    layers[-1] = FirstTokenLayer(last)
+    return True
 
 
 def _max_positions(model) -> int:
