@@ -5,11 +5,12 @@ splits; every path scores all of them once, for accuracy, and a fixed random
 sample of --limit for speed):
   hf_pipeline_one_at_a_time   transformers pipeline("text-classification"), one input per call
   hf_pipeline_batched_64      the same pipeline, batch_size=64 (no length sorting)
-  torch_fp32_sorted_64        this project's Predictor, backend torch (length-sorted dynamic padding)
+  torch_fp32_sorted_64        this project's Predictor, backend torch (length-sorted dynamic padding, 64 inputs a batch)
+  torch_fp32_sorted_1024tok   the same, batches also capped at 1,024 padded tokens (fp32 with the int8 paths' batching)
   bf16_sorted_64              Predictor, backend bf16 (bfloat16 autocast; only on CPUs with native bf16)
-  int8_sorted_64              Predictor, backend int8 (dynamic quantization, per-channel weights)
+  int8_sorted_1024tok         Predictor, backend int8 (dynamic quantization, per-channel weights; its default token cap)
   onnx_sorted_64              Predictor, backend onnx (onnxruntime on the exported model)
-  onnx-int8_sorted_64         Predictor, backend onnx-int8 (the export quantized by onnxruntime)
+  onnx-int8_sorted_1024tok    Predictor, backend onnx-int8 (the export quantized by onnxruntime; its default token cap)
 
 For each: examples/s, ratio to one-at-a-time and to torch_fp32_sorted_64,
 peak RSS while the path loads and runs, macro-F1 on the gold slots with its
@@ -102,7 +103,7 @@ def bench_paths(args, model: Path) -> dict:
 
     from pipeline.compare.run import paired_bootstrap
     from pipeline.evaluate.metrics import classification_metrics, softmax
-    from pipeline.score.backends import _cpu_has_bf16
+    from pipeline.score.backends import BACKENDS, INT8_BATCH_TOKENS, _cpu_has_bf16
     from pipeline.score.predictor import Predictor
 
     dd = load_from_disk(str(Path(args.data) / "examples"))
@@ -154,12 +155,20 @@ def bench_paths(args, model: Path) -> dict:
     phase1("hf_pipeline_batched_64", lambda: lambda inputs=inputs: from_pipe(hf["clf"](inputs, batch_size=64)))
     phase1("torch_fp32_sorted_64", lambda: lambda x=texts, y=pairs: hf["pred"].logits(x, y))
     predictors = {"torch_fp32_sorted_64": hf["pred"]}
+
+    def load_fp32_capped():
+        pb = predictors[f"torch_fp32_sorted_{INT8_BATCH_TOKENS}tok"] = Predictor(model, batch_size=64, calibrated=False, backend="torch", batch_tokens=INT8_BATCH_TOKENS)
+        return lambda x=texts, y=pairs: pb.logits(x, y)
+
+    phase1(f"torch_fp32_sorted_{INT8_BATCH_TOKENS}tok", load_fp32_capped)
     for backend in (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8"):
-        def load(b=backend):
-            pb = predictors[f"{b}_sorted_64"] = Predictor(model, batch_size=64, calibrated=False, backend=b)
+        name = f"{backend}_sorted_" + (f"{BACKENDS[backend].batch_tokens}tok" if BACKENDS[backend].batch_tokens else "64")
+
+        def load(b=backend, name=name):
+            pb = predictors[name] = Predictor(model, batch_size=64, calibrated=False, backend=b)  # the backend's default batching
             return lambda x=texts, y=pairs: pb.logits(x, y)
 
-        phase1(f"{backend}_sorted_64", load)
+        phase1(name, load)
 
     # Does a passage's prediction depend on the batch it lands in? Score the same examples again in
     # another order with batches of 16: fp32 paths agree with themselves, dynamic int8 (activation

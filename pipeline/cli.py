@@ -188,7 +188,7 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--dispute", required=True, help="dispute config (sides, aliases, actors)")
     s.add_argument("--output", required=True, help="output folder")
     s.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    s.add_argument("--batch-size", type=int, default=64, help="passages per forward pass")
+    s.add_argument("--batch-size", type=int, default=64, help="at most this many model inputs per forward pass (int8 and onnx-int8 also cap a pass at 1,024 padded tokens)")
     s.add_argument("--chunk-articles", type=int, default=32, help="articles scored between checkpoints (a rerun resumes after the last one)")
     s.add_argument("--backend", default="torch", help="inference backend: torch (fp32), bf16 (fp32 weights under bfloat16 autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), int8 (torch dynamic per-channel quantization, CPU), onnx (onnxruntime, CPU; exported once into MODEL/onnx/) or onnx-int8 (that export quantized by onnxruntime; the fastest on CPU)")
     s.add_argument("--engine", default="local", help="local (this process) or ray (Ray Data actors hold the model; needs pip install 'stance-pipeline[ray]')")

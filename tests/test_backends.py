@@ -143,6 +143,24 @@ def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(tiny_
     np.testing.assert_allclose(pred.probs(*examples), predictors["torch"].probs(*examples), atol=TOL["onnx"], rtol=0)
 
 
+def test_length_batches_cap_rows_and_padded_tokens():
+    from pipeline.score.predictor import length_batches
+
+    lengths = [5, 40, 10, 10, 80, 20, 200]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    assert list(length_batches(order, lengths, 3)) == [[0, 2, 3], [5, 1, 4], [6]]
+    batches = list(length_batches(order, lengths, 64, batch_tokens=80))
+    assert [i for b in batches for i in b] == order  # every input once, in length order
+    assert batches == [[0, 2, 3, 5], [1], [4], [6]]  # 4 x 20 fits; 2 x 80 does not; an input longer than the budget goes alone
+    assert list(length_batches(order, lengths, 2, batch_tokens=80)) == [[0, 2], [3, 5], [1], [4], [6]]  # the row cap still holds
+
+
+def test_int8_backends_default_to_a_token_budget(predictors):
+    from pipeline.score.backends import INT8_BATCH_TOKENS
+
+    assert {n: p.batch_tokens for n, p in predictors.items() if n != "bf16"} == {"torch": None, "int8": INT8_BATCH_TOKENS, "onnx": None, "onnx-int8": INT8_BATCH_TOKENS}
+
+
 def test_first_token_last_layer_keeps_the_logits(tiny_trained):
     """The last layer computed for the first token alone gives the full model's logits
     on a padded batch; a model of another layout is left untouched."""

@@ -30,7 +30,12 @@ class Predictor:
 
     Args:
         model_dir: folder written by ``stance train``.
-        batch_size: passages per forward pass.
+        batch_size: at most this many inputs per forward pass.
+        batch_tokens: also at most this many padded tokens (inputs times the
+            longest) per forward pass, so batches of short inputs hold more of
+            them than batches of long ones; None: rows only; ``auto``: the
+            backend's default (1,024 for ``int8`` and ``onnx-int8``, None for
+            the others).
         calibrated: apply the stored temperature to the logits.
         backend: ``torch`` (fp32), ``bf16`` (bfloat16 autocast), ``int8``
             (dynamic per-channel quantization), ``onnx`` (onnxruntime) or
@@ -41,7 +46,7 @@ class Predictor:
         ModelError: not a model folder, or an unknown backend.
     """
 
-    def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True, backend: str = "torch"):
+    def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True, backend: str = "torch", batch_tokens: int | None | str = "auto"):
         from transformers import AutoTokenizer
 
         from pipeline.score.backends import get_backend
@@ -59,6 +64,7 @@ class Predictor:
         self.backend_name = backend
         self.backend = get_backend(backend, self.model_dir, self.input_names)
         self.batch_size = batch_size
+        self.batch_tokens = getattr(self.backend, "batch_tokens", None) if batch_tokens == "auto" else batch_tokens
         self.model_id, self.model_version = model_identity(self.model_dir)
 
     @property
@@ -74,9 +80,9 @@ class Predictor:
             return out
         max_len = int(self.input_cfg.get("max_length", 256))
         enc = self.tokenizer(list(texts), list(pairs), truncation=True, max_length=max_len)
-        order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
+        lengths = [len(x) for x in enc["input_ids"]]
+        order = sorted(range(n), key=lengths.__getitem__)
+        for idx in length_batches(order, lengths, self.batch_size, self.batch_tokens):
             batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in self.input_names}, return_tensors="np")
             out[idx] = self.backend({k: np.asarray(batch[k], dtype=np.int64) for k in self.input_names})
         return out
@@ -84,6 +90,20 @@ class Predictor:
     def probs(self, texts: Sequence[str], pairs: Sequence[str]) -> np.ndarray:
         """Calibrated slot probabilities in input order."""
         return softmax(self.logits(texts, pairs), self.temperature)
+
+
+def length_batches(order: Sequence[int], lengths: Sequence[int], batch_size: int, batch_tokens: int | None = None):
+    """Consecutive slices of ``order`` (indexes sorted by ascending length): at most
+    ``batch_size`` each and, with ``batch_tokens``, at most that many padded
+    tokens (slice size times its longest length); never empty."""
+    start, n = 0, len(order)
+    while start < n:
+        end = min(start + max(1, batch_size), n)
+        if batch_tokens:
+            while end - start > 1 and (end - start) * lengths[order[end - 1]] > batch_tokens:
+                end -= 1
+        yield order[start:end]
+        start = end
 
 
 def model_identity(model_dir: str | Path) -> tuple[str, str]:
