@@ -155,17 +155,13 @@ def bench_paths(args, model: Path) -> dict:
     phase1("hf_pipeline_batched_64", lambda: lambda inputs=inputs: from_pipe(hf["clf"](inputs, batch_size=64)))
     phase1("torch_fp32_sorted_64", lambda: lambda x=texts, y=pairs: hf["pred"].logits(x, y))
     predictors = {"torch_fp32_sorted_64": hf["pred"]}
+    # fp32 with the int8 paths' token cap, then each backend with its default batching
+    runs = [("torch_fp32", "torch", INT8_BATCH_TOKENS)] + [(b, b, BACKENDS[b].batch_tokens) for b in (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8")]
+    for label, backend, cap in runs:
+        name = f"{label}_sorted_" + (f"{cap}tok" if cap else "64")
 
-    def load_fp32_capped():
-        pb = predictors[f"torch_fp32_sorted_{INT8_BATCH_TOKENS}tok"] = Predictor(model, batch_size=64, calibrated=False, backend="torch", batch_tokens=INT8_BATCH_TOKENS)
-        return lambda x=texts, y=pairs: pb.logits(x, y)
-
-    phase1(f"torch_fp32_sorted_{INT8_BATCH_TOKENS}tok", load_fp32_capped)
-    for backend in (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8"):
-        name = f"{backend}_sorted_" + (f"{BACKENDS[backend].batch_tokens}tok" if BACKENDS[backend].batch_tokens else "64")
-
-        def load(b=backend, name=name):
-            pb = predictors[name] = Predictor(model, batch_size=64, calibrated=False, backend=b)  # the backend's default batching
+        def load(b=backend, cap=cap, name=name):
+            pb = predictors[name] = Predictor(model, batch_size=64, calibrated=False, backend=b, batch_tokens=cap)
             return lambda x=texts, y=pairs: pb.logits(x, y)
 
         phase1(name, load)

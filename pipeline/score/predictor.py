@@ -64,7 +64,7 @@ class Predictor:
         self.backend_name = backend
         self.backend = get_backend(backend, self.model_dir, self.input_names)
         self.batch_size = batch_size
-        self.batch_tokens = getattr(self.backend, "batch_tokens", None) if batch_tokens == "auto" else batch_tokens
+        self.batch_tokens = self.backend.batch_tokens if batch_tokens == "auto" else batch_tokens
         self.model_id, self.model_version = model_identity(self.model_dir)
 
     @property
