@@ -13,8 +13,8 @@ import shlex
 import sys
 
 from pipeline import __version__
-from pipeline.build.source_model import DEFAULT_THRESHOLD
 from pipeline.errors import StanceError
+from pipeline.score.source_model import DEFAULT_THRESHOLD
 
 log = logging.getLogger("pipeline")
 
@@ -44,7 +44,7 @@ def _banner(stage: str, detail: str) -> None:
 def cmd_build(args, overrides) -> int:
     cfg = _config(args, overrides)
     _banner("build", f"{args.config} -> {cfg.build.output}")
-    from pipeline.build.dataset import build
+    from pipeline.dataset.run import build
 
     out = build(cfg, args.config, args.command)
     print(f"dataset: {out}\ndata report: {out / 'data_report.md'}")
@@ -54,15 +54,15 @@ def cmd_build(args, overrides) -> int:
 def cmd_train(args, overrides) -> int:
     cfg = _config(args, overrides)
     _banner("train", f"{cfg.train.model} on {cfg.build.output} -> {cfg.train.output_dir}")
-    from pipeline.train.loop import check_dataset
     from pipeline.train.model import resolve_model
+    from pipeline.train.run import check_dataset
 
     resolve_model(cfg.train.model)
     check_dataset(cfg.build.output, cfg, args.config)
     if args.check:
         print(f"config ok: {args.config}")
         return 0
-    from pipeline.train.loop import train
+    from pipeline.train.run import train
 
     out = train(cfg, args.config, args.command)
     print(f"model: {out}\nmodel card: {out / 'README.md'}")
@@ -82,7 +82,7 @@ def cmd_evaluate(args, overrides) -> int:
     if not model or not data:
         raise StanceError("evaluate: pass --model MODEL_DIR and --data DATASET_DIR, or a CONFIG")
     _banner("evaluate", f"{model} on {data}")
-    from pipeline.evaluate.report import evaluate
+    from pipeline.evaluate.run import evaluate
 
     out = evaluate(model, data, output, split or "test", batch_size=batch_size, command=args.command)
     print(summary_table(out / "metrics.json"))
@@ -129,8 +129,8 @@ def cmd_score(args, overrides) -> int:
     if overrides:
         raise StanceError(f"score: unexpected arguments {' '.join(overrides)}; see stance score --help")
     _banner("score", f"{args.model} ({args.backend}, {args.engine}) on {len(args.inputs)} input(s) -> {args.output}")
+    from pipeline.contracts import read_label_map
     from pipeline.labels import TASK_LABELS
-    from pipeline.train.model import read_label_map
 
     lm = read_label_map(args.model)
     odd = [t for t, labels in lm["tasks"].items() if TASK_LABELS.get(t) != labels]

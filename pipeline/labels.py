@@ -26,7 +26,7 @@ TASK_LABELS: dict[str, list[str]] = {
     "credibility": ["none", "credible", "not_credible"],
     # who carries the passage, relative to the side asked about; trained as its own
     # run (its input must not show the rule-attributed source it predicts) and
-    # used when scoring where the attribution rules abstain (see pipeline.build.source_model)
+    # used when scoring where the attribution rules abstain (see pipeline.score.source_model)
     "source_side": ["author", "this_side", "other_side", "third_party"],
 }
 ROLES = ("body", "title", "byline", "date", "boilerplate")

@@ -35,7 +35,11 @@ border river island trade tariff tariffs steel dairy city regulator drivers safe
 def make_tiny_model(path: Path, num_labels: int = 3) -> Path:
     """Save a randomly initialised 2-layer BERT and a WordPiece tokenizer to ``path``."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizerFast,
+    )
 
     path.mkdir(parents=True, exist_ok=True)
     chars = list(string.ascii_lowercase + string.digits + string.punctuation) + list("“”’‘—–…")
@@ -78,9 +82,9 @@ def tiny_trained(tmp_path_factory, corpus_config, tiny_model):
 
     import yaml
 
-    from pipeline.build.dataset import build
     from pipeline.config import load_config
-    from pipeline.train.loop import train
+    from pipeline.dataset.run import build
+    from pipeline.train.run import train
 
     tmp = tmp_path_factory.mktemp("trained")
     cfg = json.loads(json.dumps(corpus_config))

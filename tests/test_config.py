@@ -3,11 +3,10 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from pipeline.config import load_config, parse_overrides
 from pipeline.errors import ConfigError
-
-from conftest import ROOT
 
 
 def write(tmp_path, data, name="c.yaml"):

@@ -1,9 +1,8 @@
 import pytest
+from conftest import ROOT
 
 from pipeline.dispute import load_dispute, parse_dispute
 from pipeline.errors import ConfigError
-
-from conftest import ROOT
 
 
 def test_every_shipped_dispute_loads():

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.analysis.metrics import classification_metrics, macro_f1
+from pipeline.contracts import is_model_folder, read_report, report_dir_of
 from pipeline.errors import ReportError, WorseError
-from pipeline.evaluate.metrics import classification_metrics, macro_f1
-from pipeline.io import iter_jsonl, read_json, write_json, write_text
+from pipeline.io import write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +34,7 @@ METRICS = {
 
 def load_report(path: str | Path) -> tuple[dict, list[dict]]:
     """A report folder's metrics and predictions, checking the format version."""
-    p = Path(path)
-    mpath = p / "metrics.json"
-    if not mpath.is_file():
-        raise ReportError(f"{p}: no metrics.json; pass a report folder written by `stance evaluate` (or a model folder with --data)")
-    metrics = read_json(mpath, "report metrics")
-    from pipeline.evaluate.report import REPORT_FORMAT
-
-    if metrics.get("format_version") != REPORT_FORMAT:
-        raise ReportError(f"{mpath}: report format {metrics.get('format_version')} is not {REPORT_FORMAT}; re-run `stance evaluate` with this version")
-    ppath = p / "predictions.jsonl"
-    if not ppath.is_file():
-        raise ReportError(f"{p}: no predictions.jsonl; re-run `stance evaluate` to write it")
-    return metrics, [row for _, row in iter_jsonl(ppath)]
+    return read_report(path)
 
 
 BENCHMARK_METRICS = {
@@ -58,7 +47,7 @@ def _metric(y: list, yhat: list, kind: str) -> float:
     if kind == "accuracy":
         return float(np.mean([a == b for a, b in zip(y, yhat)])) if y else float("nan")
     if kind in ("fnc_score", "semeval_f_avg"):
-        from pipeline.evaluate.metrics import official_measure
+        from pipeline.analysis.metrics import official_measure
 
         return official_measure(kind, list(y), list(yhat))
     return macro_f1(y, yhat)
@@ -129,12 +118,12 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
     paths = []
     for x in (a, b):
         px = Path(x)
-        if (px / "label_map.json").is_file():
+        if is_model_folder(px):
             if not data:
                 raise ReportError(f"{x}: is a model folder; pass --data DATASET_DIR to evaluate it, or pass its report folder")
-            from pipeline.evaluate.report import evaluate
+            from pipeline.evaluate.run import evaluate
 
-            px = evaluate(px, data, px / "report")
+            px = evaluate(px, data, report_dir_of(px))
         paths.append(px)
     (ma, pa), (mb, pb) = load_report(paths[0]), load_report(paths[1])
     if ma.get("kind", "commentary") != mb.get("kind", "commentary"):

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import DataError
-from pipeline.evaluate.metrics import (
+from pipeline.analysis.metrics import (
     calibration,
     classification_metrics,
     official_measure,
     softmax,
 )
-from pipeline.io import write_json, write_jsonl, write_text
+from pipeline.contracts import REPORT_FORMAT, model_summary, report_dir_of, write_report
+from pipeline.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ def baselines(train: list[dict], rows: list[dict], labels: list[str], measure: s
 def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, output=None, split: str = "test", batch_size: int = 64, command: str = "") -> Path:
     from datasets import load_from_disk
 
-    from pipeline.evaluate.report import REPORT_FORMAT, model_summary
     from pipeline.score.predictor import Predictor
 
     (task,) = manifest["tasks"]
@@ -109,18 +108,13 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
         "summary": {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], measure or "official": m["official"], "ece": cal["ece"],
                     "tfidf_logreg_macro_f1": sres["baselines"].get("tfidf_logreg", {}).get("macro_f1"), "tfidf_logreg_official": sres["baselines"].get("tfidf_logreg", {}).get("official")},
     }
-    result["model"] = model_summary(model_dir, predictor)
+    result["model"] = model_summary(model_dir, predictor.model_id, predictor.model_version, predictor.temperature)
     result["data"] = {"path": str(Path(data_dir).resolve()), "data_hash": manifest["data_hash"], "splits": [split]}
     result["command"] = command
     result["seconds"] = round(time.time() - t0, 1)
-    out = Path(output) if output else Path(model_dir) / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    write_jsonl(out / "predictions.jsonl", [{k: v for k, v in r.items() if k not in ("text_full", "text_pair")} for r in rows])
-    write_json(out / "verdicts.json", {})
-    write_json(out / "metrics.json", result)
+    out = Path(output) if output else report_dir_of(model_dir)
     page, md = render(result, rows)
-    write_text(out / "report.html", page)
-    write_text(out / "report.md", md)
+    write_report(out, metrics=result, predictions=[{k: v for k, v in r.items() if k not in ("text_full", "text_pair")} for r in rows], verdicts={}, html=page, markdown=md)
     log.info("report written to %s (%.0f s)", out, result["seconds"])
     return out
 

@@ -9,7 +9,6 @@ import io
 import numpy as np
 
 
-
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")

@@ -16,11 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.analysis.metrics import softmax
+from pipeline.contracts import model_identity, read_calibration, read_label_map
 from pipeline.dispute import Dispute
-from pipeline.evaluate.metrics import softmax
-from pipeline.io import read_json
 from pipeline.labels import model_input, passage_credibility, passage_stance
-from pipeline.train.model import read_label_map
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +54,7 @@ class Predictor:
         self.label_map = read_label_map(self.model_dir)
         self.tasks: dict[str, list[str]] = self.label_map["tasks"]
         self.input_cfg: dict = self.label_map["input"]
-        cal = self.model_dir / "calibration.json"
-        calibration = read_json(cal) if cal.is_file() else {}
+        calibration = read_calibration(self.model_dir)
         self.temperature = float(calibration.get("temperature", 1.0)) if calibrated else 1.0
         self.abstain_threshold = calibration.get("abstain_threshold") if calibrated else None
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
@@ -106,14 +104,6 @@ def length_batches(order: Sequence[int], lengths: Sequence[int], batch_size: int
         start = end
 
 
-def model_identity(model_dir: str | Path) -> tuple[str, str]:
-    """(model id, model version) written into every scored row, read without loading the weights."""
-    d = Path(model_dir)
-    prov = d / "provenance.json"
-    p = read_json(prov) if prov.is_file() else {}
-    return d.name, f"{p.get('code_version', '?')}:{p.get('data_hash', '?')[:12]}"
-
-
 def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], input_cfg: dict) -> list[tuple[int, str, str, str, str]]:
     """(row position, task, side, text, text_pair) for every body row, task and side."""
     out = []
@@ -142,7 +132,7 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
     With ``credibility_cues``, an author-voice passage the model judges
     ``none`` gets the judgment of the explicit credibility-cue labelling
     function when it fires ("X's account is the more credible", "X's figure
-    appears in no document"; :func:`pipeline.build.weak.lf_credibility_cue`,
+    appears in no document"; :func:`pipeline.text.cues.lf_credibility_cue`,
     right on 12 of its 14 author-voice votes in the corpus and seed gold):
     ``credibility_by`` is then ``cue`` and ``credibility_prob`` None. The model
     is under-confident on such explicit verdicts when their wording is new.
@@ -150,7 +140,7 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
     ``model+cue`` (the model's probability kept): article verdicts count such a
     passage as sure, as they do a cue-only one.
     """
-    from pipeline.build.weak import lf_credibility_cue
+    from pipeline.text.cues import lf_credibility_cue
 
     inputs = passage_inputs(rows, dispute, list(predictor.tasks), predictor.input_cfg)
     probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))

@@ -5,7 +5,7 @@ local engine. Each chunk becomes one row of a Ray dataset; ``map_batches``
 sends it to a :class:`ChunkScorer` actor, which holds a loaded
 :class:`~pipeline.score.predictor.Predictor` for its lifetime, segments and
 attributes the chunk's articles and scores their passages in length-sorted
-batches, with :func:`pipeline.score.run.score_chunk`, the function the local
+batches, with :func:`pipeline.score.chunk.score_chunk`, the function the local
 engine calls. The driver takes the results back in chunk order and writes
 and checkpoints them exactly as the local engine does, so the files are the
 same byte for byte (at the same thread count per model: a different BLAS
@@ -27,9 +27,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from pipeline.build.readers import Article
-from pipeline.build.source_model import DEFAULT_THRESHOLD
 from pipeline.dispute import Dispute
+from pipeline.score.source_model import DEFAULT_THRESHOLD
+from pipeline.text.readers import Article
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ class ChunkScorer:
         self.dispute = dispute
         self.source_classifier = None
         if source_model:
-            from pipeline.build.source_model import SourceSideClassifier
+            from pipeline.score.source_model import SourceSideClassifier
 
             self.source_classifier = SourceSideClassifier(source_model, threshold=source_threshold, batch_size=batch_size)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from pipeline.score.run import score_chunk
+        from pipeline.score.chunk import score_chunk
 
         out: dict[str, list] = {"seq": [], "n_articles": [], "passages": [], "articles": [], "n_passages": [], "segment_s": [], "model_s": []}
         for seq, payload in zip(batch["seq"], batch["payload"]):
@@ -108,7 +108,7 @@ def score_chunks_ray(chunks: Iterable[list[Article]], model_dir: str, dispute: D
     workers = min(workers, len(items))
     log.info("ray: %d chunks on %d actor(s) x %d thread(s)", len(items), workers, threads)
     ds = ray.data.from_items(items, override_num_blocks=len(items))
-    from pipeline.score.predictor import model_identity
+    from pipeline.contracts import model_identity
 
     # workers do not share the driver's working directory: give them an absolute path
     ds = ds.map_batches(ChunkScorer, fn_constructor_kwargs={"model_dir": str(Path(model_dir).resolve()), "model_id": model_identity(model_dir)[0], "dispute": dispute, "backend": backend, "batch_size": batch_size, "threads": threads,

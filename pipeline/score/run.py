@@ -10,8 +10,6 @@ duplicating or losing rows. Finished files are renamed into place.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import logging
@@ -21,18 +19,16 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.build.dataset import article_rows
-from pipeline.build.readers import Article, Reject, expand_inputs, read_bytes
-from pipeline.build.source_model import DEFAULT_THRESHOLD
-from pipeline.dispute import Dispute, load_dispute
+from pipeline.dispute import load_dispute
 from pipeline.errors import ConfigError, DataError
-from pipeline.evaluate.verdicts import article_verdict
 from pipeline.io import sha256_file, write_json
+from pipeline.score.chunk import score_chunk
+from pipeline.score.source_model import DEFAULT_THRESHOLD
+from pipeline.text.readers import Article, Reject, expand_inputs, read_bytes
 
 log = logging.getLogger(__name__)
 
 STATE = "_score_state.json"
-PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "credibility_by", "model_id", "model_version", "file", "file_hash")
 
 
 def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterator[tuple[list[Article], list[Reject]]]:
@@ -77,68 +73,6 @@ def _truncate(path: Path, size: int) -> None:
 ENGINES = ("local", "ray")
 
 
-def _load_malloc_trim():
-    """glibc's ``malloc_trim``, or None (musl, macOS, Windows)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
-
-
-_MALLOC_TRIM = _load_malloc_trim()
-
-
-def release_freed_memory() -> None:
-    """Hand memory freed by the last chunk back to the OS (glibc ``malloc_trim(0)``; a no-op elsewhere).
-
-    Every chunk runs the model on batches of new shapes, and the tensors of
-    one chunk (tens of MB, freed when it ends) land in glibc's heap once its
-    dynamic mmap threshold has risen; glibc keeps those freed pages, scattered
-    between live allocations, so RSS grew by about 90 MB/min over a long run
-    although nothing leaked (the Python heap stayed flat). Trimming after each
-    chunk costs a few milliseconds and keeps RSS flat.
-    """
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def score_chunk(predictor, articles: list[Article], dispute: Dispute, source_classifier=None) -> dict:
-    """Segment, attribute and score one chunk of articles; the output lines of both files.
-
-    Pure: it writes nothing, so the local engine and the Ray actors share it
-    and produce the same bytes.
-
-    Returns:
-        ``{"passages": bytes, "articles": bytes, "n_passages": int,
-        "segment_s": float, "model_s": float}`` (JSONL lines; seconds spent
-        in segmentation + attribution and in the model + verdicts).
-    """
-    from pipeline.score.predictor import score_passages
-
-    t0 = time.perf_counter()
-    rows_per = [article_rows(a, dispute, source_classifier) for a in articles]
-    t1 = time.perf_counter()
-    flat = [r for rows in rows_per for r in rows]
-    scored = score_passages(predictor, flat, dispute)
-    passages, verdicts, pos = [], [], 0
-    for rows in rows_per:
-        doc = scored[pos:pos + len(rows)]
-        pos += len(rows)
-        for r in doc:
-            rec = {k: r.get(k) for k in PASSAGE_FIELDS}
-            rec["model_id"], rec["model_version"] = predictor.model_id, predictor.model_version
-            passages.append(json.dumps(rec, ensure_ascii=False) + "\n")
-        v = article_verdict(doc, dispute.side_names)
-        v.update(file=doc[0]["file"] if doc else None, file_hash=doc[0]["file_hash"] if doc else None, model_id=predictor.model_id, model_version=predictor.model_version)
-        verdicts.append(json.dumps(v, ensure_ascii=False) + "\n")
-    release_freed_memory()
-    t2 = time.perf_counter()
-    return {"passages": "".join(passages).encode(), "articles": "".join(verdicts).encode(), "n_passages": len(flat), "segment_s": t1 - t0, "model_s": t2 - t1}
-
-
 def _check_engine(engine: str) -> None:
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)} (e.g. --engine local)")
@@ -157,7 +91,7 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     Args:
         source_model: a source-side model folder (``make source-model``): it
             re-attributes passages where the attribution rules find no source
-            (see :mod:`pipeline.build.source_model`); ``source_threshold`` is
+            (see :mod:`pipeline.score.source_model`); ``source_threshold`` is
             the probability it needs.
         backend: ``torch``, ``bf16``, ``int8``, ``onnx`` or ``onnx-int8`` (see :mod:`pipeline.score.backends`).
         engine: ``local`` (this process) or ``ray`` (Ray Data actors hold the
@@ -174,8 +108,9 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     """
     from tqdm import tqdm
 
+    from pipeline.contracts import model_identity
     from pipeline.score.backends import BACKENDS, get_backend
-    from pipeline.score.predictor import Predictor, model_identity
+    from pipeline.score.predictor import Predictor
 
     _check_engine(engine)
     if predictor is None and backend not in BACKENDS:
@@ -183,14 +118,14 @@ def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt
     dispute = load_dispute(dispute_path)
     source_classifier = None
     if source_model is not None:
-        from pipeline.build.source_model import SourceSideClassifier
+        from pipeline.score.source_model import SourceSideClassifier
 
         source_classifier = SourceSideClassifier(source_model, threshold=source_threshold, batch_size=batch_size)  # checked here, also for Ray
     if engine == "local":
         predictor = predictor or Predictor(model_dir, batch_size=batch_size, backend=backend)
         model_version = predictor.model_version
     else:
-        from pipeline.train.model import read_label_map
+        from pipeline.contracts import read_label_map
 
         read_label_map(model_dir)  # fail here, not in a remote actor
         model_version = model_identity(model_dir)[1]

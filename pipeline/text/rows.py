@@ -1,0 +1,40 @@
+"""Passage rows: one article segmented and attributed, one row per passage.
+
+The rows are what both dataset building and scoring read; they carry no labels.
+"""
+
+from __future__ import annotations
+
+from pipeline.dispute import Dispute
+from pipeline.text.attribution import attribute_passages
+from pipeline.text.readers import Article
+from pipeline.text.segment import segment_article
+
+
+def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> list[dict]:
+    """Segment and attribute one article: one row per passage, with the body
+    sentence before it as context (the rows scoring reads; no labels).
+
+    With a source classifier (an object with ``apply(rows, dispute)``, such as
+    :class:`pipeline.score.source_model.SourceSideClassifier`), body
+    passages the rules leave to the author are re-attributed where the
+    classifier is sure (``source_by`` says which did it)."""
+    passages = segment_article(article)
+    body = [p for p in passages if p.role == "body"]
+    atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
+    att_of = {p.index: a for p, a in zip(body, atts)}
+    rows, prev = [], None
+    for p in passages:
+        a = att_of.get(p.index)
+        rows.append({
+            "doc_id": article.doc_id, "dispute": dispute.name, "index": p.index, "paragraph": p.paragraph, "text": p.text, "role": p.role,
+            "context": prev if p.role == "body" else None,
+            "source": a.source if a else "author", "source_side": a.source_side if a else None, "cue": a.cue if a else None, "form": a.form if a else None,
+            "file": article.path, "file_hash": article.file_hash, "title": article.title, "byline": article.byline, "date": article.date,
+            "source_by": "rules" if p.role == "body" else None,
+        })
+        if p.role == "body":
+            prev = p.text
+    if source_classifier is not None:
+        source_classifier.apply(rows, dispute)
+    return rows

@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+
+from pipeline.analysis.metrics import (
+    calibration,
+    classification_metrics,
+    fit_temperature,
+    macro_f1,
+    softmax,
+)
+from pipeline.analysis.verdicts import article_verdict
+from pipeline.dispute import parse_dispute
+from pipeline.labels import (
+    gold_target_labels,
+    mark_mentions,
+    passage_credibility,
+    passage_stance,
+)
+
+
+def test_classification_metrics_against_hand_computation():
+    m = classification_metrics(["a", "a", "b", "b", "c"], ["a", "b", "b", "b", "a"])
+    assert m["accuracy"] == pytest.approx(0.6)
+    assert m["per_class"]["a"]["precision"] == pytest.approx(0.5) and m["per_class"]["a"]["recall"] == pytest.approx(0.5)
+    assert m["per_class"]["b"]["f1"] == pytest.approx(0.8) and m["per_class"]["c"]["f1"] == 0
+    assert m["macro_f1"] == pytest.approx((0.5 + 0.8 + 0) / 3)
+    assert m["confusion"]["matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert macro_f1(["a", "a", "b", "b", "c"], ["a", "b", "b", "b", "a"]) == pytest.approx(m["macro_f1"])
+
+
+def test_calibration_and_temperature():
+    cal = calibration(np.array([0.9, 0.9, 0.6, 0.6]), np.array([1, 1, 1, 0]))
+    assert cal["ece"] == pytest.approx(0.5 * 0.1 + 0.5 * 0.1)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 2000)
+    logits = rng.normal(size=(2000, 3))
+    logits[np.arange(2000), labels] += 1.0
+    t = fit_temperature(logits * 4, labels)  # over-confident logits need T > 1
+    assert 3 < t < 5
+    assert np.allclose(softmax(logits).sum(1), 1)
+
+
+def test_passage_side_derivation():
+    sides = ["A", "B"]
+    sp = passage_stance(sides, {"A": [0.1, 0.8, 0.1], "B": [0.1, 0.1, 0.8]})
+    assert max(sp, key=sp.get) == "A" and sum(sp.values()) == pytest.approx(1)
+    sp = passage_stance(sides, {"A": [0.9, 0.05, 0.05], "B": [0.9, 0.05, 0.05]})
+    assert max(sp, key=sp.get) == "neutral"
+    c, p = passage_credibility(sides, {"A": [0.2, 0.1, 0.7], "B": [0.9, 0.05, 0.05]})
+    assert c == {"side": "A", "judgment": "not_credible"} and p == 0.7
+    assert passage_credibility(sides, {"A": [0.6, 0.3, 0.1], "B": [0.9, 0.05, 0.05]})[0] is None
+    assert gold_target_labels("stance", sides, "B", None) == {"A": "against", "B": "favor"}
+
+
+def test_mentions_are_marked_relative_to_the_side():
+    d = parse_dispute({"sides": {"A": {"aliases": ["Aland"], "actors": {"Ann Lee": ["Lee"]}}, "B": {"aliases": ["Bland"]}}}, "d.yaml")
+    assert mark_mentions("Lee blamed Bland.", d, "A") == "<< Lee >> blamed [[ Bland ]]."
+    assert mark_mentions("Lee blamed Bland.", d, "B") == "[[ Lee ]] blamed << Bland >>."
+
+
+def _p(index, source, stance, probs, cred=None, cp=0.0):
+    return {"doc_id": "d", "index": index, "role": "body", "source": source, "source_side": "A" if source != "author" else None, "stance": stance, "stance_probs": probs, "credibility": cred, "credibility_prob": cp, "text": ""}
+
+
+def test_article_verdict_uses_author_voice_only():
+    passages = [
+        _p(1, "Ann Lee", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05}),
+        _p(2, "Ann Lee", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05}),
+        _p(3, "Ann Lee", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05}),
+        _p(4, "author", "B", {"A": 0.1, "B": 0.8, "neutral": 0.1}, {"side": "A", "judgment": "not_credible"}, 0.8),
+        _p(5, "author", "neutral", {"A": 0.2, "B": 0.2, "neutral": 0.6}),
+    ]
+    v = article_verdict(passages, ["A", "B"])
+    assert v["author_favors"] == "B" and v["author_favors_evidence"] == [4]
+    assert v["more_credible"] == "B" and v["more_credible_evidence"] == [4]
+    assert v["quoted_sources"] == [{"source": "Ann Lee", "side": "A", "count": 3}]
+    v = article_verdict(passages[:3] + passages[4:], ["A", "B"])
+    assert v["author_favors"] == "neutral" and v["more_credible"] is None
+
+
+def test_credibility_verdict_decides_author_favors_only_when_stance_does_not():
+    tied = [
+        _p(1, "author", "A", {"A": 0.6, "B": 0.3, "neutral": 0.1}),
+        _p(2, "author", "B", {"A": 0.3, "B": 0.6, "neutral": 0.1}),
+        _p(3, "author", "neutral", {"A": 0.2, "B": 0.2, "neutral": 0.6}, {"side": "B", "judgment": "credible"}, 0.7),
+    ]
+    v = article_verdict(tied, ["A", "B"])
+    assert v["author_favors_weights"] == {"A": 0.6, "B": 0.6}  # the stance rule alone says neutral
+    assert v["more_credible"] == "B" and v["author_favors"] == "B" and v["author_favors_by"] == "credibility" and v["author_favors_evidence"] == [3]
+    decided = tied + [_p(4, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05})]
+    v = article_verdict(decided, ["A", "B"])
+    assert v["author_favors"] == "A" and v["author_favors_by"] == "stance" and v["more_credible"] == "B"  # a decided stance verdict stands
+    v = article_verdict(tied[:2], ["A", "B"])
+    assert v["author_favors"] == "neutral" and v["author_favors_by"] == "stance" and v["more_credible"] is None
+
+
+def test_abstained_passages_do_not_count_toward_verdicts():
+    passages = [
+        _p(1, "author", "B", {"A": 0.1, "B": 0.8, "neutral": 0.1}),
+        _p(2, "author", "B", {"A": 0.1, "B": 0.8, "neutral": 0.1}),
+    ]
+    assert article_verdict(passages, ["A", "B"])["author_favors"] == "B"
+    for p in passages:
+        p["abstained"] = True
+    assert article_verdict(passages, ["A", "B"])["author_favors"] == "neutral"
+
+
+def test_risk_coverage_table():
+    from pipeline.evaluate.run import risk_coverage
+
+    rows = [{"gold_stance": "A", "stance": "A", "stance_prob": 0.9}, {"gold_stance": "B", "stance": "A", "stance_prob": 0.45}]
+    table = {x["threshold"]: x for x in risk_coverage(rows, thresholds=(0.4, 0.5))}
+    assert table[0.4]["coverage"] == 1.0 and table[0.4]["accuracy"] == 0.5
+    assert table[0.5]["coverage"] == 0.5 and table[0.5]["accuracy"] == 1.0
