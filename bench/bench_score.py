@@ -101,8 +101,8 @@ def bench_paths(args, model: Path) -> dict:
     from datasets import concatenate_datasets, load_from_disk
     from transformers import pipeline
 
+    from pipeline.analysis.metrics import classification_metrics, softmax
     from pipeline.compare.run import paired_bootstrap
-    from pipeline.evaluate.metrics import classification_metrics, softmax
     from pipeline.score.backends import BACKENDS, INT8_BATCH_TOKENS, _cpu_has_bf16
     from pipeline.score.predictor import Predictor
 
@@ -248,8 +248,8 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
 
 def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: int = 0) -> None:
     """``n_articles`` short articles as JSONL files of ``per_file``: a title and 1-2 paragraphs of 1-2 sentences drawn from data/corpus/port-strike."""
-    from pipeline.build.readers import read_inputs
-    from pipeline.build.segment import segment_article
+    from pipeline.text.readers import read_inputs
+    from pipeline.text.segment import segment_article
 
     arts, _ = read_inputs([str(ROOT / "data/corpus/port-strike")])
     sentences = [p.text for a in arts for p in segment_article(a) if p.role == "body"]

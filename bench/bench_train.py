@@ -64,7 +64,7 @@ def main() -> int:
         set_seed,
     )
 
-    from pipeline.evaluate.metrics import classification_metrics
+    from pipeline.analysis.metrics import classification_metrics
     from pipeline.train.model import packaged_model_path
 
     manifest = json.loads((data / "manifest.json").read_text())
