@@ -1,0 +1,127 @@
+"""article_verdict's decision rule: thresholds, evidence and what it skips
+(author-voice selection, the credibility fallback and abstention on stance are in test_metrics.py)."""
+
+import pytest
+
+from pipeline.analysis.verdicts import article_verdict
+
+SIDES = ["UNION", "OPERATOR"]
+
+
+def passage(index, stance, prob, source="author", role="body", **extra):
+    """A scored author-voice body passage whose ``stance`` has probability ``prob`` (the rest neutral)."""
+    probs = {"UNION": 0.0, "OPERATOR": 0.0, "neutral": 0.0}
+    probs[stance] = prob
+    probs["neutral"] += 1 - prob
+    side = None if source == "author" else extra.pop("source_side", "UNION")
+    return {"doc_id": "ps-1", "index": index, "role": role, "source": source, "source_side": side, "stance": stance,
+            "stance_probs": probs, "credibility": None, "credibility_prob": None, **extra}
+
+
+def judged(index, side, judgment, prob, by="model", **extra):
+    """An author passage that judges ``side``'s account (neutral on stance)."""
+    return passage(index, "neutral", 0.9, credibility={"side": side, "judgment": judgment}, credibility_prob=prob,
+                   credibility_by=by, **extra)
+
+
+@pytest.mark.parametrize(("weights", "ratio", "expected"), [
+    ((0.9, 0.7), 1.5, "neutral"),  # 0.9 < 1.5 x 0.7
+    ((0.9, 0.7), 1.2, "UNION"),  # 0.9 >= 1.2 x 0.7
+    ((0.9, 0.6), 1.5, "UNION"),  # the ratio itself is enough
+    ((0.7, 0.9), 1.2, "OPERATOR"),
+])
+def test_the_top_side_needs_ratio_times_the_runner_up(weights, ratio, expected):
+    v = article_verdict([passage(1, "UNION", weights[0]), passage(2, "OPERATOR", weights[1])], SIDES, ratio=ratio)
+    assert v["author_favors"] == expected
+    assert v["author_favors_weights"] == {"UNION": weights[0], "OPERATOR": weights[1]}
+
+
+@pytest.mark.parametrize(("prob", "min_weight", "expected"), [
+    (0.7, 0.8, "neutral"),  # one lukewarm passage is not enough at the default
+    (0.8, 0.8, "UNION"),  # exactly the minimum is enough
+    (0.7, 0.5, "UNION"),
+])
+def test_the_top_side_needs_min_weight(prob, min_weight, expected):
+    v = article_verdict([passage(1, "UNION", prob)], SIDES, min_weight=min_weight)
+    assert v["author_favors"] == expected
+    assert v["author_favors_evidence"] == ([1] if expected == "UNION" else [])
+
+
+def test_weights_add_up_over_passages():
+    two = [passage(1, "UNION", 0.5), passage(2, "UNION", 0.5)]
+    assert article_verdict(two[:1], SIDES)["author_favors"] == "neutral"
+    v = article_verdict(two, SIDES)
+    assert v["author_favors"] == "UNION" and v["author_favors_weights"] == {"UNION": 1.0, "OPERATOR": 0.0}
+
+
+def test_evidence_is_the_surest_passages_capped_at_max_evidence():
+    probs = {1: 0.6, 2: 0.95, 3: 0.7, 4: 0.9, 5: 0.8}
+    passages = [passage(i, "UNION", p) for i, p in probs.items()] + [passage(6, "OPERATOR", 0.99)]
+    v = article_verdict(passages, SIDES)
+    assert v["author_favors"] == "UNION" and v["author_favors_evidence"] == [2, 4, 5]
+    assert article_verdict(passages, SIDES, max_evidence=1)["author_favors_evidence"] == [2]
+    assert article_verdict(passages, SIDES, max_evidence=10)["author_favors_evidence"] == [2, 4, 5, 3, 1]
+
+
+def test_more_credible_evidence_is_capped_too():
+    passages = [judged(i, "UNION", "credible", p) for i, p in ((1, 0.6), (2, 0.9), (3, 0.7))]
+    v = article_verdict(passages, SIDES, max_evidence=2)
+    assert v["more_credible"] == "UNION" and v["more_credible_evidence"] == [2, 3]
+
+
+def test_credibility_needs_less_weight_than_stance():
+    # the credibility rule asks for 0.6 x min_weight (0.48 at the default)
+    assert article_verdict([judged(1, "OPERATOR", "credible", 0.5)], SIDES)["more_credible"] == "OPERATOR"
+    assert article_verdict([judged(1, "OPERATOR", "credible", 0.45)], SIDES)["more_credible"] is None
+
+
+def test_not_credible_of_one_side_supports_the_other():
+    v = article_verdict([judged(1, "OPERATOR", "not_credible", 0.6)], SIDES)
+    assert v["more_credible"] == "UNION" and v["more_credible_weights"] == {"UNION": 0.6, "OPERATOR": 0.0}
+
+
+@pytest.mark.parametrize("by", ["cue", "model+cue"])
+def test_an_explicit_cue_counts_as_one_sure_passage(by):
+    v = article_verdict([judged(1, "UNION", "credible", None if by == "cue" else 0.3, by=by)], SIDES)
+    assert v["more_credible"] == "UNION" and v["more_credible_weights"] == {"UNION": 1.0, "OPERATOR": 0.0}
+
+
+def test_abstained_passages_do_not_count_toward_credibility():
+    v = article_verdict([judged(1, "UNION", "credible", 0.9, abstained=True)], SIDES)
+    assert v["more_credible"] is None and v["more_credible_weights"] == {"UNION": 0.0, "OPERATOR": 0.0}
+    assert v["author_passages"] == 0 and v["body_passages"] == 1
+
+
+def test_rows_that_are_not_scored_body_passages_are_skipped():
+    passages = [
+        passage(1, "UNION", 0.99, role="title", title="Brakes and a strike", byline="Ilse Marrant", date="Sep 9"),
+        dict(passage(2, "UNION", 0.99), stance_probs=None),  # a body row the model did not score
+        passage(3, "OPERATOR", 0.9),
+    ]
+    v = article_verdict(passages, SIDES)
+    assert v["author_favors"] == "OPERATOR" and v["author_favors_evidence"] == [3]
+    assert (v["body_passages"], v["author_passages"]) == (1, 1)
+    # the header comes from the first row, whatever its role
+    assert (v["doc_id"], v["title"], v["byline"], v["date"]) == ("ps-1", "Brakes and a strike", "Ilse Marrant", "Sep 9")
+
+
+def test_quoted_sources_are_counted_most_quoted_first():
+    passages = [
+        passage(1, "UNION", 0.9, source="Priya Hallan"),
+        passage(2, "OPERATOR", 0.9, source="Annika Sorel", source_side="OPERATOR"),
+        passage(3, "UNION", 0.9, source="Priya Hallan"),
+        passage(4, "neutral", 0.9, source="Yusuf Benn", source_side=None),
+        passage(5, "UNION", 0.9, source="Priya Hallan", role="title"),  # not body: not counted
+    ]
+    v = article_verdict(passages, SIDES)
+    assert v["quoted_sources"] == [{"source": "Priya Hallan", "side": "UNION", "count": 2},
+                                   {"source": "Annika Sorel", "side": "OPERATOR", "count": 1},
+                                   {"source": "Yusuf Benn", "side": "other", "count": 1}]
+    assert v["author_favors"] == "neutral" and v["author_passages"] == 0  # quoted sides are reporting, not siding
+
+
+def test_an_article_without_passages_has_no_verdict():
+    v = article_verdict([], SIDES)
+    assert (v["doc_id"], v["author_favors"], v["author_favors_by"]) == (None, "neutral", "stance")
+    assert v["more_credible"] is None
+    assert v["author_favors_evidence"] == [] and v["quoted_sources"] == [] and v["body_passages"] == 0
