@@ -32,7 +32,9 @@ def who(row):
 
 
 def article():
-    return read_txt(TEXT, "ps-test", "in/ps-test.txt")
+    a = read_txt(TEXT, "ps-test", "in/ps-test.txt")
+    a.file_hash = "ab" * 32  # set here: the readers, not the rows, decide how a file is hashed
+    return a
 
 
 def test_one_row_per_passage_in_order(dispute):
@@ -49,7 +51,7 @@ def test_every_row_carries_the_article_header_and_file(dispute):
     rows = article_rows(a, dispute)
     for r in rows:
         assert (r["title"], r["byline"], r["date"]) == ("Brakes, a stamp and a strike", "Ilse Marrant", "Sep 9, 2024")
-        assert (r["file"], r["file_hash"]) == ("in/ps-test.txt", a.file_hash) and len(a.file_hash) == 64
+        assert (r["file"], r["file_hash"]) == ("in/ps-test.txt", "ab" * 32)
     keys = {k for r in rows for k in r}
     assert not any(k.startswith("gold") or k in ("stance", "credibility") for k in keys)  # rows carry no labels
 
