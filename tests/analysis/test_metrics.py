@@ -106,7 +106,7 @@ def test_abstained_passages_do_not_count_toward_verdicts():
 
 
 def test_risk_coverage_table():
-    from pipeline.evaluate.run import risk_coverage
+    from pipeline.evaluate.scores import risk_coverage
 
     rows = [{"gold_stance": "A", "stance": "A", "stance_prob": 0.9}, {"gold_stance": "B", "stance": "A", "stance_prob": 0.45}]
     table = {x["threshold"]: x for x in risk_coverage(rows, thresholds=(0.4, 0.5))}
