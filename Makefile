@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make train` and `make test`.
+# Two commands on a fresh machine: `make train` and `make test`. `make help` lists every target.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,78 +7,79 @@ CONFIG ?= configs/default.yaml
 A ?= models/default/report
 B ?= models/candidate/report
 
-.PHONY: setup train build evaluate test score candidate compare bench bench-attribution clean benchmark bench-train source-model train-transfer
+.DEFAULT_GOAL := help
+.PHONY: help setup train build evaluate test lint score candidate compare source-model train-transfer benchmark bench bench-train bench-attribution clean
 
-setup: $(VENV)/.installed
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## create .venv and install the package with every extra the README's commands use
 
 # torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,onnx,parquet,ray]"
 	touch $@
 
-# build -> train -> evaluate on the embedded default corpus
-train: setup
+train: setup ## build -> train -> evaluate the default model on the embedded corpus (about 25 min on 2 cores)
 	$(STANCE) build $(CONFIG)
 	$(STANCE) train $(CONFIG)
 	$(STANCE) evaluate $(CONFIG)
 
-build: setup
+build: setup ## stance build CONFIG (default configs/default.yaml): the dataset folder and its data report
 	$(STANCE) build $(CONFIG)
 
-evaluate: setup
+evaluate: setup ## stance evaluate CONFIG: the report folder of CONFIG's trained model
 	$(STANCE) evaluate $(CONFIG)
 
-test: setup
+test: setup ## run the test suite (tiny models, offline; about 4 min after setup)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
 
-# batch-score the embedded port-strike articles with the trained default model
-score: setup
+lint: setup ## ruff check pipeline, tests and bench (rules in pyproject.toml)
+	$(BIN)/ruff check pipeline tests bench
+
+score: setup ## batch-score the embedded port-strike articles with the default model into scored/port-strike
 	$(STANCE) score --model models/default --dispute configs/disputes/port-strike.yaml data/corpus/port-strike --output scored/port-strike
 
-# a second model version (another seed) evaluated on the same data, for `make compare`
-candidate: setup
+candidate: setup ## a second model version (seed 7) evaluated on the same data, for make compare
 	$(STANCE) train $(CONFIG) --train.output_dir models/candidate --train.seed 7
 	$(STANCE) evaluate --model models/candidate --data data/built/default
 
-compare: setup
+compare: setup ## stance compare A B (default A=models/default/report B=models/candidate/report)
 	$(STANCE) compare $(A) $(B)
 
-# the source-side classifier used by `stance score --source-model` where the attribution rules find no source
-source-model: setup
+source-model: setup ## the source-side classifier used by stance score --source-model
 	$(STANCE) build configs/source_side.yaml
 	$(STANCE) train configs/source_side.yaml
 	$(STANCE) evaluate configs/source_side.yaml
 
-# the default config started from the NewsMTSC model (intermediate training on target-dependent
-# news sentiment) instead of plain MiniLM; needs ../shared/data; compare with `make compare B=models/transfer/report`
-train-transfer: setup
+# The default config started from the NewsMTSC model (intermediate training on target-dependent
+# news sentiment) instead of plain MiniLM; compare with `make compare B=models/transfer/report`.
+train-transfer: setup ## the default config started from the NewsMTSC model (needs ../shared/data; about 45 min)
 	$(MAKE) benchmark NAME=newsmtsc
 	$(STANCE) build $(CONFIG)
 	$(STANCE) train $(CONFIG) --train.model models/newsmtsc --train.output_dir models/transfer
 	$(STANCE) evaluate --model models/transfer --data data/built/default
 
-# a public benchmark end to end: make benchmark NAME=semeval2016 (pstance, fnc1, liar, newsmtsc, multi-target); needs ../shared/data
-benchmark: setup
+# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target (configs/benchmarks/).
+benchmark: setup ## a public benchmark end to end: make benchmark NAME=semeval2016 (needs ../shared/data)
 	$(STANCE) build configs/benchmarks/$(NAME).yaml
 	$(STANCE) train configs/benchmarks/$(NAME).yaml
 	$(STANCE) evaluate configs/benchmarks/$(NAME).yaml
 
-# backends, HF pipeline baselines, end to end; add BENCH_ARGS="--memory-articles 10000" for the RSS flatness run
-bench: setup models/default/label_map.json
+# Add BENCH_ARGS="--memory-articles 10000" for the RSS flatness run.
+bench: setup models/default/label_map.json ## scoring backends vs HF pipeline baselines, end to end (about 10 min)
 	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_score.py $(BENCH_ARGS)
 
-# training throughput: dynamic padding + length-grouped batches vs run_classification.py's pad-to-128 (SemEval-2016; needs ../shared/data)
-bench-train: setup
+bench-train: setup ## training throughput vs run_classification.py's pad-to-128 (SemEval-2016; needs ../shared/data)
 	OMP_NUM_THREADS=2 $(BIN)/python bench/bench_train.py $(BENCH_ARGS)
 
-# attribution rules vs gold spans on PolNeAR's test split (needs ../shared/data/polnear); no model needed
-bench-attribution: setup
+bench-attribution: setup ## attribution rules vs PolNeAR's gold spans (needs ../shared/data/polnear; no model)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
-clean:
+clean: ## remove built data, scored output, bench output and trained models
 	rm -rf data/built scored reports bench/out models/default models/candidate models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
 
 models/default/label_map.json:
