@@ -49,9 +49,14 @@ def publish_dataset(tmp: Path, out: Path, manifest: dict, report: dict, markdown
     write_json(tmp / MANIFEST, manifest)
     write_json(tmp / DATA_REPORT_JSON, report)
     write_text(tmp / DATA_REPORT_MD, markdown)
+    old = out.with_name(out.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
     if out.exists():
-        shutil.rmtree(out)
+        out.rename(old)  # a crash from here on leaves the previous dataset in <out>.old, never no dataset at all
     tmp.rename(out)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 def write_article_answers(folder: Path, answers: dict) -> None:

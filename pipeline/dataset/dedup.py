@@ -20,10 +20,11 @@ def cross_split_pairs(texts: list[str], splits: list[str], threshold: float = 0.
             index[g].append(i)
     for i in range(len(texts)):
         cands = Counter(j for g in shingles[i] if max_df is None or len(index[g]) <= max_df for j in index[g] if j > i)
-        for j, inter in cands.items():
+        for j in cands:
             if splits[j] == splits[i]:
                 continue
-            jac = inter / len(shingles[i] | shingles[j])
+            # frequent trigrams only narrow the candidates; the similarity counts every trigram
+            jac = len(shingles[i] & shingles[j]) / len(shingles[i] | shingles[j])
             if jac >= threshold:
                 yield i, j, jac
 
