@@ -29,6 +29,13 @@ _KNOWN_KEYS = {"name", "description", "sides", "third_parties"}
 
 @dataclass(frozen=True)
 class Side:
+    """How the text refers to one side: its own name, aliases, and actors with theirs.
+
+    ``name`` is a surface form like the aliases. The dispute's key for the
+    side (its label in predictions and gold) is usually the same string, but
+    :meth:`Dispute.swapped` files each side under the other's key.
+    """
+
     name: str
     aliases: tuple[str, ...]
     actors: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -36,7 +43,11 @@ class Side:
 
 @dataclass
 class Dispute:
-    """Sides, aliases and actors, with lookups from a surface mention to a canonical source."""
+    """Sides, aliases and actors, with lookups from a surface mention to a canonical source.
+
+    ``sides`` maps each side's key (the label predictions and gold use) to how
+    the text refers to it; a mention of a side resolves to its key.
+    """
 
     name: str
     sides: dict[str, Side]
@@ -45,27 +56,27 @@ class Dispute:
     path: str = ""
 
     def __post_init__(self) -> None:
-        # surface form (lower-cased) -> (canonical source, side or "other", is_body)
+        # surface form (lower-cased) -> (canonical source, side or "other", is_body);
+        # every form of a side, its own name included, is filed under the side's key
         self.mentions: dict[str, tuple[str, str, bool]] = {}
-        for side in self.sides.values():
-            self.mentions[side.name.lower()] = (side.name, side.name, True)
-            for alias in side.aliases:
-                self.mentions[alias.lower()] = (side.name, side.name, True)
+        for key, side in self.sides.items():
+            for form in (side.name, *side.aliases):
+                self.mentions[form.lower()] = (key, key, True)
             for actor, forms in side.actors.items():
-                self.mentions[actor.lower()] = (actor, side.name, False)
+                self.mentions[actor.lower()] = (actor, key, False)
                 for form in forms:
-                    self.mentions[form.lower()] = (actor, side.name, False)
+                    self.mentions[form.lower()] = (actor, key, False)
         for party, forms in self.third_parties.items():
             self.mentions[party.lower()] = (party, "other", False)
             for form in forms:
                 self.mentions[form.lower()] = (party, "other", False)
         # surnames of actors resolve too ("Ri" -> Ri Yong Ho) unless ambiguous
         surnames: dict[str, set[tuple[str, str, bool]]] = {}
-        for side in self.sides.values():
+        for key, side in self.sides.items():
             for actor in side.actors:
                 for part in actor.split():
                     if len(part) > 1 and part[0].isupper():
-                        surnames.setdefault(part.lower(), set()).add((actor, side.name, False))
+                        surnames.setdefault(part.lower(), set()).add((actor, key, False))
         for part, hits in surnames.items():
             if len(hits) == 1 and part not in self.mentions:
                 self.mentions[part] = next(iter(hits))
@@ -89,14 +100,17 @@ class Dispute:
             out.append((m.start(), m.end(), canon, side, body))
         return out
 
-    def swapped(self) -> "Dispute":
-        """The same dispute with the first two sides' names and aliases exchanged (side-swap audit)."""
-        names = self.side_names
-        a, b = names[0], names[1]
-        sa, sb = self.sides[a], self.sides[b]
+    def swapped(self) -> Dispute:
+        """The same dispute with the first two sides exchanged (side-swap audit).
+
+        Everything the text calls the first side (its name, aliases, actors and
+        their surnames) is filed under the second side's key and the other way
+        round, so every mention of one side in a passage is a mention of the
+        other in the swapped dispute.
+        """
+        a, b = self.side_names[:2]
         sides = dict(self.sides)
-        sides[a] = Side(a, sb.aliases, sb.actors)
-        sides[b] = Side(b, sa.aliases, sa.actors)
+        sides[a], sides[b] = self.sides[b], self.sides[a]
         return Dispute(self.name + " (swapped)", sides, self.third_parties, self.description, self.path)
 
 

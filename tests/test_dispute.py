@@ -1,12 +1,15 @@
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SEED_TXT, need_shared
 
-from pipeline.dispute import load_dispute, parse_dispute
+from pipeline.dispute import Dispute, load_dispute, parse_dispute
 from pipeline.errors import ConfigError
+from pipeline.labels import mark_mentions
+
+SHIPPED = sorted((ROOT / "configs/disputes").glob("*.yaml"))
 
 
 def test_every_shipped_dispute_loads():
-    for p in sorted((ROOT / "configs/disputes").glob("*.yaml")):
+    for p in SHIPPED:
         d = load_dispute(p)
         assert len(d.side_names) >= 2, p
 
@@ -35,3 +38,53 @@ def test_short_form_and_swap():
     d = parse_dispute({"sides": {"A": ["Aland"], "B": ["Bland"]}}, "d.yaml")
     s = d.swapped()
     assert s.sides["A"].aliases == ("Bland",) and s.sides["B"].aliases == ("Aland",)
+
+
+def side_forms(d: Dispute, side: str) -> list[str]:
+    """Everything the config calls ``side``: its name, aliases, actors and the actors' forms."""
+    s = d.sides[side]
+    return [s.name, *s.aliases, *[f for actor, forms in s.actors.items() for f in (actor, *forms)]]
+
+
+def assert_mirrored(d: Dispute, text: str) -> int:
+    """Every mention of the first side in ``text`` is one of the second in the
+    swapped dispute (same span) and the other way round, third parties stay,
+    and the model's marked text asked about one side is the original asked
+    about the other. Returns the number of side mentions."""
+    a, b = d.side_names[:2]
+    swap = {a: b, b: a}
+    sd = d.swapped()
+    before = [(start, end, side) for start, end, _, side, _ in d.find(text)]
+    after = [(start, end, side) for start, end, _, side, _ in sd.find(text)]
+    assert after == [(start, end, swap.get(side, side)) for start, end, side in before], text[:120]
+    assert mark_mentions(text, sd, b) == mark_mentions(text, d, a), text[:120]
+    assert mark_mentions(text, sd, a) == mark_mentions(text, d, b), text[:120]
+    return sum(side in swap for _, _, side in before)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_swap_moves_every_name_alias_and_actor(path):
+    d = load_dispute(path)
+    a, b = d.side_names[:2]
+    for side, other in ((a, b), (b, a)):
+        for form in side_forms(d, side):
+            text = f"Yesterday {form} said the offer was fair."
+            assert [m[3] for m in d.find(text)] == [side], form
+            assert [m[3] for m in d.swapped().find(text)] == [other], form
+            assert_mirrored(d, text)
+    for fa, fb in zip(side_forms(d, a), side_forms(d, b)):
+        assert assert_mirrored(d, f"{fa} blamed {fb} for the collapse, and {fb} blamed {fa}.") == 4
+
+
+@pytest.mark.parametrize("path", [p for p in SHIPPED if (ROOT / "data/corpus" / p.stem).is_dir()], ids=lambda p: p.stem)
+def test_swap_mirrors_the_embedded_corpus(path):
+    d = load_dispute(path)
+    files = sorted((ROOT / "data/corpus" / path.stem).glob("*.txt"))
+    lines = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
+    assert files and sum(assert_mirrored(d, line) for line in lines) > 50
+
+
+def test_swap_mirrors_the_seed():
+    need_shared(SEED_TXT)
+    d = load_dispute(ROOT / "configs/disputes/us-dprk-hanoi-2019.yaml")
+    assert sum(assert_mirrored(d, line) for line in SEED_TXT.read_text(encoding="utf-8").splitlines()) > 20

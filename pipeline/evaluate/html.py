@@ -164,8 +164,11 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                          + "".join(f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>" for t, v in ex.items()) + "</tbody></table>")
         sw = sres.get("side_swap") or {}
         if sw.get("n"):
-            parts.append(f"<p><b>Side-swap audit:</b> with the two sides' names and aliases exchanged, {_fmt(sw['consistency'])} of {sw['n']} passages get the swapped prediction.</p>")
-            md.append(f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']})")
+            parts.append(f"<p><b>Side-swap audit:</b> with everything the text calls each side (name, aliases, actors) moved to the other side, {_fmt(sw['consistency'])} of {sw['n']} passages get the swapped prediction"
+                         f" ({_fmt(sw.get('mirrored_inputs'))} of them get the mirror image of their input; {_fmt(sw.get('indistinct'))} get the same input for both sides)."
+                         f" A perfect model scores {_fmt(sw.get('perfect_model'))}. {html.escape(sw.get('perfect_model_why', ''))}</p>")
+            md.append(f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']}; inputs mirrored: {_fmt(sw.get('mirrored_inputs'))}; indistinct: {_fmt(sw.get('indistinct'))}; "
+                      f"a perfect model scores {_fmt(sw.get('perfect_model'))}). {sw.get('perfect_model_why', '')}")
         art = sres.get("articles") or {}
         parts.append(f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} over {art.get('n_with_gold', 0)} articles with answers.</p>")
         md.append(f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}")
