@@ -79,8 +79,10 @@ bench-train: setup ## training throughput vs run_classification.py's pad-to-128 
 bench-attribution: setup ## attribution rules vs PolNeAR's gold spans (needs ../shared/data/polnear; no model)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
-clean: ## remove built data, scored output, bench output and trained models
-	rm -rf data/built scored reports bench/out models/default models/candidate models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
+MODELS := models/default models/candidate models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
+
+clean: ## remove built data, scored output, bench output, trained models and their training state (<model>.state)
+	rm -rf data/built scored reports bench/out $(MODELS) $(addsuffix .state,$(MODELS))
 
 models/default/label_map.json:
 	$(MAKE) train

@@ -4,7 +4,11 @@ Reads a dataset folder written by ``stance build``, checks it against the
 config before any model loads, trains with class weights, length-grouped
 dynamic-padding batches, early stopping and best-checkpoint selection,
 resumes from the last checkpoint, fits a calibration temperature on the
-validation split, and writes a self-contained model folder.
+validation split, and writes a self-contained model folder. Checkpoints stay
+beside it in ``<output_dir>.state/`` (:func:`checkpoint_dir`), out of the
+folder a user ships.
+
+:func:`train` is the list of steps; each step is a function here.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import platform
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from pipeline import __version__
-from pipeline.config import Config, to_dict
+from pipeline.config import Config, TrainConfig, to_dict
 from pipeline.contracts import MANIFEST, read_manifest, write_model_files
 from pipeline.errors import DataError, ModelError
 from pipeline.io import read_json, write_json
@@ -38,8 +43,9 @@ def code_version() -> str:
     """``pipeline`` version plus the git commit (and ``-dirty``) when run from a checkout."""
     root = Path(__file__).resolve().parents[2]
     try:
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=5).stdout.strip()
+        git = lambda *args: subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5)
+        sha = git("rev-parse", "--short=12", "HEAD").stdout.strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
     except (OSError, subprocess.SubprocessError):
         sha, dirty = "", ""
     return f"{__version__}+{sha}{'-dirty' if dirty else ''}" if sha else __version__
@@ -57,19 +63,25 @@ def check_dataset(dataset_dir: str | Path, cfg: Config, where: str) -> dict:
     if manifest.get("kind") == "benchmark":
         for task, labels in manifest.get("task_labels", {}).items():
             if not labels or len(set(labels)) != len(labels):
-                raise DataError(f"{manifest_path}: task_labels.{task}: {labels} is not a list of distinct labels; rebuild the dataset")
+                raise DataError(f"{manifest_path}: task_labels.{task}: {labels} is not a list of distinct labels; "
+                                "rebuild the dataset")
     else:
         missing = [t for t in cfg.build.tasks if t not in manifest.get("task_labels", {})]
         if missing:
-            raise DataError(f"{d}: the dataset has no '{missing[0]}' examples (it has {', '.join(manifest.get('task_labels', {}))}); rebuild it with build.tasks including {missing[0]}")
+            has = ", ".join(manifest.get("task_labels", {}))
+            raise DataError(f"{d}: the dataset has no '{missing[0]}' examples (it has {has}); "
+                            f"rebuild it with build.tasks including {missing[0]}")
         for task, labels in manifest["task_labels"].items():
             if task not in TASK_LABELS:
-                raise DataError(f"{d}: task '{task}' is not one this version knows ({', '.join(TASK_LABELS)}); rebuild the dataset")
+                raise DataError(f"{d}: task '{task}' is not one this version knows ({', '.join(TASK_LABELS)}); "
+                                "rebuild the dataset")
             if labels != TASK_LABELS[task]:
-                raise DataError(f"{d}: labels for task {task} are {labels}, but this version expects {TASK_LABELS[task]}; rebuild the dataset")
+                raise DataError(f"{d}: labels for task {task} are {labels}, but this version expects "
+                                f"{TASK_LABELS[task]}; rebuild the dataset")
     for split in ("train", "validation"):
         if not manifest["splits"].get(split):
-            raise DataError(f"{d}: the {split} split is empty; add labelled articles or lower build.split fractions so every split gets articles")
+            raise DataError(f"{d}: the {split} split is empty; add labelled articles or lower build.split fractions "
+                            "so every split gets articles")
     return manifest
 
 
@@ -94,7 +106,8 @@ def _compute_metrics_fn(tasks: list[str], task_labels: dict[str, list[str]], mea
         labels, task_ids = pred.label_ids
         tasks_of_eval = [tasks[int(i)] for i in task_ids]
         preds = np.asarray(logits).argmax(-1)
-        names = lambda slots: [f"{t}:{task_labels[t][int(s)] if int(s) < len(task_labels[t]) else int(s)}" for t, s in zip(tasks_of_eval, slots)]
+        name = lambda t, s: f"{t}:{task_labels[t][int(s)] if int(s) < len(task_labels[t]) else int(s)}"
+        names = lambda slots: [name(t, s) for t, s in zip(tasks_of_eval, slots)]
         m = classification_metrics(names(labels), names(preds))
         out = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
         for task in sorted(set(tasks_of_eval)):
@@ -109,97 +122,143 @@ def _compute_metrics_fn(tasks: list[str], task_labels: dict[str, list[str]], mea
     return compute
 
 
-def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
-    """Train the model described by ``cfg.train`` on ``cfg.build.output``.
+RUN_INFO = "run_info.json"
 
-    Returns:
-        The model folder.
+
+def checkpoint_dir(output_dir: str | Path) -> Path:
+    """Where the Trainer keeps its epoch checkpoints: ``<output_dir>.state/checkpoints``.
+
+    Checkpoints hold optimizer states (several times the model's size) and
+    pickled training arguments; next to the model folder rather than inside it,
+    the folder a user ships holds only what scoring needs, while a rerun with
+    the same ``output_dir`` still finds them to resume from.
     """
-    tc = cfg.train
-    manifest = check_dataset(cfg.build.output, cfg, config_path)
-    source = resolve_model(tc.model)
-    out = Path(tc.output_dir)
-    ckpt_dir = out / "checkpoints"
-    existing = sorted(ckpt_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if ckpt_dir.is_dir() else []
+    out = Path(output_dir)
+    if out.name in ("", ".", ".."):
+        out = out.resolve()
+    return out.with_name(out.name + ".state") / "checkpoints"
+
+
+@dataclass
+class ResumePlan:
+    """What :func:`plan_resume` decided about the checkpoint folder."""
+
+    checkpoints: Path  # the folder the Trainer writes checkpoint-N into
+    resume_from: Path | None  # the checkpoint to continue; None trains afresh
+    stale: bool  # it holds checkpoints this run will not continue, to delete before training
+
+
+def plan_resume(ckpt_dir: Path, tc: TrainConfig, data_hash: str) -> ResumePlan:
+    """Continue from the last checkpoint when ``train.resume`` allows and the
+    checkpoints were made from the same base model and the same data.
+
+    Raises:
+        ModelError: the checkpoints were trained from another base model (or tiny
+            config): continuing would silently mix two models.
+    """
+    step_of = lambda p: int(p.name.split("-")[-1])
+    existing = sorted(ckpt_dir.glob("checkpoint-*"), key=step_of) if ckpt_dir.is_dir() else []
     resume = bool(existing) and tc.resume
     if resume:
-        state = read_json(existing[-1] / "trainer_state.json", "checkpoint state") if (existing[-1] / "trainer_state.json").is_file() else {}
-        info = ckpt_dir / "run_info.json"
+        last = existing[-1]
+        state_file = last / "trainer_state.json"
+        state = read_json(state_file, "checkpoint state") if state_file.is_file() else {}
+        info = ckpt_dir / RUN_INFO
         before = read_json(info) if info.is_file() else {}
         if before and (before.get("base_model"), before.get("tiny")) != (tc.model, tc.tiny):
-            raise ModelError(f"{existing[-1]}: checkpoint was trained from {before.get('base_model')}, not {tc.model}; delete {ckpt_dir} or pass --train.resume false")
-        if before.get("data_hash") not in (None, manifest["data_hash"]):
+            raise ModelError(f"{last}: checkpoint was trained from {before.get('base_model')}, not {tc.model}; "
+                             f"delete {ckpt_dir} or pass --train.resume false")
+        if before.get("data_hash") not in (None, data_hash):
             # the data changed since (labels edited, articles added): those checkpoints cannot be continued
-            log.warning("%s: checkpoints were trained on data %s, not the current %s; training afresh", ckpt_dir, before["data_hash"][:12], manifest["data_hash"][:12])
+            log.warning("%s: checkpoints were trained on data %s, not the current %s; training afresh",
+                        ckpt_dir, before["data_hash"][:12], data_hash[:12])
             resume = False
         else:
-            log.info("resuming from %s (step %s)", existing[-1], state.get("global_step"))
+            log.info("resuming from %s (step %s)", last, state.get("global_step"))
+    return ResumePlan(ckpt_dir, existing[-1] if resume else None, stale=bool(existing) and not resume)
 
-    main_process = int(os.environ.get("RANK", "0")) == 0  # torchrun / accelerate launch set RANK
-    if main_process:
-        if existing and not resume:
-            shutil.rmtree(ckpt_dir)
-        write_json(ckpt_dir / "run_info.json", {"base_model": tc.model, "tiny": tc.tiny, "data_hash": manifest["data_hash"]})
 
-    import numpy as np
-    import torch
+def prepare_checkpoints(plan: ResumePlan, tc: TrainConfig, data_hash: str) -> None:
+    """Clear checkpoints this run will not continue and record what the new ones
+    are trained from, for the next run's :func:`plan_resume`. Main process only."""
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun / accelerate launch set RANK
+        return
+    if plan.stale:
+        shutil.rmtree(plan.checkpoints)
+    write_json(plan.checkpoints / RUN_INFO, {"base_model": tc.model, "tiny": tc.tiny, "data_hash": data_hash})
+
+
+def slot_names(tasks: list[str], task_labels: dict[str, list[str]], n_slots: int) -> dict[int, str]:
+    """The head's ``id2label``: the tasks share slots, so a slot is named by every task's label in it."""
+    return {i: "/".join(task_labels[t][i] for t in tasks if i < len(task_labels[t])) for i in range(n_slots)}
+
+
+def load_splits(dataset_dir: str | Path, tasks: list[str]) -> dict:
+    """The train and validation splits of the dataset folder, restricted to the tasks trained."""
     from datasets import load_from_disk
-    from transformers import (
-        DataCollatorWithPadding,
-        EarlyStoppingCallback,
-        Trainer,
-        TrainingArguments,
-        set_seed,
-    )
 
-    set_seed(tc.seed)
-    tasks, task_labels = task_schema(manifest, cfg)
-    n_slots = max(len(task_labels[t]) for t in tasks)
-    id2label = {i: "/".join(task_labels[t][i] for t in tasks if i < len(task_labels[t])) for i in range(n_slots)}
-    tokenizer = load_tokenizer(source)
-    ds = load_from_disk(str(Path(cfg.build.output) / "examples"))
-    ds = {k: v.filter(lambda e: e["task"] in tasks) for k, v in ds.items()}
+    ds = load_from_disk(str(Path(dataset_dir) / "examples"))
+    return {k: ds[k].filter(lambda e: e["task"] in tasks) for k in ("train", "validation")}
+
+
+def tokenize_splits(ds: dict, tokenizer, tasks: list[str], max_length: int) -> dict:
+    """Token ids per split, unpadded (the collator pads per batch), with each
+    example's slot label, task index and length (for length-grouped batches)."""
 
     def tokenize(batch):
-        enc = tokenizer(batch["text"], batch["text_pair"], truncation=True, max_length=tc.max_length)
+        enc = tokenizer(batch["text"], batch["text_pair"], truncation=True, max_length=max_length)
         enc["labels"] = batch["slot"]
         enc["task_id"] = [tasks.index(t) for t in batch["task"]]
         enc["length"] = [len(x) for x in enc["input_ids"]]
         return enc
 
     keep = ("input_ids", "attention_mask", "token_type_ids", "labels", "task_id", "length")
-    tok = {k: v.map(tokenize, batched=True, remove_columns=[c for c in v.column_names if c not in keep], desc=f"tokenize {k}") for k, v in ds.items() if k in ("train", "validation")}
-    # class weights per task and label: credible/not_credible are rarer than favor/against,
-    # so one weight per shared slot would leave the rare task's labels under-weighted
-    train_slots = np.asarray(tok["train"]["labels"])
-    train_tasks = np.asarray(tok["train"]["task_id"])
-    counts = np.zeros((len(tasks), n_slots))
-    np.add.at(counts, (train_tasks, train_slots), 1.0)
-    weights = None
-    if tc.class_weights:
-        k = np.array([len(task_labels[t]) for t in tasks], dtype=float)[:, None]
-        w = counts.sum(1, keepdims=True) / (k * np.maximum(counts, 1.0))
-        weights = torch.tensor(np.clip(w, 0.1, 10.0), dtype=torch.float)
-    log.info("train examples %d, validation %d; label counts per task %s; class weights %s", len(tok["train"]), len(tok["validation"]),
-             {t: counts[i].tolist() for i, t in enumerate(tasks)}, None if weights is None else {t: [round(float(x), 3) for x in weights[i]] for i, t in enumerate(tasks)})
+    drop = lambda split: [c for c in split.column_names if c not in keep]
+    return {k: v.map(tokenize, batched=True, remove_columns=drop(v), desc=f"tokenize {k}") for k, v in ds.items()}
+
+
+def label_counts(train_split, n_tasks: int, n_slots: int):
+    """Training examples per (task index, slot)."""
+    import numpy as np
+
+    counts = np.zeros((n_tasks, n_slots))
+    np.add.at(counts, (np.asarray(train_split["task_id"]), np.asarray(train_split["labels"])), 1.0)
+    return counts
+
+
+def class_weights(counts, tasks: list[str], task_labels: dict[str, list[str]]):
+    """Loss weights per task and label, inverse to the label's frequency within its task.
+
+    Per task rather than per shared slot: credible/not_credible are rarer than
+    favor/against, so one weight per slot would leave the rare task's labels
+    under-weighted. Clipped to [0.1, 10] so a label with a handful of examples
+    cannot dominate the loss.
+    """
+    import numpy as np
+    import torch
+
+    k = np.array([len(task_labels[t]) for t in tasks], dtype=float)[:, None]
+    w = counts.sum(1, keepdims=True) / (k * np.maximum(counts, 1.0))
+    return torch.tensor(np.clip(w, 0.1, 10.0), dtype=torch.float)
+
+
+def log_training_data(ds: dict, tok: dict, tasks: list[str], counts, weights) -> None:
+    """Split sizes, label counts, weights and a few examples, so a wrong dataset shows in the log."""
+    rounded = None if weights is None else {t: [round(float(x), 3) for x in weights[i]] for i, t in enumerate(tasks)}
+    log.info("train examples %d, validation %d; label counts per task %s; class weights %s", len(tok["train"]),
+             len(tok["validation"]), {t: counts[i].tolist() for i, t in enumerate(tasks)}, rounded)
     for row in ds["train"].select(range(min(3, len(ds["train"])))):
         log.info("sample: %s || %s -> %s", row["text"][:100], row["text_pair"][:60], row["label"])
 
-    model = build_model(source, n_slots, id2label, tc.tiny)
 
-    class WeightedTrainer(Trainer):
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            labels = inputs.pop("labels")
-            task_id = inputs.pop("task_id")
-            outputs = model(**inputs)
-            losses = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
-            if weights is None:
-                return (losses.mean(), outputs) if return_outputs else losses.mean()
-            w = weights.to(losses.device)[task_id, labels]
-            loss = (losses * w).sum() / w.sum()  # the weighted mean, as cross_entropy(weight=...) computes it
-            return (loss, outputs) if return_outputs else loss
+def training_args(tc: TrainConfig, ckpt_dir: Path):
+    """``TrainingArguments`` from the config: an evaluation and a checkpoint per
+    epoch, the best checkpoint by ``metric_for_best_model`` loaded at the end."""
+    import torch
+    from transformers import TrainingArguments
 
-    args = TrainingArguments(
+    distributed_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+    return TrainingArguments(
         output_dir=str(ckpt_dir),
         num_train_epochs=tc.epochs,
         learning_rate=tc.learning_rate,
@@ -223,43 +282,54 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         length_column_name="length",
         label_names=["labels", "task_id"],
         dataloader_num_workers=0,
-        ddp_backend="gloo" if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available() else None,
+        ddp_backend="gloo" if distributed_cpu else None,
     )
+
+
+def make_trainer(tc: TrainConfig, ckpt_dir: Path, model, tokenizer, tok: dict, weights, compute_metrics):
+    """The weighted-loss ``Trainer`` over the tokenized splits, with early stopping
+    when configured, and the :class:`StepCounter` that records what this run did."""
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback
+
+    from pipeline.train.trainer import StepCounter, WeightedTrainer
+
+    steps = StepCounter()
+    patience = tc.early_stopping_patience
+    stopping = [EarlyStoppingCallback(early_stopping_patience=patience)] if patience > 0 else []
     trainer = WeightedTrainer(
         model=model,
-        args=args,
+        args=training_args(tc, ckpt_dir),
         train_dataset=tok["train"],
         eval_dataset=tok["validation"],
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_compute_metrics_fn(tasks, task_labels, manifest.get("official_measure")),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=tc.early_stopping_patience)] if tc.early_stopping_patience > 0 else [],
+        compute_metrics=compute_metrics,
+        callbacks=[*stopping, steps],
+        class_weights=weights,
     )
-    t0 = time.time()
-    result = trainer.train(resume_from_checkpoint=str(existing[-1]) if resume else None)
-    seconds = time.time() - t0
-    val = trainer.predict(tok["validation"])
-    if not trainer.is_world_process_zero():
-        return out
+    return trainer, steps
 
+
+def fit_calibration(val, abstain_threshold: float | None) -> dict:
+    """The softmax temperature that best fits the validation predictions (scoring
+    divides logits by it), with the abstain threshold scoring applies."""
     from pipeline.analysis.metrics import fit_temperature
 
     val_logits = val.predictions[0] if isinstance(val.predictions, tuple) else val.predictions
     temperature = fit_temperature(val_logits, val.label_ids[0])
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
-    label_map = {
-        "tasks": {t: task_labels[t] for t in tasks},
-        "num_slots": n_slots,
-        "kind": manifest.get("kind", "commentary"),
-        "benchmark": manifest.get("benchmark"),
-        "official_measure": manifest.get("official_measure"),
-        "input": {"context_sentences": cfg.build.context_sentences, "with_source": cfg.build.with_source, "max_length": tc.max_length},
-    }
-    calibration = {"temperature": temperature, "fitted_on": "validation", "n": int(len(val_logits)), "abstain_threshold": tc.abstain_threshold}
-    history = [h for h in trainer.state.log_history]
-    provenance = {
-        "base_model": tc.model,
+    return {"temperature": temperature, "fitted_on": "validation", "n": int(len(val_logits)),
+            "abstain_threshold": abstain_threshold}
+
+
+def run_provenance(cfg: Config, source: str, manifest: dict, trainer, steps, seconds: float, command: str,
+                   config_path: str) -> dict:
+    """How the model was made: base model, data, code, command, and where this run
+    started (``start_step`` > 0: continued from a checkpoint; ``train_seconds``
+    and ``steps_this_run`` cover this run only)."""
+    import torch
+
+    return {
+        "base_model": cfg.train.model,
         "resolved_base_model": source,
         "dataset": str(Path(cfg.build.output).resolve()),
         "data_hash": manifest["data_hash"],
@@ -270,13 +340,96 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "train_seconds": round(seconds, 1),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "global_step": trainer.state.global_step,
+        "start_step": steps.start_step,
+        "steps_this_run": steps.steps,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
     }
-    metrics = {"train_loss": result.training_loss, "validation": {k.removeprefix("test_"): v for k, v in val.metrics.items()}, "temperature": temperature, "log_history": history}
-    write_model_files(out, label_map=label_map, calibration=calibration, train_config_yaml=yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True),
+
+
+def model_label_map(cfg: Config, manifest: dict, tasks: list[str], task_labels: dict[str, list[str]],
+                    n_slots: int) -> dict:
+    """What scoring needs to read the head: the labels of each task's slots and the input format."""
+    return {
+        "tasks": {t: task_labels[t] for t in tasks},
+        "num_slots": n_slots,
+        "kind": manifest.get("kind", "commentary"),
+        "benchmark": manifest.get("benchmark"),
+        "official_measure": manifest.get("official_measure"),
+        "input": {"context_sentences": cfg.build.context_sentences, "with_source": cfg.build.with_source,
+                  "max_length": cfg.train.max_length},
+    }
+
+
+def write_model_folder(out: Path, trainer, tokenizer, cfg: Config, manifest: dict, *, label_map: dict,
+                       calibration: dict, provenance: dict, metrics: dict) -> None:
+    """The best weights, the tokenizer and the model folder's files (:func:`write_model_files`).
+
+    Only what scoring needs goes here: ``save_model`` also writes the pickled
+    ``TrainingArguments`` (``training_args.bin``), which is removed, and a
+    ``checkpoints/`` folder left inside by an earlier version is deleted (the
+    checkpoints now live in :func:`checkpoint_dir`).
+    """
+    from pipeline.train.trainer import TRAINING_ARGS_NAME
+
+    trainer.save_model(str(out))
+    (out / TRAINING_ARGS_NAME).unlink(missing_ok=True)
+    tokenizer.save_pretrained(str(out))
+    if (out / "checkpoints").is_dir():
+        log.info("%s: removing training checkpoints an earlier version kept in the model folder", out / "checkpoints")
+        shutil.rmtree(out / "checkpoints")
+    write_model_files(out, label_map=label_map, calibration=calibration,
+                      train_config_yaml=yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True),
                       provenance=provenance, metrics=metrics, card=model_card(cfg, manifest, provenance, metrics))
+
+
+def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
+    """Train the model described by ``cfg.train`` on ``cfg.build.output``.
+
+    The steps that touch random state (seeding, model construction, the
+    Trainer's data order) run in a fixed order, so the same config and seed
+    give the same model whether or not a run is resumed.
+
+    Returns:
+        The model folder.
+    """
+    tc = cfg.train
+    manifest = check_dataset(cfg.build.output, cfg, config_path)
+    source = resolve_model(tc.model)
+    out = Path(tc.output_dir)
+    plan = plan_resume(checkpoint_dir(out), tc, manifest["data_hash"])
+    prepare_checkpoints(plan, tc, manifest["data_hash"])
+
+    from transformers import set_seed
+
+    set_seed(tc.seed)
+    tasks, task_labels = task_schema(manifest, cfg)
+    n_slots = max(len(task_labels[t]) for t in tasks)
+    tokenizer = load_tokenizer(source)
+    ds = load_splits(cfg.build.output, tasks)
+    tok = tokenize_splits(ds, tokenizer, tasks, tc.max_length)
+    counts = label_counts(tok["train"], len(tasks), n_slots)
+    weights = class_weights(counts, tasks, task_labels) if tc.class_weights else None
+    log_training_data(ds, tok, tasks, counts, weights)
+    model = build_model(source, n_slots, slot_names(tasks, task_labels, n_slots), tc.tiny)
+    compute_metrics = _compute_metrics_fn(tasks, task_labels, manifest.get("official_measure"))
+    trainer, steps = make_trainer(tc, plan.checkpoints, model, tokenizer, tok, weights, compute_metrics)
+
+    t0 = time.time()
+    result = trainer.train(resume_from_checkpoint=str(plan.resume_from) if plan.resume_from else None)
+    seconds = time.time() - t0
+    val = trainer.predict(tok["validation"])
+    if not trainer.is_world_process_zero():
+        return out
+
+    calibration = fit_calibration(val, tc.abstain_threshold)
+    validation = {k.removeprefix("test_"): v for k, v in val.metrics.items()}
+    metrics = {"train_loss": result.training_loss, "validation": validation, "temperature": calibration["temperature"],
+               "log_history": list(trainer.state.log_history)}
+    write_model_folder(out, trainer, tokenizer, cfg, manifest, metrics=metrics, calibration=calibration,
+                       label_map=model_label_map(cfg, manifest, tasks, task_labels, n_slots),
+                       provenance=run_provenance(cfg, source, manifest, trainer, steps, seconds, command, config_path))
     log.info("model written to %s (best %s, %.0f s)", out, trainer.state.best_model_checkpoint, seconds)
     return out
 
@@ -285,7 +438,12 @@ def model_card(cfg: Config, manifest: dict, provenance: dict, metrics: dict) -> 
     v = metrics["validation"]
     fmt = lambda x: f"{x:.3f}" if isinstance(x, (int, float)) else str(x)
     splits = ", ".join(f"{k}: {n}" for k, n in manifest["splits"].items())
-    disputes = ", ".join(manifest["disputes"]) if manifest.get("kind") != "benchmark" else f"none (public benchmark {manifest['benchmark']}, task {', '.join(manifest['tasks'])})"
+    if manifest.get("kind") == "benchmark":
+        disputes = f"none (public benchmark {manifest['benchmark']}, task {', '.join(manifest['tasks'])})"
+    else:
+        disputes = ", ".join(manifest["disputes"])
+    per_task = ", ".join(f"{k.removesuffix('_macro_f1')} macro-F1 {fmt(x)}" for k, x in v.items()
+                         if k.endswith("_macro_f1") and k != "macro_f1")
     return f"""# Model card: {cfg.run_name}
 
 Target-conditioned stance and credibility classifier over commentary passages,
@@ -298,10 +456,11 @@ fine-tuned from `{provenance['base_model']}` by `stance train`.
 
 ## Metrics (validation split)
 - accuracy {fmt(v.get('accuracy'))}, macro-F1 {fmt(v.get('macro_f1'))}
-- per task: {', '.join(f"{k.removesuffix('_macro_f1')} macro-F1 {fmt(x)}" for k, x in v.items() if k.endswith('_macro_f1') and k != 'macro_f1')}
+- per task: {per_task}
 - calibration temperature {metrics['temperature']:.3f} (fitted on validation)
 
-See the evaluation report (`report/metrics.json`, `report/report.html`) for test-split metrics, baselines and per-article verdicts.
+See the evaluation report (`report/metrics.json`, `report/report.html`) for test-split metrics, \
+baselines and per-article verdicts.
 
 ## Intended use
 Scoring opinion and commentary passages about a configured dispute: whose

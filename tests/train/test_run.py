@@ -32,7 +32,8 @@ def train_to(config_path, out, **overrides):
 def test_model_folder_holds_everything_to_score_and_reproduce(built):
     p, tmp = built
     out = train_to(p, tmp / "m1")
-    for name in ("model.safetensors", "config.json", "tokenizer.json", "label_map.json", "calibration.json", "train_config.yaml", "provenance.json", "metrics.json", "README.md"):
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "label_map.json", "calibration.json",
+                 "train_config.yaml", "provenance.json", "metrics.json", "README.md"):
         assert (out / name).is_file(), name
     prov = json.loads((out / "provenance.json").read_text())
     manifest = json.loads((tmp / "data" / "manifest.json").read_text())
@@ -46,6 +47,30 @@ def test_model_folder_holds_everything_to_score_and_reproduce(built):
     assert 0 <= metrics["validation"]["macro_f1"] <= 1 and metrics["temperature"] > 0
 
 
+# what torch.save / pickle write: loading any of them means unpickling
+PICKLED = {".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib"}
+
+
+def test_model_folder_holds_only_what_scoring_needs(built):
+    """Optimizer states and pickled training arguments stay beside the model
+    folder, where a rerun resumes from them, not in the folder a user ships;
+    an earlier version's checkpoints/ left inside it are removed."""
+    from pipeline.train.run import checkpoint_dir
+
+    p, tmp = built
+    out = tmp / "clean"
+    (out / "checkpoints" / "checkpoint-3").mkdir(parents=True)  # as an earlier version left them
+    (out / "checkpoints" / "checkpoint-3" / "optimizer.pt").write_bytes(b"x")
+    (out / "training_args.bin").write_bytes(b"x")
+    train_to(p, out, **{"train.epochs": 1})
+    assert not (out / "checkpoints").exists()
+    assert not [f.name for f in out.rglob("*") if f.suffix in PICKLED]
+    assert (out / "model.safetensors").is_file()
+    state = checkpoint_dir(out)
+    assert state.parent == tmp / "clean.state"
+    assert [c.name for c in state.glob("checkpoint-*")] and (state / "run_info.json").is_file()
+
+
 def test_same_config_and_seed_give_the_same_metrics(built):
     p, tmp = built
     a = json.loads((train_to(p, tmp / "s1") / "metrics.json").read_text())
@@ -56,16 +81,36 @@ def test_same_config_and_seed_give_the_same_metrics(built):
     assert c["train_loss"] != a["train_loss"]
 
 
-def test_resume_from_last_checkpoint_matches_uninterrupted_run(built):
+def checkpoints_of(out):
+    """The Trainer's checkpoints of a model folder, oldest first (they live beside it, not in it)."""
+    from pipeline.train.run import checkpoint_dir
+
+    ckpt_dir = checkpoint_dir(out)
+    return ckpt_dir, sorted(ckpt_dir.glob("checkpoint-*"), key=lambda x: int(x.name.split("-")[1]))
+
+
+def test_resume_continues_from_the_checkpoint_and_matches_uninterrupted_run(built):
+    """Training is deterministic, so a silent fresh start would reach the same
+    metrics: the resumed run must also start at the checkpoint's step and take
+    only the steps after it."""
     p, tmp = built
-    full = json.loads((train_to(p, tmp / "r_full") / "metrics.json").read_text())
+    full_out = train_to(p, tmp / "r_full")
+    full = json.loads((full_out / "metrics.json").read_text())
+    full_prov = json.loads((full_out / "provenance.json").read_text())
+    assert full_prov["start_step"] == 0 and full_prov["steps_this_run"] == full_prov["global_step"] > 0
     out = train_to(p, tmp / "r_cut")
-    ckpts = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda x: int(x.name.split("-")[1]))
+    _, ckpts = checkpoints_of(out)
     assert len(ckpts) == 2
+    kept_step = json.loads((ckpts[0] / "trainer_state.json").read_text())["global_step"]
+    assert 0 < kept_step < full_prov["global_step"]
     shutil.rmtree(ckpts[-1])  # as if the run died during epoch 2
-    for f in ("model.safetensors", "metrics.json"):
+    for f in ("model.safetensors", "metrics.json", "provenance.json"):
         (out / f).unlink()
     resumed = json.loads((train_to(p, tmp / "r_cut") / "metrics.json").read_text())
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["start_step"] == kept_step
+    assert prov["steps_this_run"] == full_prov["global_step"] - kept_step
+    assert prov["global_step"] == full_prov["global_step"]
     assert resumed["validation"]["macro_f1"] == full["validation"]["macro_f1"]
     assert resumed["log_history"][-1]["step"] == full["log_history"][-1]["step"]
 
@@ -73,10 +118,11 @@ def test_resume_from_last_checkpoint_matches_uninterrupted_run(built):
 def test_checkpoint_from_another_model_is_refused(built, tmp_path):
     p, tmp = built
     out = tmp / "m1"
-    (out / "checkpoints" / "checkpoint-1").mkdir(parents=True, exist_ok=True)
-    info = json.loads((out / "checkpoints" / "run_info.json").read_text())
+    ckpt_dir, _ = checkpoints_of(out)
+    (ckpt_dir / "checkpoint-1").mkdir(parents=True, exist_ok=True)
+    info = json.loads((ckpt_dir / "run_info.json").read_text())
     info["base_model"] = "some/other-model"
-    (out / "checkpoints" / "run_info.json").write_text(json.dumps(info))
+    (ckpt_dir / "run_info.json").write_text(json.dumps(info))
     with pytest.raises(ModelError, match="checkpoint was trained from some/other-model"):
         train_to(p, out)
 
@@ -86,15 +132,16 @@ def test_checkpoints_from_other_data_are_not_resumed(built, caplog):
     p, tmp = built
     full = json.loads((train_to(p, tmp / "d_full") / "metrics.json").read_text())
     out = train_to(p, tmp / "d_cut")
-    ckpts = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda x: int(x.name.split("-")[1]))
+    ckpt_dir, ckpts = checkpoints_of(out)
     shutil.rmtree(ckpts[-1])  # an unfinished run, as in the resume test...
-    info = json.loads((out / "checkpoints" / "run_info.json").read_text())
+    info = json.loads((ckpt_dir / "run_info.json").read_text())
     info["data_hash"] = "0" * 16  # ...but on other data
-    (out / "checkpoints" / "run_info.json").write_text(json.dumps(info))
+    (ckpt_dir / "run_info.json").write_text(json.dumps(info))
     with caplog.at_level("INFO", logger="pipeline.train.run"):
         again = json.loads((train_to(p, out) / "metrics.json").read_text())
     assert "training afresh" in caplog.text and "resuming from" not in caplog.text
     assert again["validation"]["macro_f1"] == full["validation"]["macro_f1"]
+    assert json.loads((out / "provenance.json").read_text())["start_step"] == 0
 
 
 def test_dataset_checks_run_before_any_model_loads(built, tmp_path):

@@ -1,0 +1,60 @@
+"""The HF ``Trainer`` pieces ``stance train`` uses: the class-weighted loss and a step counter.
+
+They live apart from :mod:`pipeline.train.run` because subclassing ``Trainer``
+means importing ``transformers.Trainer`` (and torch) when the module loads,
+which takes seconds; ``run`` is imported by ``stance train --check`` and must
+stay cheap, so it imports this module only when training starts.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import Trainer, TrainerCallback
+from transformers.trainer import TRAINING_ARGS_NAME
+
+__all__ = ["TRAINING_ARGS_NAME", "StepCounter", "WeightedTrainer"]
+
+
+class WeightedTrainer(Trainer):
+    """A ``Trainer`` whose loss weights each example by its (task, label) class.
+
+    Several tasks share the head's slots, and a task's rare labels would be
+    under-weighted by one weight per slot; ``class_weights`` is a
+    ``[task, slot]`` table (``None``: plain mean cross-entropy). Each batch
+    carries ``task_id`` beside ``labels`` for the lookup.
+    """
+
+    def __init__(self, *args, class_weights: torch.Tensor | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.class_weights = class_weights
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        task_id = inputs.pop("task_id")
+        outputs = model(**inputs)
+        losses = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
+        if self.class_weights is None:
+            return (losses.mean(), outputs) if return_outputs else losses.mean()
+        w = self.class_weights.to(losses.device)[task_id, labels]
+        loss = (losses * w).sum() / w.sum()  # the weighted mean, as cross_entropy(weight=...) computes it
+        return (loss, outputs) if return_outputs else loss
+
+
+class StepCounter(TrainerCallback):
+    """The step this run started from and the optimizer steps it took.
+
+    A resumed run starts at its checkpoint's step; recording both in the
+    provenance tells a resumed run from a fresh one, whose final
+    ``global_step`` is the same.
+    """
+
+    def __init__(self):
+        self.start_step = 0
+        self.steps = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start_step = state.global_step  # the checkpoint's state is loaded before this event
+        self.steps = 0
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps += 1
