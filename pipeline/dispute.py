@@ -13,11 +13,16 @@ A dispute is configuration, not code: a new dispute needs only a YAML file::
       Yonhap: [the agency]
 
 The guidelines' short form, ``sides: {US: [aliases...]}``, is accepted too.
+
+Every name, alias and actor form is a mention of its side. Acronyms and other
+all-capitals forms, and forms of three characters or fewer, match only as
+written (``US`` is not the pronoun "us"); the rest match in any case.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,38 +64,45 @@ class Dispute:
         # surface form (lower-cased) -> (canonical source, side or "other", is_body);
         # every form of a side, its own name included, is filed under the side's key
         self.mentions: dict[str, tuple[str, str, bool]] = {}
+        written: dict[str, str] = {}  # the same keys -> the form as the config writes it
+
+        def register(form: str, value: tuple[str, str, bool]) -> None:
+            self.mentions[form.lower()] = value
+            written[form.lower()] = form
+
         for key, side in self.sides.items():
             for form in (side.name, *side.aliases):
-                self.mentions[form.lower()] = (key, key, True)
+                register(form, (key, key, True))
             for actor, forms in side.actors.items():
-                self.mentions[actor.lower()] = (actor, key, False)
-                for form in forms:
-                    self.mentions[form.lower()] = (actor, key, False)
+                for form in (actor, *forms):
+                    register(form, (actor, key, False))
         for party, forms in self.third_parties.items():
-            self.mentions[party.lower()] = (party, "other", False)
-            for form in forms:
-                self.mentions[form.lower()] = (party, "other", False)
+            for form in (party, *forms):
+                register(form, (party, "other", False))
         # surnames of actors resolve too ("Ri" -> Ri Yong Ho) unless ambiguous
-        surnames: dict[str, set[tuple[str, str, bool]]] = {}
+        surnames: dict[str, tuple[str, set[tuple[str, str, bool]]]] = {}
         for key, side in self.sides.items():
             for actor in side.actors:
                 for part in actor.split():
                     if len(part) > 1 and part[0].isupper():
-                        surnames.setdefault(part.lower(), set()).add((actor, key, False))
-        for part, hits in surnames.items():
+                        surnames.setdefault(part.lower(), (part, set()))[1].add((actor, key, False))
+        for part, (form, hits) in surnames.items():
             if len(hits) == 1 and part not in self.mentions:
-                self.mentions[part] = next(iter(hits))
-        ordered = sorted(self.mentions, key=len, reverse=True)
-        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(m) for m in ordered) + r")(?![\w-])", re.IGNORECASE)
+                register(form, next(iter(hits)))
+        self.pattern = mention_pattern(written.values())
 
     @property
     def side_names(self) -> list[str]:
         return list(self.sides)
 
     def resolve(self, mention: str) -> tuple[str, str, bool] | None:
-        """Map a surface mention to ``(canonical source, side, is_side_as_body)``."""
-        key = mention.strip().lower()
-        return self.mentions.get(key) or self.mentions.get(re.sub(r"^(the|a)\s+", "", key))
+        """Map a surface mention to ``(canonical source, side, is_side_as_body)``,
+        matching case as :meth:`find` does."""
+        text = mention.strip()
+        for form in (text, re.sub(r"^(the|a)\s+", "", text, flags=re.IGNORECASE)):
+            if self.pattern.fullmatch(form):
+                return self.mentions[form.lower()]
+        return None
 
     def find(self, text: str) -> list[tuple[int, int, str, str, bool]]:
         """All mentions in ``text`` as ``(start, end, canonical, side, is_body)``, left to right."""
@@ -112,6 +124,21 @@ class Dispute:
         sides = dict(self.sides)
         sides[a], sides[b] = self.sides[b], self.sides[a]
         return Dispute(self.name + " (swapped)", sides, self.third_parties, self.description, self.path)
+
+
+def case_sensitive(form: str) -> bool:
+    """Whether a mention form matches only as written: an acronym or other
+    all-capitals form (US, DPRK, U.S.) or one of three characters or fewer, so
+    the pronoun in "let us be clear" is not the United States. Other forms
+    match in any case ("The president", "the president")."""
+    return form.isupper() or len(form) <= 3
+
+
+def mention_pattern(forms: Iterable[str]) -> re.Pattern:
+    """One pattern for every form, longest first, each a whole word, case-sensitive as :func:`case_sensitive` says."""
+    ordered = sorted(forms, key=len, reverse=True)
+    alternatives = [re.escape(f) if case_sensitive(f) else f"(?i:{re.escape(f)})" for f in ordered]
+    return re.compile(r"(?<![\w-])(" + "|".join(alternatives) + r")(?![\w-])")
 
 
 def _str_list(value, where: str) -> tuple[str, ...]:

@@ -40,6 +40,29 @@ def test_short_form_and_swap():
     assert s.sides["A"].aliases == ("Bland",) and s.sides["B"].aliases == ("Aland",)
 
 
+def test_acronyms_and_short_forms_match_case_sensitively():
+    from pipeline.dispute import case_sensitive
+
+    forms = ("US", "U.S.", "DPRK", "ROK", "Ri", "Kim", "Washington", "the US side", "COUNCIL")
+    assert [f for f in forms if case_sensitive(f)] == ["US", "U.S.", "DPRK", "ROK", "Ri", "Kim", "COUNCIL"]
+    d = load_dispute(ROOT / "configs/disputes/us-dprk-hanoi-2019.yaml")
+    assert [m[2:4] for m in d.find("Let us be clear: the US, the us side and WASHINGTON.")] == [("US", "US")] * 3
+    assert d.resolve("us") is None and d.resolve("the US") == d.resolve("US") == ("US", "US", True)
+    assert d.resolve("The President")[:2] == ("Donald Trump", "US") and d.resolve("dprk") is None
+
+
+def test_cue_functions_and_attribution_match_as_the_dispute_does():
+    from pipeline.text.attribution import attribute_passages
+    from pipeline.text.cues import lf_blame
+
+    d = load_dispute(ROOT / "configs/disputes/us-dprk-hanoi-2019.yaml")
+    assert lf_blame({"text": "They blamed us for the collapse."}, d) is None
+    assert lf_blame({"text": "They blamed US negotiators for the collapse."}, d) == "DPRK"
+    texts = ["According to us, the talks failed.", "According to the US, the talks failed."]
+    ours, theirs = attribute_passages(texts, [0, 1], d)
+    assert ours.source_side != "US" and (theirs.source, theirs.source_side) == ("US", "US")
+
+
 def side_forms(d: Dispute, side: str) -> list[str]:
     """Everything the config calls ``side``: its name, aliases, actors and the actors' forms."""
     s = d.sides[side]
