@@ -100,6 +100,7 @@ class BuildConfig:
     with_source: bool = True
     split: SplitConfig = field(default_factory=SplitConfig)
     weak_supervision: bool = False  # body passages without gold get labelling-function labels and train on them
+    max_unmatched_gold: int = 0  # gold rows that may match no passage (each is a warning); more fail the build
 
 
 @dataclass
@@ -132,12 +133,59 @@ class EvaluateConfig:
     batch_size: int = 64
 
 
+SCORE_FORMATS = ("jsonl", "csv", "parquet")
+SCORE_ENGINES = ("local", "ray")
+
+
+@dataclass
+class ScoreConfig:
+    """``stance score``: the model, dispute and output folder, and how to score.
+
+    The inputs are not part of it: they are what a run scores, given on the
+    command line (or to :func:`pipeline.score.run.score`).
+
+    Attributes:
+        model: model folder from ``stance train``.
+        dispute: dispute config (sides, aliases, actors).
+        output: output folder (a rerun with the same inputs resumes in it).
+        format: jsonl, csv or parquet (csv and parquet need the ``[parquet]`` extra).
+        batch_size: at most this many model inputs per forward pass (int8
+            and onnx-int8 also cap a pass at 1,024 padded tokens).
+        chunk_articles: articles scored between checkpoints (a rerun resumes after the last one).
+        backend: torch, bf16, int8, onnx or onnx-int8 (see :mod:`pipeline.score.backends`;
+            the onnx ones need the ``[onnx]`` extra).
+        engine: local (this process) or ray (Ray Data actors hold the model; the ``[ray]`` extra).
+        workers: ray: model actors (default: one per CPU of the cluster).
+        ray_address: ray: cluster to join (default: ``$RAY_ADDRESS``, else a local Ray).
+        source_model: source-side model folder (``make source-model``): re-attributes
+            passages where the attribution rules find no source.
+        source_threshold: the probability the source-side model needs to re-attribute a
+            passage (the default is :data:`pipeline.score.source_model.DEFAULT_THRESHOLD`).
+        progress: show a progress bar.
+    """
+
+    model: str | None = None
+    dispute: str | None = None
+    output: str | None = None
+    format: str = "jsonl"
+    batch_size: int = 64
+    chunk_articles: int = 32
+    backend: str = "torch"
+    engine: str = "local"
+    workers: int | None = None
+    ray_address: str | None = None
+    source_model: str | None = None
+    source_threshold: float = 0.9
+    progress: bool = True
+
+
 @dataclass
 class Config:
     run_name: str = "default"
     build: BuildConfig = field(default_factory=BuildConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
 
 
 KNOWN_TASKS = ("stance", "credibility", "source_side")
@@ -305,6 +353,8 @@ def validate(cfg: Config, path: str) -> None:
         raise ConfigError(f"{path}: build.tasks: empty; list at least one of {', '.join(KNOWN_TASKS)}")
     if "source_side" in cfg.build.tasks and len(cfg.build.tasks) > 1:
         raise ConfigError(f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); its input hides the rule-attributed source that stance and credibility read")
+    if cfg.build.max_unmatched_gold < 0:
+        raise ConfigError(f"{path}: build.max_unmatched_gold: must be 0 or more, found {cfg.build.max_unmatched_gold}")
     s = cfg.build.split
     if not (0 <= s.validation < 1 and 0 <= s.test < 1 and s.validation + s.test < 1):
         raise ConfigError(f"{path}: build.split: validation ({s.validation}) and test ({s.test}) must be fractions summing below 1")
@@ -328,6 +378,63 @@ def validate(cfg: Config, path: str) -> None:
     for i, src in enumerate(cfg.build.sources):
         if not Path(src.dispute).is_file():
             raise ConfigError(f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; point it at a file in configs/disputes/")
+    validate_score(cfg.score, path, complete=False)
+
+
+SCORE_REQUIRED = {"model": "--model MODEL_DIR", "dispute": "--dispute DISPUTE_YAML", "output": "--output DIR"}
+
+
+def load_score_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> ScoreConfig:
+    """The ``score`` section of a config file (or the defaults), overridden and validated.
+
+    Every section of the file is checked for unknown keys, so one file may
+    hold the whole pipeline; only ``score`` is used.
+
+    Args:
+        path: a YAML config with a ``score:`` section, or None for the defaults.
+        overrides: dotted keys (``{"score.backend": "onnx-int8"}``), applied
+            before validation (command-line flags arrive the same way).
+
+    Raises:
+        ConfigError: naming the file and the dotted key at fault.
+    """
+    data = load_yaml(path) if path is not None else {}
+    where = str(path) if path is not None else "stance score"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping with a score section, found {type(data).__name__}")
+    data = apply_overrides(data, overrides or {}, where)
+    cfg = from_dict(Config, data, f"{path}:" if path is not None else "").score
+    validate_score(cfg, where)
+    return cfg
+
+
+def validate_score(cfg: ScoreConfig, path: str = "stance score", complete: bool = True) -> None:
+    """Checks that need no model: types, choices, ranges and (``complete``) the required paths.
+
+    The backend name is checked by :func:`pipeline.score.backends.check_backend`,
+    which owns the list, before anything loads.
+
+    Raises:
+        ConfigError: one line, naming the key (``score.engine``) and how to fix it.
+    """
+    from_dict(ScoreConfig, dataclasses.asdict(cfg), "score")  # type checks, for a ScoreConfig built in code
+    for key, flag in SCORE_REQUIRED.items():
+        if complete and not getattr(cfg, key):
+            raise ConfigError(f"{path}: score.{key}: required; pass {flag} or set score.{key} in a --config file")
+    for key, choices in (("format", SCORE_FORMATS), ("engine", SCORE_ENGINES)):
+        value = getattr(cfg, key)
+        if value not in choices:
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ConfigError(f"{path}: score.{key}: unknown {key} {value!r}; {hint}"
+                              f"expected one of {', '.join(choices)}")
+    for key in ("batch_size", "chunk_articles", "workers"):
+        value = getattr(cfg, key)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{path}: score.{key}: must be a positive integer, found {value}")
+    if not 0 < cfg.source_threshold <= 1:
+        raise ConfigError(f"{path}: score.source_threshold: must be a probability in (0, 1], "
+                          f"found {cfg.source_threshold}")
 
 
 def to_dict(cfg: Any) -> dict:

@@ -3,6 +3,8 @@
 Rows carry ``doc_id, index, paragraph, text, role, source, source_side, cue,
 stance, credibility, confidence`` (and optionally ``form``, ``note``). An
 article's ``<doc_id>.doc.json`` beside them holds its article-level answers.
+Each checked row keeps ``where`` (file and line, or export task) so a row that
+matches no passage can be named.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def _check_row(row: dict, dispute: Dispute, where: str) -> dict:
         "stance": row["stance"],
         "credibility": cred or None,
         "confidence": row.get("confidence") or "high",
+        "where": where,
     }
 
 

@@ -1,5 +1,6 @@
 """The data report: counts per split, label, side and attribution form; how well
-the rules' attribution agrees with gold; skipped files; near-duplicates."""
+the rules' attribution agrees with gold; gold rows that match no passage;
+articles without body passages; skipped files; near-duplicates."""
 
 from __future__ import annotations
 
@@ -32,11 +33,17 @@ def _attribution_agreement(rows: list[dict]) -> dict:
     }
 
 
+def _article(row: dict) -> str:
+    return row.get("file") or row["doc_id"]
+
+
 def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stats: dict, duplicates: list[dict], weak: dict | None = None) -> dict:
     """Summarise a built dataset (pure: rows in, dict out).
 
     ``weak`` is :func:`pipeline.text.cues.apply_weak`'s summary (the
     labelling-function table), reported whether or not weak labels train.
+    ``gold_stats`` holds the gold-matching counts and ``unmatched``, the gold
+    rows that matched no passage.
     """
     splits = sorted({r["split"] for r in rows})
     body = [r for r in rows if r["role"] == "body"]
@@ -60,7 +67,9 @@ def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stat
         "disputes": dict(Counter(r["dispute"] for r in rows if r["index"] == 1)),
         "splits": per_split,
         "example_labels": {f"{t}/{s}": dict(Counter(e["label"] for e in examples if e["task"] == t and e["split"] == s)) for t in sorted({e["task"] for e in examples}) for s in splits if any(e["split"] == s for e in examples)},
-        "gold_matching": gold_stats,
+        "gold_matching": {"gold_rows": 0, "gold_matched": 0, "gold_unmatched": 0, **gold_stats,
+                          "unmatched": list(gold_stats.get("unmatched") or [])},
+        "articles_without_body": sorted({_article(r) for r in rows} - {_article(r) for r in body}),
         "attribution_vs_gold": _attribution_agreement(rows),
         "skipped": [str(r) for r in rejects],
         "near_duplicates": duplicates,
@@ -119,6 +128,15 @@ def render_markdown(report: dict, manifest: dict) -> str:
             _table(["function", "task", "votes", "coverage", "overlaps", "conflicts", "gold votes", "accuracy"],
                    [[t["function"], t["task"], t["votes"], f"{t['coverage']:.3f}", f"{t['overlaps']:.3f}", f"{t['conflicts']:.3f}", t["gold_votes"], "-" if t["accuracy"] is None else f"{t['accuracy']:.3f}"] for t in weak["functions"]]),
         ]
+    gm = report["gold_matching"]
+    lines += ["", "## Gold labels", "",
+              f"{gm['gold_rows']} gold rows, {gm['gold_matched']} matched to passages, "
+              f"{gm['gold_unmatched']} matching no passage."]
+    if gm["unmatched"]:
+        lines += ["", "Gold rows that match no passage (fix the text, or the article):", ""]
+        lines += [f"- {u['where']}: doc {u['doc_id']} index {u['index']}: “{u['text']}”" for u in gm["unmatched"]]
+    lines += ["", "## Articles without body passages", ""]
+    lines += [f"- {a}" for a in report["articles_without_body"]] or ["none"]
     lines += ["", "## Skipped inputs", ""]
     lines += [f"- {s}" for s in report["skipped"]] or ["none"]
     lines += ["", "## Near-duplicate passages across splits", ""]

@@ -46,13 +46,19 @@ def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict
     """Segment, attribute (:func:`article_rows`) and join gold labels for one dispute's articles.
 
     Gold rows are matched to passages by paragraph and text (whitespace and
-    quote style ignored), falling back to text alone.
+    quote style ignored), falling back to text alone. A gold row that matches
+    no passage (its text was edited, or the article changed) is a warning
+    naming its file, line and text, and is listed in the stats.
 
     Returns:
-        ``(rows, stats)``: one dict per passage, and gold-matching counts.
+        ``(rows, stats)``: one dict per passage, and gold-matching counts
+        (``gold_rows``, ``gold_matched``, ``gold_unmatched``, ...) with
+        ``unmatched``, one ``{where, doc_id, index, paragraph, text}`` per
+        gold row that matched no passage.
     """
     rows: list[dict] = []
     stats = Counter()
+    unmatched: list[dict] = []
     for art in articles:
         passages = article_rows(art, dispute)
         doc_gold = gold.get(art.doc_id, {})
@@ -63,6 +69,8 @@ def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict
         used = set()
         for row in passages:
             g = by_key.get((row["paragraph"], _norm(row["text"])))
+            if g is not None and g["index"] in used:
+                g = None
             if g is None:
                 cands = [c for c in by_text.get(_norm(row["text"]), []) if c["index"] not in used]
                 g = cands[0] if cands else None
@@ -81,12 +89,35 @@ def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict
                 "gold_confidence": g["confidence"] if g else None,
             })
             rows.append(row)
+        for g in sorted(doc_gold.values(), key=lambda g: g["index"]):
+            if g["index"] not in used:
+                where = g.get("where") or art.doc_id
+                unmatched.append({"where": where, "doc_id": art.doc_id, "index": g["index"],
+                                  "paragraph": g["paragraph"], "text": g["text"]})
+                log.warning("%s: gold row (doc %s, index %s) matches no passage of %s: %r; "
+                            "fix its text or paragraph to the article's",
+                            where, art.doc_id, g["index"], art.path or art.doc_id, g["text"][:200])
         if doc_gold:
             stats["gold_rows"] += len(doc_gold)
             stats["gold_matched"] += len(used)
+            stats["gold_unmatched"] += len(doc_gold) - len(used)
             stats["passages_with_gold"] += sum(1 for r in passages if (r["paragraph"], _norm(r["text"])) in by_key or _norm(r["text"]) in by_text)
             stats["passages"] += len(passages)
-    return rows, dict(stats)
+    return rows, {**stats, "unmatched": unmatched}
+
+
+def check_unmatched_gold(unmatched: list[dict], limit: int, where: str) -> None:
+    """Fail when more gold rows than ``build.max_unmatched_gold`` match no passage.
+
+    Raises:
+        DataError: naming the count, the limit and the first rows.
+    """
+    if len(unmatched) <= limit:
+        return
+    first = "; ".join(f"{u['where']}: {u['text'][:80]!r}" for u in unmatched[:3])
+    more = " ..." if len(unmatched) > 3 else ""
+    raise DataError(f"{where}: {len(unmatched)} gold rows match no passage (build.max_unmatched_gold is {limit}): "
+                    f"{first}{more}; fix each row's text to the article's, or raise build.max_unmatched_gold")
 
 
 def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, test: float, seed: int) -> dict[str, str]:
@@ -191,6 +222,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     disputes: dict[str, Dispute] = {}
     rejects: list[Reject] = []
     gold_stats = Counter()
+    unmatched: list[dict] = []
     article_answers = {}
     fixed_split: dict[str, str] = {}
     for i, spec in enumerate(bc.sources):
@@ -204,12 +236,14 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         disputes[dispute.name] = dispute
         rejects.extend(rej)
         rows, stats = passages_from_articles(articles, dispute, gold)
+        unmatched.extend(stats.pop("unmatched"))
         gold_stats.update(stats)
         article_answers.update(docs)
         if spec.split:
             fixed_split.update({a.doc_id: spec.split for a in articles})
         all_rows.extend(rows)
         log.info("read %d articles (%d passages) for dispute %s from %s", len(articles), len(rows), dispute.name, spec.inputs)
+    check_unmatched_gold(unmatched, bc.max_unmatched_gold, config_path or "build")
     seen = Counter((r["doc_id"]) for r in all_rows if r["index"] == 1)
     dups = [d for d, n in seen.items() if n > 1]
     if dups:
@@ -238,7 +272,8 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     from pipeline.dataset.report import data_report, render_markdown
 
     dhash = data_hash(examples)
-    report = data_report(all_rows, examples, rejects, dict(gold_stats), near_duplicates(all_rows), weak_summary)
+    report = data_report(all_rows, examples, rejects, {**gold_stats, "unmatched": unmatched}, near_duplicates(all_rows),
+                         weak_summary)
     manifest = {
         "format_version": DATASET_FORMAT,
         "tasks": bc.tasks,

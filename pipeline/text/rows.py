@@ -5,10 +5,14 @@ The rows are what both dataset building and scoring read; they carry no labels.
 
 from __future__ import annotations
 
+import logging
+
 from pipeline.dispute import Dispute
 from pipeline.text.attribution import attribute_passages
 from pipeline.text.readers import Article
 from pipeline.text.segment import segment_article
+
+log = logging.getLogger(__name__)
 
 
 def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> list[dict]:
@@ -18,9 +22,19 @@ def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> 
     With a source classifier (an object with ``apply(rows, dispute)``, such as
     :class:`pipeline.score.source_model.SourceSideClassifier`), body
     passages the rules leave to the author are re-attributed where the
-    classifier is sure (``source_by`` says which did it)."""
+    classifier is sure (``source_by`` says which did it).
+
+    An article without body passages (all title, byline, date or chrome, as a
+    page of markup read as text would be) is logged as a warning: it yields
+    nothing to label or score.
+    Rows carry the file's provenance: path, ``file_hash`` (sha256 of the
+    file's bytes) and the ``encoding`` it was decoded with."""
     passages = segment_article(article)
     body = [p for p in passages if p.role == "body"]
+    if not body:
+        log.warning("%s: no body passages (%d lines, all read as title, byline, date or page chrome); "
+                    "check it is an article, in .txt, .html or .jsonl",
+                    article.path or article.doc_id, len(article.lines))
     atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
     att_of = {p.index: a for p, a in zip(body, atts)}
     rows, prev = [], None
@@ -30,7 +44,8 @@ def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> 
             "doc_id": article.doc_id, "dispute": dispute.name, "index": p.index, "paragraph": p.paragraph, "text": p.text, "role": p.role,
             "context": prev if p.role == "body" else None,
             "source": a.source if a else "author", "source_side": a.source_side if a else None, "cue": a.cue if a else None, "form": a.form if a else None,
-            "file": article.path, "file_hash": article.file_hash, "title": article.title, "byline": article.byline, "date": article.date,
+            "file": article.path, "file_hash": article.file_hash, "encoding": article.encoding,
+            "title": article.title, "byline": article.byline, "date": article.date,
             "source_by": "rules" if p.role == "body" else None,
         })
         if p.role == "body":

@@ -28,7 +28,7 @@ from pipeline import __version__
 from pipeline.config import Config, TrainConfig, to_dict
 from pipeline.contracts import MANIFEST, read_manifest, write_model_files
 from pipeline.errors import DataError, ModelError
-from pipeline.io import read_json, write_json
+from pipeline.io import read_json, share_as_umask_allows, write_json
 from pipeline.labels import TASK_LABELS
 from pipeline.train.model import (
     build_model,
@@ -376,6 +376,9 @@ def write_model_folder(out: Path, trainer, tokenizer, cfg: Config, manifest: dic
     trainer.save_model(str(out))
     (out / TRAINING_ARGS_NAME).unlink(missing_ok=True)
     tokenizer.save_pretrained(str(out))
+    for f in out.iterdir():  # safetensors and the tokenizer write some files 0600 whatever the umask
+        if f.is_file():
+            share_as_umask_allows(f)
     if (out / "checkpoints").is_dir():
         log.info("%s: removing training checkpoints an earlier version kept in the model folder", out / "checkpoints")
         shutil.rmtree(out / "checkpoints")

@@ -108,3 +108,89 @@ def test_near_duplicates_are_found_across_splits_only():
     found = near_duplicates(rows)
     assert {(x["a"], x["b"]) for x in found} == {("a:1", "b:1"), ("b:1", "c:1")}
     assert all(x["a_split"] != x["b_split"] and x["jaccard"] >= 0.8 for x in found)
+
+
+def one_article_with_edited_gold(tmp_path, edits: int):
+    """port-strike_01 (24 gold rows) in a folder of its own, with the text of ``edits`` body gold rows changed."""
+    import shutil
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "labels").mkdir()
+    shutil.copy(ROOT / "data/corpus/port-strike/port-strike_01.txt", tmp_path / "in")
+    shipped = ROOT / "data/labels/port-strike_01.gold.jsonl"
+    rows = [json.loads(line) for line in shipped.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 24
+    body = [i for i, r in enumerate(rows) if r["role"] == "body"]
+    edited = body[2:2 + edits]
+    for i in edited:
+        rows[i]["text"] = rows[i]["text"].replace(" ", "  ", 1).rstrip(".") + " (edited)."
+    gold = tmp_path / "labels" / "port-strike_01.gold.jsonl"
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    source = {"inputs": [str(tmp_path / "in")], "dispute": str(ROOT / "configs/disputes/port-strike.yaml"),
+              "labels": str(tmp_path / "labels")}
+    cfg = {"build": {"output": "", "sources": [source]}}
+    return cfg, gold, [(i + 1, rows[i]) for i in edited]
+
+
+def test_gold_rows_matching_no_passage_fail_the_build_naming_file_line_and_text(tmp_path):
+    cfg, gold, edited = one_article_with_edited_gold(tmp_path, 5)
+    p = write_config(tmp_path, cfg)
+    line, row = edited[0]
+    with pytest.raises(DataError) as e:
+        build(load_config(p), str(p))
+    msg = str(e.value)
+    assert msg.startswith(f"{p}: 5 gold rows match no passage (build.max_unmatched_gold is 0): "
+                          f"{gold}: line {line}: {row['text'][:80]!r}")
+    assert msg.endswith("; fix each row's text to the article's, or raise build.max_unmatched_gold")
+
+
+def test_unmatched_gold_rows_are_warned_and_counted_in_both_reports(tmp_path, caplog):
+    cfg, gold, edited = one_article_with_edited_gold(tmp_path, 5)
+    p = write_config(tmp_path, cfg, max_unmatched_gold=5)
+    with caplog.at_level("WARNING", logger="pipeline.dataset.run"):
+        out = build(load_config(p), str(p))
+    for line, row in edited:
+        assert f"{gold}: line {line}: gold row (doc port-strike_01, index {row['index']}) matches no" in caplog.text
+        assert repr(row["text"]) in caplog.text
+    report = json.loads((out / "data_report.json").read_text())
+    gm = report["gold_matching"]
+    assert (gm["gold_rows"], gm["gold_matched"], gm["gold_unmatched"]) == (24, 19, 5)
+    listed = [(u["where"], u["index"], u["text"]) for u in gm["unmatched"]]
+    assert listed == [(f"{gold}: line {line}", row["index"], row["text"]) for line, row in edited]
+    md = (out / "data_report.md").read_text()
+    assert "24 gold rows, 19 matched to passages, 5 matching no passage." in md
+    for line, row in edited:
+        assert f"- {gold}: line {line}: doc port-strike_01 index {row['index']}: “{row['text']}”" in md
+
+
+def test_shipped_corpus_gold_all_matches(tmp_path, corpus_config):
+    p = write_config(tmp_path, corpus_config)
+    gm = json.loads((build(load_config(p), str(p)) / "data_report.json").read_text())["gold_matching"]
+    assert gm["gold_unmatched"] == 0 and gm["unmatched"] == [] and gm["gold_rows"] == gm["gold_matched"] > 0
+
+
+def test_max_unmatched_gold_must_not_be_negative(tmp_path, corpus_config):
+    from pipeline.errors import ConfigError
+
+    p = write_config(tmp_path, corpus_config, max_unmatched_gold=-1)
+    with pytest.raises(ConfigError, match=r"build.max_unmatched_gold: must be 0 or more, found -1"):
+        load_config(p)
+
+
+def test_input_folder_rejects_and_bodiless_articles_are_in_the_report(tmp_path, corpus_config):
+    import shutil
+
+    folder = tmp_path / "in"
+    shutil.copytree(ROOT / "data/corpus/port-strike", folder)
+    (folder / "draft.docx").write_bytes(b"PK\x03\x04")
+    (folder / "stub.txt").write_text("Pay talks resume\nMay 3, 2024\nBy Ansel Grieve\n", encoding="utf-8")
+    cfg = json.loads(json.dumps(corpus_config))
+    cfg["build"]["sources"] = [dict(cfg["build"]["sources"][0], inputs=[str(folder)])]
+    p = write_config(tmp_path, cfg)
+    out = build(load_config(p), str(p))
+    report = json.loads((out / "data_report.json").read_text())
+    assert report["articles_without_body"] == [str(folder / "stub.txt")]
+    assert any(s.startswith(f"{folder / 'draft.docx'}: .docx files are not read") for s in report["skipped"])
+    md = (out / "data_report.md").read_text()
+    assert f"## Articles without body passages\n\n- {folder / 'stub.txt'}\n" in md
+    assert "draft.docx: .docx files are not read" in md

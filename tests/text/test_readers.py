@@ -1,6 +1,8 @@
+import hashlib
 import json
+from pathlib import Path
 
-from pipeline.text.readers import read_bytes, read_inputs
+from pipeline.text.readers import expand_inputs, read_bytes, read_inputs
 from pipeline.text.segment import line_roles, segment_article, split_sentences
 
 PAGE = """Language : English Français
@@ -73,3 +75,81 @@ def test_sentences_keep_abbreviations_and_quotes():
 
 def test_line_roles_without_header():
     assert line_roles(["A body line that is long enough to count as a real sentence in an article."], has_header=False) == ["body"]
+
+
+HTML_IN_TXT = """<head><title>Crane drivers return to Terminal 4</title>
+<meta name="author" content="Ansel Grieve"></head>
+<body><nav><a href="/">Home</a> <a href="/port">Port</a></nav>
+<article><h1>Crane drivers return to Terminal 4</h1>
+<p>The crane drivers at Terminal 4 went back to work on Tuesday morning,
+a day after the union's members voted to end the stoppage.</p>
+<p>The operator said the first ships would be worked by the evening shift,
+and that no driver would lose pay for the five weeks.</p>
+</article></body>"""
+
+
+def test_txt_file_holding_html_is_read_as_html(tmp_path, caplog):
+    f = tmp_path / "saved-page.txt"
+    f.write_text(HTML_IN_TXT, encoding="utf-8")
+    with caplog.at_level("INFO", logger="pipeline.text.readers"):
+        arts, rejects = read_inputs([str(f)])
+    assert not rejects
+    a = arts[0]
+    assert a.title == "Crane drivers return to Terminal 4" and a.byline == "Ansel Grieve"
+    body = [p.text for p in segment_article(a) if p.role == "body"]
+    assert len(body) == 2 and body[0].startswith("The crane drivers at Terminal 4")
+    assert not any("<" in line for line in a.lines)
+    assert f"{f} holds HTML; reading it as an HTML page" in caplog.text
+
+
+def test_plain_text_about_markup_stays_text():
+    text = ("A note on tags\nThe page used <b> for bold and a < b in one formula, "
+            "which is plain text with angle brackets and nothing more.\n")
+    arts, _ = read_bytes(text.encode(), "note.txt")
+    assert arts[0].lines == [line for line in text.splitlines() if line]
+
+
+def test_files_no_reader_takes_are_rejects_with_the_fix(tmp_path):
+    (tmp_path / "good.txt").write_text("Title\nA body line long enough to count as a real sentence in an article.\n")
+    (tmp_path / "draft.docx").write_bytes(b"PK\x03\x04 not really a docx")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "scan.PDF").write_bytes(b"%PDF-1.7 binary")
+    (tmp_path / "notes").write_text("no extension")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x01")  # hidden files are not inputs
+    arts, rejects = read_inputs([str(tmp_path)])
+    assert [a.doc_id for a in arts] == ["good"]
+    reasons = {Path(r.path).name: r.reason for r in rejects}
+    assert set(reasons) == {"draft.docx", "scan.PDF", "notes"}
+    assert reasons["draft.docx"] == (".docx files are not read (only .htm, .html, .json, .jsonl, .md, .text, .txt); "
+                                     "export it to .txt or .html and add that file")
+    assert reasons["scan.PDF"].startswith(".pdf files are not read")
+    assert "export it to .txt or .html" in reasons["scan.PDF"]
+    assert reasons["notes"].startswith("no extension is not one read")
+    assert "rename it to .txt if it is plain text" in reasons["notes"]
+    # named on the command line, a document to export is a reject too
+    files, rejects = expand_inputs([str(tmp_path / "draft.docx"), str(tmp_path / "good.txt")])
+    assert files == [tmp_path / "good.txt"] and [Path(r.path).name for r in rejects] == ["draft.docx"]
+
+
+def test_encoding_is_recorded_per_file(tmp_path, caplog):
+    text = "Café talks\nThe minister’s “offer” was rejected by the union on Tuesday, as everyone expected.\n"
+    (tmp_path / "a.txt").write_bytes(text.encode("cp1252"))
+    (tmp_path / "b.txt").write_bytes(text.encode("utf-8"))
+    with caplog.at_level("DEBUG", logger="pipeline.text.readers"):
+        arts, _ = read_inputs([str(tmp_path)])
+    assert {a.doc_id: a.encoding for a in arts} == {"a": "cp1252", "b": "utf-8"}
+    assert f"{tmp_path / 'a.txt'}: decoded as cp1252" in caplog.text
+    assert f"{tmp_path / 'b.txt'}: decoded as utf-8" in caplog.text
+
+
+def test_file_hash_is_the_sha256_of_the_file(tmp_path):
+    txt = "Title\r\nA body line that is long enough to count as a real sentence in an article.\r\n".encode("cp1252")
+    jsonl = "".join(json.dumps(x) + "\n" for x in ({"text": "One sentence here. Another one.", "doc_id": "j1"},
+                                                   {"text": "A second article.", "doc_id": "j2"})).encode()
+    (tmp_path / "t.txt").write_bytes(txt)
+    (tmp_path / "j.jsonl").write_bytes(jsonl)
+    arts, _ = read_inputs([str(tmp_path)])
+    hashes = {a.doc_id: a.file_hash for a in arts}
+    t, j = hashlib.sha256(txt).hexdigest(), hashlib.sha256(jsonl).hexdigest()
+    of_file = {"t": t, "j1": j, "j2": j}
+    assert hashes == of_file  # the bytes, not the decoded text (CRLF, cp1252) nor one JSONL line

@@ -1,10 +1,12 @@
 """article_rows: one segmented, attributed article as passage rows (what dataset building and scoring read)."""
 
+import hashlib
+
 import pytest
 from conftest import ROOT
 
 from pipeline.dispute import load_dispute
-from pipeline.text.readers import read_txt
+from pipeline.text.readers import read_inputs, read_txt
 from pipeline.text.rows import article_rows
 from pipeline.text.segment import segment_article
 
@@ -107,3 +109,27 @@ def test_a_source_classifier_is_applied_once_to_the_rule_rows(dispute):
 
 def test_without_a_classifier_rows_are_the_same_on_every_call(dispute):
     assert article_rows(article(), dispute) == article_rows(article(), dispute, None)
+
+
+def test_rows_carry_the_file_hash_and_encoding(dispute, tmp_path):
+    raw = ("Pay talks resume at the café\r\nThe union and Meridane met again on Friday, for the first time since "
+           "the strike began, and agreed to meet again.\r\n").encode("cp1252")
+    (tmp_path / "a.txt").write_bytes(raw)
+    arts, _ = read_inputs([str(tmp_path)])
+    rows = article_rows(arts[0], dispute)
+    provenance = {(r["file"], r["file_hash"], r["encoding"]) for r in rows}
+    assert provenance == {(str(tmp_path / "a.txt"), hashlib.sha256(raw).hexdigest(), "cp1252")}
+
+
+def test_article_without_body_passages_is_a_warning(dispute, tmp_path, caplog):
+    (tmp_path / "stub.txt").write_text("Pay talks resume\nMay 3, 2024\nBy Ansel Grieve\nShare this article\n")
+    arts, _ = read_inputs([str(tmp_path)])
+    with caplog.at_level("WARNING", logger="pipeline.text.rows"):
+        rows = article_rows(arts[0], dispute)
+    assert rows and not any(r["role"] == "body" for r in rows)
+    warning = f"{tmp_path / 'stub.txt'}: no body passages (4 lines, all read as title, byline, date or page chrome)"
+    assert warning in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="pipeline.text.rows"):
+        article_rows(article(), dispute)
+    assert "no body passages" not in caplog.text

@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -62,8 +63,15 @@ def test_model_folder_holds_only_what_scoring_needs(built):
     (out / "checkpoints" / "checkpoint-3").mkdir(parents=True)  # as an earlier version left them
     (out / "checkpoints" / "checkpoint-3" / "optimizer.pt").write_bytes(b"x")
     (out / "training_args.bin").write_bytes(b"x")
-    train_to(p, out, **{"train.epochs": 1})
+    old_umask = os.umask(0o022)
+    try:
+        train_to(p, out, **{"train.epochs": 1})
+    finally:
+        os.umask(old_umask)
     assert not (out / "checkpoints").exists()
+    # every file a user ships is readable by others under umask 022, as a plain open() would make it
+    modes = {f.name: oct(f.stat().st_mode & 0o777) for f in out.iterdir() if f.is_file()}
+    assert set(modes.values()) == {"0o644"}, modes
     assert not [f.name for f in out.rglob("*") if f.suffix in PICKLED]
     assert (out / "model.safetensors").is_file()
     state = checkpoint_dir(out)
