@@ -218,6 +218,7 @@ def bench_paths(args, model: Path) -> dict:
 
 def bench_end_to_end(args, model: Path, backend: str) -> dict:
     """The real score() over every embedded corpus folder, copied ``--e2e-copies`` times."""
+    from pipeline.config import ScoreConfig
     from pipeline.score.predictor import Predictor
     from pipeline.score.run import score
 
@@ -231,7 +232,9 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
             for c in range(args.e2e_copies):
                 for f in sorted(src.glob("*.txt")):
                     shutil.copy(f, inp / f"{c}_{f.name}")
-            s = score(str(model), str(ROOT / "configs/disputes" / f"{d}.yaml"), [str(inp)], str(Path(tmp) / "out" / d), progress=False, predictor=pred, backend=backend)
+            cfg = ScoreConfig(model=str(model), dispute=str(ROOT / "configs/disputes" / f"{d}.yaml"),
+                              output=str(Path(tmp) / "out" / d), progress=False, backend=backend)
+            s = score(cfg, [str(inp)], predictor=pred)
             for k in ("seconds", "articles", "passages"):
                 tot[k] += s[k]
             for k in ("segment_attribute_s", "model_s"):
@@ -306,6 +309,7 @@ def _verdict(slope: float, tolerance: float) -> str:
 
 
 def bench_memory(args, model: Path, backend: str) -> dict:
+    from pipeline.config import ScoreConfig
     from pipeline.score.run import score
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -316,7 +320,9 @@ def bench_memory(args, model: Path, backend: str) -> dict:
         rss_log.parent.mkdir(parents=True, exist_ok=True)
         rss_log.write_text("seconds\trss_mb\n")
         with RssSampler(interval=1.0, log=rss_log) as mem:
-            s = score(str(model), str(ROOT / "configs/disputes/port-strike.yaml"), [str(inp)], str(Path(tmp) / "out"), progress=args.progress, backend=backend)
+            cfg = ScoreConfig(model=str(model), dispute=str(ROOT / "configs/disputes/port-strike.yaml"),
+                              output=str(Path(tmp) / "out"), progress=args.progress, backend=backend)
+            s = score(cfg, [str(inp)])
     series = mem.samples
     trend = rss_trend(series, args.flat_tolerance)
     steady = [(t, m) for t, m in series if t >= 0.1 * series[-1][0]]  # after the model loaded and the first chunks warmed the allocator

@@ -8,13 +8,14 @@ need them, so ``stance --help`` and config checks answer at once.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import shlex
 import sys
 
 from pipeline import __version__
+from pipeline.config import ScoreConfig
 from pipeline.errors import StanceError
-from pipeline.score.source_model import DEFAULT_THRESHOLD
 
 log = logging.getLogger("pipeline")
 
@@ -125,23 +126,52 @@ def summary_table(metrics_path) -> str:
     return "\n".join(lines)
 
 
+# the flags of stance score, by their ScoreConfig key; each one given overrides the --config file
+SCORE_FLAGS = ("model", "dispute", "output", "format", "batch_size", "chunk_articles", "backend", "engine", "workers",
+               "ray_address", "source_model", "source_threshold")
+
+
+class _ScoreOverride(argparse.Action):
+    """``--score.KEY VALUE``, kept in order for :func:`pipeline.config.parse_overrides` (values read as YAML)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.score_overrides = [*namespace.score_overrides, option_string, values]
+
+
+def _score_config(args, extra: list[str]):
+    """The ScoreConfig of a stance score command line: the --config file, then --score.KEY overrides, then flags."""
+    from pipeline.config import from_dict, load_score_config, parse_overrides
+
+    for arg in extra:  # argparse knows every --score.KEY, so one left over is a typo
+        if arg.startswith("--score."):
+            from_dict(ScoreConfig, {arg.split("=", 1)[0][len("--score."):]: None}, "--score")  # did-you-mean
+    if extra:
+        raise StanceError(f"score: unexpected arguments {' '.join(extra)}; see stance score --help")
+    overrides = parse_overrides(args.score_overrides)
+    overrides.update({f"score.{k}": getattr(args, k) for k in SCORE_FLAGS if getattr(args, k) is not None})
+    if args.no_progress:
+        overrides["score.progress"] = False
+    return load_score_config(args.config, overrides)
+
+
 def cmd_score(args, overrides) -> int:
-    if overrides:
-        raise StanceError(f"score: unexpected arguments {' '.join(overrides)}; see stance score --help")
-    _banner("score", f"{args.model} ({args.backend}, {args.engine}) on {len(args.inputs)} input(s) -> {args.output}")
+    cfg = _score_config(args, overrides)
+    _banner("score", f"{cfg.model} ({cfg.backend}, {cfg.engine}) on {len(args.inputs)} input(s) -> {cfg.output}")
     from pipeline.contracts import read_label_map
     from pipeline.labels import TASK_LABELS
 
-    lm = read_label_map(args.model)
+    lm = read_label_map(cfg.model)
     odd = [t for t, labels in lm["tasks"].items() if TASK_LABELS.get(t) != labels]
     if odd:
-        raise StanceError(f"{args.model}: trained on {lm.get('benchmark') or 'data'} with task {odd[0]} {lm['tasks'][odd[0]]}, which scoring commentary cannot use (it needs {', '.join(f'{t} {v}' for t, v in TASK_LABELS.items())}); evaluate it with stance evaluate, or score with a commentary model")
+        needs = ", ".join(f"{t} {v}" for t, v in TASK_LABELS.items())
+        raise StanceError(f"{cfg.model}: trained on {lm.get('benchmark') or 'data'} with task {odd[0]} "
+                          f"{lm['tasks'][odd[0]]}, which scoring commentary cannot use (it needs {needs}); "
+                          "evaluate it with stance evaluate, or score with a commentary model")
     from pipeline.score.run import score
 
-    summary = score(args.model, args.dispute, args.inputs, args.output, fmt=args.format, batch_size=args.batch_size, chunk_articles=args.chunk_articles, progress=not args.no_progress, command=args.command,
-                    backend=args.backend, engine=args.engine, workers=args.workers, ray_address=args.ray_address,
-                    source_model=args.source_model, source_threshold=args.source_threshold)
-    print(f"passages: {summary['passages_file']} ({summary['passages']} rows)\narticles: {summary['articles_file']} ({summary['articles']} rows)")
+    summary = score(cfg, args.inputs, command=args.command)
+    print(f"passages: {summary['passages_file']} ({summary['passages']} rows)\n"
+          f"articles: {summary['articles_file']} ({summary['articles']} rows)")
     if summary["rejects"]:
         print(f"rejected: {summary['rejects']} item(s), listed in {summary['rejects_file']}")
     return 0
@@ -156,6 +186,44 @@ def cmd_compare(args, overrides) -> int:
     result, out = compare(args.a, args.b, args.output, fail_if_worse=args.fail_if_worse, data=args.data)
     print(f"comparison: {out / 'comparison.json'}\nreport: {out / 'comparison.html'}")
     return 0
+
+
+def _add_score_command(sub) -> None:
+    """``stance score``: today's flags, ``--config`` and the ``--score.KEY VALUE`` overrides."""
+    d = ScoreConfig()  # the defaults, for the help
+    s = sub.add_parser("score", help="batch-score new articles",
+                       epilog="Every option can also come from a config file (--config configs/score.yaml, its score "
+                              "section) or a dotted override (--score.backend onnx-int8); flags override both.")
+    s.add_argument("inputs", nargs="+", help="files, directories, globs, or - for JSONL on standard input")
+    s.add_argument("--config", help="config file with a score section, e.g. configs/score.yaml; "
+                                    "dotted overrides follow (--score.KEY VALUE)")
+    s.add_argument("--model", help="model folder from stance train (required here or in the config)")
+    s.add_argument("--dispute", help="dispute config (sides, aliases, actors) (required here or in the config)")
+    s.add_argument("--output", help="output folder (required here or in the config)")
+    s.add_argument("--format", choices=("jsonl", "csv", "parquet"), help=f"default {d.format}; csv and parquet need "
+                                                                          "pip install 'stance-pipeline[parquet]'")
+    s.add_argument("--batch-size", type=int, help=f"default {d.batch_size}: at most this many model inputs per forward "
+                   "pass (int8 and onnx-int8 also cap a pass at 1,024 padded tokens)")
+    s.add_argument("--chunk-articles", type=int, help=f"default {d.chunk_articles}: articles scored between "
+                   "checkpoints (a rerun resumes after the last one)")
+    s.add_argument("--backend", help=f"default {d.backend}; inference backend: torch (fp32), bf16 (fp32 weights under "
+                   "bfloat16 autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), int8 (torch dynamic "
+                   "per-channel quantization, CPU), onnx (onnxruntime, CPU; exported once into MODEL/onnx/) or "
+                   "onnx-int8 (that export quantized by onnxruntime; the fastest on CPU); the onnx ones need "
+                   "pip install 'stance-pipeline[onnx]'")
+    s.add_argument("--engine", help=f"default {d.engine}: local (this process) or ray (Ray Data actors hold the model; "
+                   "needs pip install 'stance-pipeline[ray]')")
+    s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")
+    s.add_argument("--ray-address", help="--engine ray: cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+    s.add_argument("--source-model", help="source-side model folder (make source-model): re-attributes passages where "
+                   "the attribution rules find no source")
+    s.add_argument("--source-threshold", type=float, help="--source-model: probability the classifier needs to "
+                   f"re-attribute a passage (default {d.source_threshold}, chosen on the validation, test and seed "
+                   "splits: lower thresholds re-attribute author passages wrongly)")
+    s.add_argument("--no-progress", action="store_true")
+    for f in dataclasses.fields(ScoreConfig):  # --score.KEY VALUE, declared so that VALUE is not taken for an input
+        s.add_argument(f"--score.{f.name}", action=_ScoreOverride, metavar="VALUE", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_score, score_overrides=[])
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -182,22 +250,7 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--output", help="report folder (default: MODEL/report)")
     e.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("score", help="batch-score new articles")
-    s.add_argument("inputs", nargs="+", help="files, directories, globs, or - for JSONL on standard input")
-    s.add_argument("--model", required=True, help="model folder from stance train")
-    s.add_argument("--dispute", required=True, help="dispute config (sides, aliases, actors)")
-    s.add_argument("--output", required=True, help="output folder")
-    s.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    s.add_argument("--batch-size", type=int, default=64, help="at most this many model inputs per forward pass (int8 and onnx-int8 also cap a pass at 1,024 padded tokens)")
-    s.add_argument("--chunk-articles", type=int, default=32, help="articles scored between checkpoints (a rerun resumes after the last one)")
-    s.add_argument("--backend", default="torch", help="inference backend: torch (fp32), bf16 (fp32 weights under bfloat16 autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), int8 (torch dynamic per-channel quantization, CPU), onnx (onnxruntime, CPU; exported once into MODEL/onnx/) or onnx-int8 (that export quantized by onnxruntime; the fastest on CPU)")
-    s.add_argument("--engine", default="local", help="local (this process) or ray (Ray Data actors hold the model; needs pip install 'stance-pipeline[ray]')")
-    s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")
-    s.add_argument("--ray-address", help="--engine ray: cluster to join (default: $RAY_ADDRESS, else a local Ray)")
-    s.add_argument("--source-model", help="source-side model folder (make source-model): re-attributes passages where the attribution rules find no source")
-    s.add_argument("--source-threshold", type=float, default=DEFAULT_THRESHOLD, help="--source-model: probability the classifier needs to re-attribute a passage (default %(default)s, chosen on the validation, test and seed splits: lower thresholds re-attribute author passages wrongly)")
-    s.add_argument("--no-progress", action="store_true")
-    s.set_defaults(func=cmd_score)
+    _add_score_command(sub)
 
     c = sub.add_parser("compare", help="compare two evaluation reports (or model folders) on the same data")
     c.add_argument("a", help="report folder (or model folder) of version A, the baseline")

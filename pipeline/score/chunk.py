@@ -16,7 +16,10 @@ from pipeline.dispute import Dispute
 from pipeline.text.readers import Article
 from pipeline.text.rows import article_rows
 
-PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by", "stance", "stance_prob", "stance_probs", "abstained", "credibility", "credibility_prob", "credibility_by", "model_id", "model_version", "file", "file_hash")
+PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by",
+                  "stance", "stance_prob", "stance_probs", "abstained",
+                  "credibility", "credibility_prob", "credibility_probs", "credibility_by",
+                  "model_id", "model_version", "file", "file_hash", "encoding")
 
 
 def _load_malloc_trim():

@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.analysis.metrics import softmax
 from pipeline.contracts import model_identity, read_calibration, read_label_map
 from pipeline.dispute import Dispute
-from pipeline.labels import model_input, passage_credibility, passage_stance
+from pipeline.labels import TASK_LABELS, model_input, passage_credibility, passage_stance
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,8 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
 
     Body rows get ``stance`` (a side or ``neutral``), ``stance_prob``,
     ``stance_probs`` (per side and neutral), ``credibility`` (``{side,
-    judgment}`` or None), ``credibility_prob``, ``credibility_by``,
+    judgment}`` or None), ``credibility_prob``, ``credibility_probs`` (per
+    side, the model's ``none``/``credible``/``not_credible`` distribution), ``credibility_by``,
     ``side_probs`` (the raw per-task, per-side slot probabilities) and
     ``abstained`` (the side-favored probability is below the model's abstain
     threshold, when it has one; article verdicts skip such passages). Other
@@ -151,7 +152,8 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
     out = []
     for i, r in enumerate(rows):
         row = dict(r)
-        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None, credibility_by=None, side_probs=None, abstained=None)
+        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None,
+                   credibility_probs=None, credibility_by=None, side_probs=None, abstained=None)
         if (i, "stance") in per:
             sp = passage_stance(sides, per[(i, "stance")])
             best = max(sp, key=sp.get)
@@ -159,7 +161,9 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
             row.update(stance=best, stance_prob=sp[best], stance_probs=sp, abstained=threshold is not None and sp[best] < threshold)
         if (i, "credibility") in per:
             judgment, p = passage_credibility(sides, per[(i, "credibility")])
-            row.update(credibility=judgment, credibility_prob=p, credibility_by="model" if judgment else None)
+            cred_probs = {sd: dict(zip(TASK_LABELS["credibility"], per[(i, "credibility")][sd])) for sd in sides}
+            row.update(credibility=judgment, credibility_prob=p, credibility_probs=cred_probs,
+                       credibility_by="model" if judgment else None)
             vote = lf_credibility_cue(r, dispute) if credibility_cues and r.get("source") in (None, "author") else None
             if vote:
                 side, how = vote.split(":")

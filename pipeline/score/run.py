@@ -6,29 +6,253 @@ After each chunk the passage, article and reject rows are appended to
 done, so an interrupted run started again with the same arguments truncates
 any half-written tail and continues after the last finished chunk, without
 duplicating or losing rows. Finished files are renamed into place.
+
+:func:`score` reads as its steps: check the config, load the models, open
+(or resume) the output folder, stream scored chunks into it, finish.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Any, BinaryIO
 
-from pipeline.dispute import load_dispute
-from pipeline.errors import ConfigError, DataError
+from pipeline import __version__
+from pipeline.config import ScoreConfig, validate_score
+from pipeline.dispute import Dispute, load_dispute
+from pipeline.errors import DataError
 from pipeline.io import sha256_file, write_json
 from pipeline.score.chunk import score_chunk
-from pipeline.score.source_model import DEFAULT_THRESHOLD
+from pipeline.score.extras import require_extra
 from pipeline.text.readers import Article, Reject, expand_inputs, read_bytes
 
 log = logging.getLogger(__name__)
 
 STATE = "_score_state.json"
+OUTPUTS = ("passages", "articles", "rejects")
+
+
+@dataclass
+class Models:
+    """What scores: the predictor (None on the Ray engine, whose actors load their own) and the source-side model."""
+
+    predictor: Any
+    source_classifier: Any
+    version: str  # model version, backend and source model: what the run's fingerprint reads
+
+
+@dataclass
+class ScoreRun:
+    """An output folder being written: the open ``*.partial`` files and the state checkpointed after each chunk
+    (a context manager: leaving it closes the files)."""
+
+    out: Path
+    state: dict
+    handles: dict[str, BinaryIO] = field(default_factory=dict)
+    timing: dict[str, float] = field(default_factory=lambda: {"segment_attribute_s": 0.0, "model_s": 0.0})
+    t0: float = field(default_factory=time.time)
+    bar: Any = None
+
+    def partial(self, name: str) -> Path:
+        return self.out / f"{name}.jsonl.partial"
+
+    def sync(self) -> None:
+        """Flush the files to disk and record their sizes in the state (not yet written)."""
+        for k, h in self.handles.items():
+            h.flush()
+            os.fsync(h.fileno())
+            self.state["bytes"][k] = h.tell()
+
+    def __enter__(self) -> ScoreRun:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for h in self.handles.values():
+            h.close()
+        if self.bar is not None:
+            self.bar.close()
+
+
+def score(cfg: ScoreConfig, inputs: list[str], *, command: str = "", predictor=None) -> dict:
+    """Score articles and write passage rows, article rows and rejects to ``cfg.output``.
+
+    Args:
+        cfg: the model, dispute, output folder and how to score (see
+            :class:`pipeline.config.ScoreConfig`); validated before anything loads.
+        inputs: files, directories or globs, in the order they are read; ``-``
+            is JSONL on standard input.
+        command: the command line, kept in the summary.
+        predictor: a loaded :class:`~pipeline.score.predictor.Predictor` to
+            use instead of loading ``cfg.model`` (local engine only).
+
+    Returns:
+        A summary dict (file paths, counts, time spent per step, the config).
+
+    Raises:
+        ConfigError: a bad config value, or a missing extra (``[ray]``, ``[parquet]``).
+        ModelError: not a model folder, an unknown backend, or a missing ``[onnx]`` extra.
+    """
+    check_score(cfg, predictor)
+    dispute = load_dispute(cfg.dispute)
+    models = load_models(cfg, predictor)
+    stdin_bytes = sys.stdin.buffer.read() if "-" in inputs else None
+    fingerprint = _fingerprint(models.version, cfg.dispute, inputs, stdin_bytes, cfg.format)
+    run = open_run(Path(cfg.output), fingerprint, cfg.progress)
+    if run.state.get("complete"):
+        log.info("%s is already complete for these inputs; nothing to do", run.out)
+        return run.state["summary"]
+    # closed on the way out, also on an error: the files, and the chunk stream now rather than when collected
+    # (the Ray engine gives its actors back)
+    with run, closing(scored_chunks(cfg, inputs, stdin_bytes, dispute, models, run)) as results:
+        for n_articles, res in results:
+            commit_chunk(run, n_articles, res)
+        run.sync()
+    return finish(run, cfg, inputs, command)
+
+
+def check_score(cfg: ScoreConfig, predictor=None) -> None:
+    """Everything that can fail before a model loads: the config, the backend name and the extras it needs."""
+    from pipeline.score.backends import check_backend
+
+    validate_score(cfg)
+    if cfg.engine == "ray":
+        require_extra("ray", "--engine ray", "Ray Data")
+    if cfg.format != "jsonl":
+        require_extra("parquet", f"--format {cfg.format}", modules=("pandas",) if cfg.format == "csv" else None)
+    if predictor is None:
+        check_backend(cfg.backend)
+
+
+def load_models(cfg: ScoreConfig, predictor=None) -> Models:
+    """The source-side model and (local engine) the predictor; on Ray only the model folder is checked here,
+    so that a bad folder fails in this process rather than in a remote actor."""
+    from pipeline.contracts import model_identity, read_label_map
+    from pipeline.score.predictor import Predictor
+
+    source_classifier = None
+    if cfg.source_model is not None:
+        from pipeline.score.source_model import SourceSideClassifier
+
+        source_classifier = SourceSideClassifier(cfg.source_model, threshold=cfg.source_threshold,
+                                                 batch_size=cfg.batch_size)
+    if cfg.engine == "local":
+        predictor = predictor or Predictor(cfg.model, batch_size=cfg.batch_size, backend=cfg.backend)
+        model_version = predictor.model_version
+    else:
+        predictor = None
+        read_label_map(cfg.model)
+        model_version = model_identity(cfg.model)[1]
+    # the backend changes the numbers, the engine does not: a local run may be resumed on Ray
+    version = model_version if cfg.backend == "torch" else f"{model_version}:{cfg.backend}"
+    if source_classifier is not None:
+        version += f"|source:{source_classifier.predictor.model_version}:{cfg.source_threshold}"
+    return Models(predictor, source_classifier, version)
+
+
+def open_run(out: Path, fingerprint: str, progress: bool = True) -> ScoreRun:
+    """Open ``out`` for writing: continue an unfinished run with the same fingerprint (its partial files cut
+    back to the last checkpoint), or start afresh. A finished run comes back with ``state["complete"]``
+    and nothing opened."""
+    from tqdm import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    run = ScoreRun(out, _load_state(out, fingerprint))
+    if run.state.get("complete"):
+        return run
+    if run.state["articles_done"] == 0:
+        for k in OUTPUTS:
+            run.partial(k).write_bytes(b"")
+    run.handles = {k: open(run.partial(k), "ab") for k in OUTPUTS}
+    run.t0 = time.time()
+    run.bar = tqdm(desc="scoring", unit=" articles", disable=not progress, initial=run.state["articles_done"])
+    return run
+
+
+def _load_state(out: Path, fingerprint: str) -> dict:
+    """A fresh state; or the folder's own when it has the same fingerprint, after cutting its partial files back
+    to the sizes it recorded."""
+    state = {"fingerprint": fingerprint, "articles_done": 0, "bytes": {k: 0 for k in OUTPUTS}, "passages": 0,
+             "articles": 0, "rejects": 0}
+    state_path = out / STATE
+    if not state_path.is_file():
+        return state
+    old = json.loads(state_path.read_text())
+    if old.get("fingerprint") != fingerprint:
+        return state
+    if not old.get("complete"):
+        for k in OUTPUTS:
+            _truncate(out / f"{k}.jsonl.partial", old["bytes"][k])
+        log.info("resuming: %d articles already scored in %s", old["articles_done"], out)
+    return old
+
+
+def scored_chunks(cfg: ScoreConfig, inputs: list[str], stdin_bytes: bytes | None, dispute: Dispute, models: Models,
+                  run: ScoreRun) -> Iterator[tuple[int, dict]]:
+    """``(articles in chunk, score_chunk result)`` in input order, after what ``run`` has done; rejects go
+    to ``run`` as the chunks are read."""
+    chunks = iter_chunks(inputs, stdin_bytes, cfg.chunk_articles, skip_articles=run.state["articles_done"],
+                         skip_rejects=run.state["rejects"], on_reject=partial(write_reject, run))
+    if cfg.engine == "local":
+        return ((len(b), score_chunk(models.predictor, b, dispute, models.source_classifier)) for b in chunks)
+    from pipeline.score.ray_engine import score_chunks_ray
+
+    return score_chunks_ray(chunks, cfg, dispute)
+
+
+def write_reject(run: ScoreRun, r: Reject) -> None:
+    log.warning("rejected %s", r)
+    line = json.dumps({"file": r.path, "line": r.line, "reason": r.reason}, ensure_ascii=False) + "\n"
+    run.handles["rejects"].write(line.encode())
+    run.state["rejects"] += 1
+
+
+def commit_chunk(run: ScoreRun, n_articles: int, res: dict) -> None:
+    """Append one scored chunk and checkpoint: files synced first, then the state that records their sizes."""
+    run.handles["passages"].write(res["passages"])
+    run.handles["articles"].write(res["articles"])
+    state = run.state
+    state["passages"] += res["n_passages"]
+    state["articles"] += n_articles
+    state["articles_done"] += n_articles
+    run.timing["segment_attribute_s"] += res["segment_s"]
+    run.timing["model_s"] += res["model_s"]
+    run.sync()
+    write_json(run.out / STATE, state)
+    elapsed = max(time.time() - run.t0, 1e-9)
+    run.bar.update(n_articles)
+    run.bar.set_postfix(passages=state["passages"], **{"passages/s": f"{state['passages'] / elapsed:.0f}"})
+
+
+def finish(run: ScoreRun, cfg: ScoreConfig, inputs: list[str], command: str) -> dict:
+    """Move the partial files into place (converted to ``cfg.format``), mark the state complete, return the summary."""
+    final = {k: run.out / f"{k}.{cfg.format if k != 'rejects' else 'jsonl'}" for k in OUTPUTS}
+    for k in OUTPUTS:
+        if cfg.format == "jsonl" or k == "rejects":
+            os.replace(run.partial(k), final[k])
+        else:
+            _convert(run.partial(k), final[k], cfg.format)
+            run.partial(k).unlink()
+    state = run.state
+    summary = {"passages": state["passages"], "articles": state["articles"], "rejects": state["rejects"],
+               "passages_file": str(final["passages"]), "articles_file": str(final["articles"]),
+               "rejects_file": str(final["rejects"]), "seconds": round(time.time() - run.t0, 2), "command": command,
+               "backend": cfg.backend, "engine": cfg.engine, "timing": {k: round(v, 3) for k, v in run.timing.items()},
+               "inputs": list(inputs), "config": dataclasses.asdict(cfg), "code_version": __version__}
+    state.update(complete=True, summary=summary)
+    write_json(run.out / STATE, state)
+    log.info("scored %d articles, %d passages (%d rejected) in %.1f s", state["articles"], state["passages"],
+             state["rejects"], summary["seconds"])
+    return summary
 
 
 def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterator[tuple[list[Article], list[Reject]]]:
@@ -48,174 +272,8 @@ def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterat
         yield read_bytes(raw, str(f))
 
 
-def _fingerprint(model_version: str, dispute_path: str, inputs: list[str], stdin_bytes: bytes | None, fmt: str) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps([model_version, sha256_file(dispute_path), fmt]).encode())
-    for i in inputs:
-        if i == "-":
-            h.update(hashlib.sha256(stdin_bytes or b"").digest())
-            continue
-        files, _ = expand_inputs([i])
-        for f in files:
-            st = f.stat()
-            h.update(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()
-
-
-def _truncate(path: Path, size: int) -> None:
-    if path.exists():
-        with open(path, "r+b") as f:
-            f.truncate(size)
-    elif size:
-        raise DataError(f"{path}: partial output missing but the state file says {size} bytes were written; delete the output folder and rerun")
-
-
-ENGINES = ("local", "ray")
-
-
-def _check_engine(engine: str) -> None:
-    if engine not in ENGINES:
-        raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)} (e.g. --engine local)")
-    if engine == "ray":
-        try:
-            import ray  # noqa: F401
-            import ray.data  # noqa: F401
-        except ImportError:
-            raise ConfigError("--engine ray needs Ray Data, which is not installed; install with pip install 'stance-pipeline[ray]' (from a checkout: pip install -e '.[ray]')") from None
-
-
-def score(model_dir: str, dispute_path: str, inputs: list[str], output: str, fmt: str = "jsonl", batch_size: int = 64, chunk_articles: int = 32, progress: bool = True, command: str = "", predictor=None, backend: str = "torch", engine: str = "local", workers: int | None = None, ray_address: str | None = None,
-          source_model: str | None = None, source_threshold: float = DEFAULT_THRESHOLD) -> dict:
-    """Score articles and write passage rows, article rows and rejects to ``output``.
-
-    Args:
-        source_model: a source-side model folder (``make source-model``): it
-            re-attributes passages where the attribution rules find no source
-            (see :mod:`pipeline.score.source_model`); ``source_threshold`` is
-            the probability it needs.
-        backend: ``torch``, ``bf16``, ``int8``, ``onnx`` or ``onnx-int8`` (see :mod:`pipeline.score.backends`).
-        engine: ``local`` (this process) or ``ray`` (Ray Data actors hold the
-            model; same files, byte for byte, at the same thread count).
-        workers: Ray actors (default: one per CPU of the cluster).
-        ray_address: Ray cluster to join (default: ``RAY_ADDRESS``, else a local Ray).
-
-    Returns:
-        A summary dict (file paths, counts, and time spent per step).
-
-    Raises:
-        ConfigError: unknown engine, or Ray not installed for ``engine="ray"``.
-        ModelError: not a model folder, or an unknown backend.
-    """
-    from tqdm import tqdm
-
-    from pipeline.contracts import model_identity
-    from pipeline.score.backends import BACKENDS, get_backend
-    from pipeline.score.predictor import Predictor
-
-    _check_engine(engine)
-    if predictor is None and backend not in BACKENDS:
-        get_backend(backend, Path(model_dir), [])  # raises the one-line ModelError
-    dispute = load_dispute(dispute_path)
-    source_classifier = None
-    if source_model is not None:
-        from pipeline.score.source_model import SourceSideClassifier
-
-        source_classifier = SourceSideClassifier(source_model, threshold=source_threshold, batch_size=batch_size)  # checked here, also for Ray
-    if engine == "local":
-        predictor = predictor or Predictor(model_dir, batch_size=batch_size, backend=backend)
-        model_version = predictor.model_version
-    else:
-        from pipeline.contracts import read_label_map
-
-        read_label_map(model_dir)  # fail here, not in a remote actor
-        model_version = model_identity(model_dir)[1]
-    stdin_bytes = sys.stdin.buffer.read() if "-" in inputs else None
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {k: out / f"{k}.jsonl.partial" for k in ("passages", "articles", "rejects")}
-    state_path = out / STATE
-    # the backend changes the numbers, the engine does not: a local run may be resumed on Ray
-    version = model_version if backend == "torch" else f"{model_version}:{backend}"
-    if source_classifier is not None:
-        version += f"|source:{source_classifier.predictor.model_version}:{source_threshold}"
-    fp = _fingerprint(version, dispute_path, inputs, stdin_bytes, fmt)
-    state = {"fingerprint": fp, "articles_done": 0, "bytes": {k: 0 for k in files}, "passages": 0, "articles": 0, "rejects": 0}
-    if state_path.is_file():
-        old = json.loads(state_path.read_text())
-        if old.get("fingerprint") == fp and not old.get("complete"):
-            state = old
-            for k, f in files.items():
-                _truncate(f, state["bytes"][k])
-            log.info("resuming: %d articles already scored in %s", state["articles_done"], out)
-        elif old.get("fingerprint") == fp and old.get("complete"):
-            log.info("%s is already complete for these inputs; nothing to do", out)
-            return old["summary"]
-    if state["articles_done"] == 0:
-        for f in files.values():
-            f.write_bytes(b"")
-    handles = {k: open(f, "ab") for k, f in files.items()}
-    t0 = time.time()
-    timing = {"segment_attribute_s": 0.0, "model_s": 0.0}
-    bar = tqdm(desc="scoring", unit=" articles", disable=not progress, initial=state["articles_done"])
-
-    def write_reject(r: Reject) -> None:
-        log.warning("rejected %s", r)
-        handles["rejects"].write((json.dumps({"file": r.path, "line": r.line, "reason": r.reason}, ensure_ascii=False) + "\n").encode())
-        state["rejects"] += 1
-
-    def checkpoint(n_articles: int, res: dict) -> None:
-        handles["passages"].write(res["passages"])
-        handles["articles"].write(res["articles"])
-        state["passages"] += res["n_passages"]
-        state["articles"] += n_articles
-        state["articles_done"] += n_articles
-        timing["segment_attribute_s"] += res["segment_s"]
-        timing["model_s"] += res["model_s"]
-        for k, h in handles.items():
-            h.flush()
-            os.fsync(h.fileno())
-            state["bytes"][k] = h.tell()
-        write_json(state_path, state)
-        elapsed = max(time.time() - t0, 1e-9)
-        bar.update(n_articles)
-        bar.set_postfix(passages=state["passages"], **{"passages/s": f"{state['passages'] / elapsed:.0f}"})
-
-    try:
-        chunks = iter_chunks(inputs, stdin_bytes, chunk_articles, skip_articles=state["articles_done"], skip_rejects=state["rejects"], on_reject=write_reject)
-        if engine == "local":
-            results = ((len(batch), score_chunk(predictor, batch, dispute, source_classifier)) for batch in chunks)
-        else:
-            from pipeline.score.ray_engine import score_chunks_ray
-
-            results = score_chunks_ray(chunks, model_dir, dispute, backend=backend, batch_size=batch_size, workers=workers, address=ray_address,
-                                       source_model=source_model, source_threshold=source_threshold)
-        for n_articles, res in results:
-            checkpoint(n_articles, res)
-        for k, h in handles.items():
-            h.flush()
-            os.fsync(h.fileno())
-            state["bytes"][k] = h.tell()
-    finally:
-        for h in handles.values():
-            h.close()
-        bar.close()
-    final = {k: out / f"{k}.{fmt if k != 'rejects' else 'jsonl'}" for k in files}
-    for k, f in files.items():
-        if fmt == "jsonl" or k == "rejects":
-            os.replace(f, final[k])
-        else:
-            _convert(f, final[k], fmt)
-            f.unlink()
-    seconds = time.time() - t0
-    summary = {"passages": state["passages"], "articles": state["articles"], "rejects": state["rejects"], "passages_file": str(final["passages"]), "articles_file": str(final["articles"]), "rejects_file": str(final["rejects"]), "seconds": round(seconds, 2), "command": command,
-               "backend": backend, "engine": engine, "timing": {k: round(v, 3) for k, v in timing.items()}}
-    state.update(complete=True, summary=summary)
-    write_json(state_path, state)
-    log.info("scored %d articles, %d passages (%d rejected) in %.1f s", state["articles"], state["passages"], state["rejects"], summary["seconds"])
-    return summary
-
-
-def iter_chunks(inputs: list[str], stdin_bytes: bytes | None, chunk_articles: int, skip_articles: int = 0, skip_rejects: int = 0, on_reject=None) -> Iterator[list[Article]]:
+def iter_chunks(inputs: list[str], stdin_bytes: bytes | None, chunk_articles: int, skip_articles: int = 0,
+                skip_rejects: int = 0, on_reject=None) -> Iterator[list[Article]]:
     """Articles in input order, grouped ``chunk_articles`` at a time, after the first ``skip_articles``.
 
     Rejects go to ``on_reject`` as they are met, except the first ``skip_rejects``
@@ -240,13 +298,39 @@ def iter_chunks(inputs: list[str], stdin_bytes: bytes | None, chunk_articles: in
         yield pending
 
 
+def _fingerprint(model_version: str, dispute_path: str, inputs: list[str], stdin_bytes: bytes | None, fmt: str) -> str:
+    """What a rerun must share with a run to resume it: the model (and backend), the dispute, the format, and
+    every input file's path, size and modification time (or stdin's hash)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([model_version, sha256_file(dispute_path), fmt]).encode())
+    for i in inputs:
+        if i == "-":
+            h.update(hashlib.sha256(stdin_bytes or b"").digest())
+            continue
+        files, _ = expand_inputs([i])
+        for f in files:
+            st = f.stat()
+            h.update(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _truncate(path: Path, size: int) -> None:
+    if path.exists():
+        with open(path, "r+b") as f:
+            f.truncate(size)
+    elif size:
+        raise DataError(f"{path}: partial output missing but the state file says {size} bytes were written; "
+                        "delete the output folder and rerun")
+
+
 def _convert(src: Path, dst: Path, fmt: str) -> None:
     import pandas as pd
 
     from pipeline.io import atomic_open
 
     rows = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines() if line]
-    flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for k, v in r.items()} for r in rows]
+    flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
+            for r in rows]
     df = pd.DataFrame(flat)
     with atomic_open(dst, "wb") as f:
         if fmt == "csv":

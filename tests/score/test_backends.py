@@ -34,13 +34,15 @@ import pytest
 from conftest import ROOT
 
 from pipeline.errors import ModelError
-from pipeline.score.backends import EXPORTER_VERSION, _cpu_has_bf16
+from pipeline.score.backends import _cpu_has_bf16
+from pipeline.score.onnx_export import EXPORTER_VERSION
 
 TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "onnx-int8": 1e-3, "bf16": 1e-3}
 MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "onnx-int8": 0.9, "bf16": 0.9}
 
 
-needs_bf16 = pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); --backend bf16 refuses to run here")
+needs_bf16 = pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); "
+                                                             "--backend bf16 refuses to run here")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +91,7 @@ def test_batched_equals_one_at_a_time(predictors, examples, backend):
 
 
 def test_onnx_export_is_cached_and_refreshed_when_weights_change(predictors, model_copy):
-    from pipeline.score.backends import onnx_path
+    from pipeline.score.onnx_export import onnx_path
 
     path = model_copy / "onnx" / "model.onnx"
     assert path.is_file() and not list(path.parent.glob("*.tmp")), "export is written atomically, no temp left"
@@ -129,13 +131,14 @@ def test_onnx_export_fuses_bert_attention_and_int8_keeps_the_head_fp32(predictor
     assert head and {n.op_type for n in head} <= {"MatMul", "Add", "Gemm"}, [(n.op_type, n.name) for n in head]
 
 
-def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(tiny_trained, tmp_path, examples, predictors, monkeypatch):
-    from pipeline.score import backends
+def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(tiny_trained, tmp_path, examples, predictors,
+                                                                           monkeypatch):
+    from pipeline.score import onnx_export
     from pipeline.score.predictor import Predictor
 
     dst = tmp_path / "model"
     shutil.copytree(tiny_trained[0], dst, ignore=shutil.ignore_patterns("checkpoints", "report", "onnx"))
-    monkeypatch.setattr(backends, "FUSABLE", ())
+    monkeypatch.setattr(onnx_export, "FUSABLE", ())
     pred = Predictor(dst, batch_size=16, calibrated=False, backend="onnx")
     ops = _op_counts(dst / "onnx" / "model.onnx")
     assert ops["Attention"] == 0 and ops["MatMul"] > 0, ops
@@ -150,14 +153,17 @@ def test_length_batches_cap_rows_and_padded_tokens():
     assert list(length_batches(order, lengths, 3)) == [[0, 2, 3], [5, 1, 4], [6]]
     batches = list(length_batches(order, lengths, 64, batch_tokens=80))
     assert [i for b in batches for i in b] == order  # every input once, in length order
-    assert batches == [[0, 2, 3, 5], [1], [4], [6]]  # 4 x 20 fits; 2 x 80 does not; an input longer than the budget goes alone
-    assert list(length_batches(order, lengths, 2, batch_tokens=80)) == [[0, 2], [3, 5], [1], [4], [6]]  # the row cap still holds
+    # 4 x 20 fits; 2 x 80 does not; an input longer than the budget goes alone
+    assert batches == [[0, 2, 3, 5], [1], [4], [6]]
+    # the row cap still holds
+    assert list(length_batches(order, lengths, 2, batch_tokens=80)) == [[0, 2], [3, 5], [1], [4], [6]]
 
 
 def test_int8_backends_default_to_a_token_budget(predictors):
     from pipeline.score.backends import INT8_BATCH_TOKENS
 
-    assert {n: p.batch_tokens for n, p in predictors.items() if n != "bf16"} == {"torch": None, "int8": INT8_BATCH_TOKENS, "onnx": None, "onnx-int8": INT8_BATCH_TOKENS}
+    assert {n: p.batch_tokens for n, p in predictors.items() if n != "bf16"} == \
+        {"torch": None, "int8": INT8_BATCH_TOKENS, "onnx": None, "onnx-int8": INT8_BATCH_TOKENS}
 
 
 def test_first_token_last_layer_keeps_the_logits(tiny_trained):
@@ -170,19 +176,23 @@ def test_first_token_last_layer_keeps_the_logits(tiny_trained):
         DistilBertForSequenceClassification,
     )
 
-    from pipeline.score.backends import _first_token_last_layer, _load_hf_model
+    from pipeline.score.onnx_export import first_token_last_layer, load_hf_model
 
     tok = AutoTokenizer.from_pretrained(str(tiny_trained[0]))
-    enc = tok(["a short one", "a much longer passage about who walked out of the talks first, and why"], ["x", "y z"], padding=True, return_tensors="pt")
+    enc = tok(["a short one", "a much longer passage about who walked out of the talks first, and why"], ["x", "y z"],
+              padding=True, return_tensors="pt")
     assert enc["attention_mask"].min() == 0  # padded
     for attn in ("eager", "sdpa"):
-        full, trimmed = _load_hf_model(tiny_trained[0], attn_implementation=attn), _load_hf_model(tiny_trained[0], attn_implementation=attn)
-        assert _first_token_last_layer(trimmed)
+        full = load_hf_model(tiny_trained[0], attn_implementation=attn)
+        trimmed = load_hf_model(tiny_trained[0], attn_implementation=attn)
+        assert first_token_last_layer(trimmed)
         with torch.inference_mode():
             np.testing.assert_allclose(trimmed(**enc).logits.numpy(), full(**enc).logits.numpy(), atol=1e-5, rtol=0)
             assert trimmed.base_model(**enc).last_hidden_state.shape[1] == 1
-    other = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=64, dim=16, n_layers=1, n_heads=2, hidden_dim=32))
-    assert not _first_token_last_layer(other) and type(other.distilbert.transformer.layer[-1]).__name__ == "TransformerBlock"
+    other = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=64, dim=16, n_layers=1, n_heads=2,
+                                                                 hidden_dim=32))
+    assert not first_token_last_layer(other)
+    assert type(other.distilbert.transformer.layer[-1]).__name__ == "TransformerBlock"
 
 
 def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsys):
@@ -191,10 +201,16 @@ def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsy
 
     with pytest.raises(ModelError, match=r"unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8"):
         Predictor(tiny_trained[0], backend="fp8")
-    rc = main(["-q", "score", "--model", str(tiny_trained[0]), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"), "--output", str(tmp_path / "out"), "--backend", "fp8"])
+    rc = main(["-q", "score", "--model", str(tiny_trained[0]),
+               "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"),
+               "--output", str(tmp_path / "out"), "--backend", "fp8"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and err == "error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8 (e.g. --backend torch)"
+    assert rc == 2
+    assert err == ("error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8 "
+                   "(e.g. --backend torch)")
     assert not (tmp_path / "out").exists(), "fails before writing anything"
+    with pytest.raises(ModelError, match=r"unknown backend 'onnx_int8'; did you mean 'onnx-int8'\? expected one of"):
+        Predictor(tiny_trained[0], backend="onnx_int8")
 
 
 def test_bf16_refuses_a_cpu_without_native_bfloat16(tiny_trained, monkeypatch):
@@ -202,7 +218,8 @@ def test_bf16_refuses_a_cpu_without_native_bfloat16(tiny_trained, monkeypatch):
     from pipeline.score.predictor import Predictor
 
     monkeypatch.setattr(backends, "_cpu_has_bf16", lambda: False)
-    with pytest.raises(ModelError, match=r"--backend bf16 needs a GPU or a CPU with native bfloat16 .*use --backend int8 or torch"):
+    with pytest.raises(ModelError, match=r"--backend bf16 needs a GPU or a CPU with native bfloat16 .*"
+                                         r"use --backend int8 or torch"):
         Predictor(tiny_trained[0], backend="bf16")
 
 

@@ -100,3 +100,32 @@ def test_abstain_threshold_stored_with_the_model_marks_passages(tiny_trained, tm
     (model / "calibration.json").write_text(json.dumps(cal))
     strict = [r for r in score_passages(Predictor(model), rows, d) if r["role"] == "body"]
     assert all(r["abstained"] for r in strict) and [r["stance"] for r in strict] == [r["stance"] for r in plain]
+
+
+def test_scored_passages_carry_the_credibility_distribution_per_side(tiny_trained):
+    import hashlib
+
+    from pipeline.dispute import load_dispute
+    from pipeline.score.chunk import score_chunk
+    from pipeline.score.predictor import Predictor
+    from pipeline.text.readers import read_inputs
+
+    d = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
+    path = ROOT / "data/corpus/port-strike/port-strike_01.txt"
+    arts, _ = read_inputs([str(path)])
+    out = score_chunk(Predictor(tiny_trained[0]), arts, d)
+    rows = [json.loads(line) for line in out["passages"].decode().splitlines()]
+    body = [r for r in rows if r["role"] == "body"]
+    assert body and all(r["credibility_probs"] is None for r in rows if r["role"] != "body")
+    for r in body:
+        probs = r["credibility_probs"]
+        assert set(probs) == {"UNION", "OPERATOR"}
+        for side, p in probs.items():
+            assert list(p) == ["none", "credible", "not_credible"], side
+            assert sum(p.values()) == pytest.approx(1, abs=1e-5), side
+        if r["credibility_by"] in ("model", "model+cue"):  # the judgment is the distribution's strongest
+            assert probs[r["credibility"]["side"]][r["credibility"]["judgment"]] == pytest.approx(r["credibility_prob"])
+        elif r["credibility"] is None:
+            assert all(p["none"] >= max(p["credible"], p["not_credible"]) for p in probs.values())
+    # provenance: the hash of the file's bytes and the encoding it was read in
+    assert {(r["file_hash"], r["encoding"]) for r in rows} == {(hashlib.sha256(path.read_bytes()).hexdigest(), "utf-8")}

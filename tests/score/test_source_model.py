@@ -101,11 +101,13 @@ def test_tiny_source_model_trains_evaluates_and_reattributes(tmp_path, corpus_co
         else:
             assert (b["source"], b["source_by"]) == ("author", "rules")
     # stance score --source-model: the scored rows carry the same re-attribution
+    from pipeline.config import ScoreConfig
     from pipeline.score.run import score
 
     out = tmp_path / "scored"
-    score(str(tiny_trained[0]), str(ROOT / "configs/disputes/port-strike.yaml"), [str(ROOT / "data/corpus/port-strike/port-strike_01.txt")], str(out), progress=False,
-          source_model=str(tmp_path / "model"), source_threshold=0.3)
+    cfg = ScoreConfig(model=str(tiny_trained[0]), dispute=str(ROOT / "configs/disputes/port-strike.yaml"),
+                      output=str(out), progress=False, source_model=str(tmp_path / "model"), source_threshold=0.3)
+    score(cfg, [str(ROOT / "data/corpus/port-strike/port-strike_01.txt")])
     scored = [json.loads(line) for line in (out / "passages.jsonl").read_text().splitlines()]
     assert [(r["source"], r["source_by"]) for r in scored] == [(r["source"], r["source_by"]) for r in eager]
 
