@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from pipeline.errors import DataError
 from pipeline.io import sha256_file, write_json
 from pipeline.score.chunk import score_chunk
 from pipeline.score.extras import require_extra
-from pipeline.text.readers import Article, Reject, expand_inputs, read_bytes
+from pipeline.text.readers import Article, Reject, expand_inputs, norm_line, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -263,13 +264,35 @@ def iter_articles(inputs: list[str], stdin_bytes: bytes | None = None) -> Iterat
         yield [], rejects
     if "-" in inputs:
         yield read_bytes(stdin_bytes or b"", "<stdin>", kind="jsonl")
+    repeated = repeated_line_keys(files)
     for f in files:
         try:
             raw = f.read_bytes()
         except OSError as exc:
             yield [], [Reject(str(f), f"cannot read ({exc.strerror})")]
             continue
-        yield read_bytes(raw, str(f))
+        articles, bad = read_bytes(raw, str(f))
+        keys = repeated.get(str(f.parent), frozenset())
+        for a in articles:
+            a.repeated_lines = frozenset(x for x in map(norm_line, a.lines) if hash(x) in keys)
+        yield articles, bad
+
+
+def repeated_line_keys(files: list[Path]) -> dict[str, frozenset[int]]:
+    """Per folder, the hashes of normalised lines found in more than one article
+    (as :func:`pipeline.text.readers.mark_repeated_lines` finds them when building),
+    so scoring drops a site's repeated chrome as the build does. A first pass over
+    the files that keeps hashes, not text, so memory stays small on large folders."""
+    counts: dict[str, Counter] = {}
+    for f in files:
+        try:
+            articles, _ = read_bytes(f.read_bytes(), str(f))
+        except OSError:
+            continue  # the scoring pass reports it
+        c = counts.setdefault(str(f.parent), Counter())
+        for a in articles:
+            c.update({hash(norm_line(x)) for x in a.lines})
+    return {folder: frozenset(k for k, n in c.items() if n > 1) for folder, c in counts.items()}
 
 
 def iter_chunks(inputs: list[str], stdin_bytes: bytes | None, chunk_articles: int, skip_articles: int = 0,

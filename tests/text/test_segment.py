@@ -111,3 +111,16 @@ def test_chrome_shapes(line, shape):
 ])
 def test_content_is_not_chrome(line):
     assert chrome_shape(line) is None
+
+
+def test_scoring_reads_a_folder_as_the_build_does(site, tmp_path):
+    """stance score streams files one at a time; the repeated chrome of a folder must still be found."""
+    from pipeline.score.run import iter_articles
+
+    streamed = {a.doc_id: a for arts, _ in iter_articles([str(tmp_path)]) for a in arts}
+    assert streamed.keys() == site.keys()
+    for doc_id, a in streamed.items():
+        assert a.repeated_lines == site[doc_id].repeated_lines, doc_id
+        roles = [(p.role, p.text) for p in segment_article(a)]
+        assert roles == [(p.role, p.text) for p in segment_article(site[doc_id])], doc_id
+        assert ("title", TITLES[doc_id]) in roles
