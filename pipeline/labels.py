@@ -126,6 +126,23 @@ def passage_stance(sides: Sequence[str], probs: dict[str, Sequence[float]]) -> d
     return {k: v / total for k, v in scores.items()}
 
 
+TIE = 1e-4  # sides this close count as tied: identical inputs differ by float noise when padded differently
+
+
+def side_favored(scores: dict[str, float]) -> str:
+    """The label of a :func:`passage_stance` distribution: its most likely key,
+    except that sides tied for the top give ``neutral``.
+
+    A passage that mentions neither side reads the same whichever side is asked
+    about, so every side gets the same score; taking the first listed side
+    would favor whichever side the dispute config names first.
+    """
+    best = max(scores, key=scores.get)
+    if best != NEUTRAL and sum(1 for k, v in scores.items() if k != NEUTRAL and scores[best] - v <= TIE) > 1:
+        return NEUTRAL
+    return best
+
+
 def passage_credibility(sides: Sequence[str], probs: dict[str, Sequence[float]]) -> tuple[dict | None, float]:
     """The strongest credibility judgment over sides, or None when every side's
     most likely label is ``none``. Returns (judgment, its probability)."""

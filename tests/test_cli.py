@@ -92,7 +92,7 @@ def write_config(tmp_path, data) -> Path:
     (["train", "configs/default.yaml", "--trian.epochs", "3"],
      "error: configs/default.yaml: trian: unknown key; did you mean 'train'?"),
     (["train", "configs/default.yaml", "--nosuch.key", "3"],
-     "error: configs/default.yaml: nosuch: unknown key; known keys: run_name, build, train, evaluate"),
+     "error: configs/default.yaml: nosuch: unknown key; known keys: run_name, build, train, evaluate, score"),
     (["train", "configs/default.yaml", "--trainepochs", "3"],
      "error: override '--trainepochs': expected --section.key VALUE, e.g. --train.learning_rate 3e-5"),
     (["train", "configs/default.yaml", "--train.epochs"],

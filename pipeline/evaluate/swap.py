@@ -13,11 +13,10 @@ PERFECT_WHY = (
     "With each side's name, aliases and actors moved to the other side, the swapped input asked about one side is, "
     "word for word, the original input asked about the other: the << >> and [[ ]] markers say which side is asked "
     "about and the question names no side (mirrored_inputs: the share of passages where this holds). So every model "
-    "that gives the same input the same output swaps its prediction unless it scores the two sides exactly the same, "
-    "and such a tie goes to the side listed first. A tie is certain where the input is the same for both sides "
-    "(indistinct: no side is mentioned or quoted in the passage or the sentence before); there the passage counts as "
-    "consistent only if the prediction is neutral, which is what a perfect model, unable to tell the sides apart, "
-    "would say. The audit thus checks that no side label reaches the input and that the model does not tie the sides; "
+    "that gives the same input the same output swaps its prediction: sides tied for the top score give neutral "
+    "(pipeline.labels.side_favored), and neutral swaps to itself. A tie is certain where the input is the same for "
+    "both sides (indistinct: no side is mentioned or quoted in the passage or the sentence before). The audit thus "
+    "checks that no side label reaches the input; "
     "it cannot show a bias toward one side's names, which stay in the text."
 )
 
@@ -37,7 +36,7 @@ def side_swap_audit(predictor, scored: list[dict], disputes: dict[str, Dispute])
         ``mirrored_inputs``: the share of them whose swapped side-favored
         inputs are the original inputs with the two sides exchanged;
         ``indistinct``: the share whose input is the same for both sides (a
-        tie that the first side wins unless the prediction is neutral);
+        tie, which :func:`pipeline.labels.side_favored` calls neutral);
         ``perfect_model`` and ``perfect_model_why``: what a perfect model
         scores, and why.
     """

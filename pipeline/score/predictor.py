@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.analysis.metrics import softmax
 from pipeline.contracts import model_identity, read_calibration, read_label_map
 from pipeline.dispute import Dispute
-from pipeline.labels import TASK_LABELS, model_input, passage_credibility, passage_stance
+from pipeline.labels import TASK_LABELS, model_input, passage_credibility, passage_stance, side_favored
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
                    credibility_probs=None, credibility_by=None, side_probs=None, abstained=None)
         if (i, "stance") in per:
             sp = passage_stance(sides, per[(i, "stance")])
-            best = max(sp, key=sp.get)
+            best = side_favored(sp)
             threshold = predictor.abstain_threshold
             row.update(stance=best, stance_prob=sp[best], stance_probs=sp, abstained=threshold is not None and sp[best] < threshold)
         if (i, "credibility") in per:

@@ -40,15 +40,20 @@ def test_a_function_of_the_input_swaps_wherever_the_input_tells_the_sides_apart(
     _, data = tiny_trained
     a = audit(data, FunctionOfInput())
     assert a["n"] > 20 and a["mirrored_inputs"] == 1.0 and a["perfect_model"] == 1.0
-    # only a passage whose input is the same for both sides can fail: the two sides tie and the first listed wins
+    # a passage whose input is the same for both sides ties them, and a tie is neutral, not the first side listed
     assert 0 < a["indistinct"] < 0.5
-    assert 1 - a["indistinct"] <= a["consistency"] < 1
+    assert a["consistency"] == 1.0
 
 
-def test_a_constant_model_loses_every_tie_to_the_first_side(tiny_trained):
+def test_a_constant_model_favors_no_side(tiny_trained):
+    """Every passage ties the sides: the first side listed must not win them all."""
     _, data = tiny_trained
+    _, disputes, _ = load_dataset_folder(data)
+    rows = load_passages(data, "test")["test"].to_list()
+    scored = score_split(FunctionOfInput(constant=True), rows, disputes)
+    assert {r["stance"] for r in scored if r["role"] == "body"} == {"neutral"}
     a = audit(data, FunctionOfInput(constant=True))
-    assert a["mirrored_inputs"] == 1.0 and a["consistency"] == 0.0
+    assert a["mirrored_inputs"] == 1.0 and a["consistency"] == 1.0
 
 
 def test_report_states_what_a_perfect_model_scores(tiny_trained, tmp_path):
