@@ -11,6 +11,13 @@ sample of --limit for speed):
   int8_sorted_1024tok         Predictor, backend int8 (dynamic quantization, per-channel weights; its default token cap)
   onnx_sorted_64              Predictor, backend onnx (onnxruntime on the exported model)
   onnx-int8_sorted_1024tok    Predictor, backend onnx-int8 (the export quantized by onnxruntime; its default token cap)
+  onnx-int8-static_sorted_1024tok  Predictor, backend onnx-int8-static (that int8 graph with activation scales
+                              calibrated once and frozen: batch-invariant)
+
+and what --backend auto (the default of stance score) picks on this machine,
+with its reason, the row it runs as and that row's rebatch agreement (1.000
+for a batch-invariant path), plus the static int8 graph's own check against
+fp32 from calibration time.
 
 For each: examples/s, ratio to one-at-a-time and to torch_fp32_sorted_64,
 peak RSS while the path loads and runs, macro-F1 on the gold slots with its
@@ -156,7 +163,8 @@ def bench_paths(args, model: Path) -> dict:
     phase1("torch_fp32_sorted_64", lambda: lambda x=texts, y=pairs: hf["pred"].logits(x, y))
     predictors = {"torch_fp32_sorted_64": hf["pred"]}
     # fp32 with the int8 paths' token cap, then each backend with its default batching
-    runs = [("torch_fp32", "torch", INT8_BATCH_TOKENS)] + [(b, b, BACKENDS[b].batch_tokens) for b in (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8")]
+    backends = (("bf16",) if _cpu_has_bf16() else ()) + ("int8", "onnx", "onnx-int8", "onnx-int8-static")
+    runs = [("torch_fp32", "torch", INT8_BATCH_TOKENS)] + [(b, b, BACKENDS[b].batch_tokens) for b in backends]
     for label, backend, cap in runs:
         name = f"{label}_sorted_" + (f"{cap}tok" if cap else "64")
 
@@ -213,7 +221,33 @@ def bench_paths(args, model: Path) -> dict:
         print(f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} "
               f"{f'[{lo:+.3f}, {hi:+.3f}]':>17s} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e} {'' if rebatch is None else f'{rebatch:.3f}':>8s}")
     print("argmax= : share of examples whose label equals fp32's; rebatch= : share that keep their label when scored again in another order with batches of 16")
-    return {"n": n, "n_timed": nt, "splits": splits, "articles": len(set(docs)), "results": results}
+    auto = bench_auto(model, hf["pred"].input_names, results)
+    return {"n": n, "n_timed": nt, "splits": splits, "articles": len(set(docs)), "results": results, "auto": auto}
+
+
+def bench_auto(model: Path, input_names: list[str], results: dict) -> dict:
+    """What --backend auto picks here and why, the row above it runs as, and the static int8 graph's check."""
+    from pipeline.score.backends import BACKENDS, resolve_backend
+    from pipeline.score.onnx_export import ONNX_STATIC_FILE, export_info
+
+    name, why = resolve_backend("auto", model, input_names)
+    cap = BACKENDS[name].batch_tokens
+    row = "torch_fp32_sorted_64" if name == "torch" else f"{name}_sorted_" + (f"{cap}tok" if cap else "64")
+    r = results.get(row, {})
+    out = {"backend": name, "reason": why, "row": row, "batch_invariant": BACKENDS[name].batch_invariant,
+           "rebatch": r.get("self_agreement_other_batching"), "examples_per_s": r.get("examples_per_s"),
+           "x_one_at_a_time": r.get("x_one_at_a_time"), "macro_f1_minus_fp32": r.get("macro_f1_minus_fp32"),
+           "static_int8_check": export_info(model / ONNX_STATIC_FILE).get("check")}
+    print(f"\n--backend auto (the default) on this machine: {name} ({why})")
+    if r:
+        print(f"  runs as {row}: {r['examples_per_s']:.1f} ex/s, {r['x_one_at_a_time']:.2f}x one-at-a-time, "
+              f"dF1 {r['macro_f1_minus_fp32']:+.4f}, rebatch {r['self_agreement_other_batching']:.3f}")
+    check = out["static_int8_check"]
+    if check:
+        print(f"  onnx-int8-static's check at calibration: argmax = fp32 on {check['agreement']:.3f} of "
+              f"{check['inputs']} {check['source']} (dynamic onnx-int8: {check['dynamic']['agreement']:.3f}), rebatch "
+              f"{check['rebatch_agreement']:.3f}; {'passed' if check['passed'] else 'failed'}")
+    return out
 
 
 def bench_end_to_end(args, model: Path, backend: str) -> dict:

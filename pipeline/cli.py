@@ -206,11 +206,16 @@ def _add_score_command(sub) -> None:
                    "pass (int8 and onnx-int8 also cap a pass at 1,024 padded tokens)")
     s.add_argument("--chunk-articles", type=int, help=f"default {d.chunk_articles}: articles scored between "
                    "checkpoints (a rerun resumes after the last one)")
-    s.add_argument("--backend", help=f"default {d.backend}; inference backend: torch (fp32), bf16 (fp32 weights under "
-                   "bfloat16 autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), int8 (torch dynamic "
-                   "per-channel quantization, CPU), onnx (onnxruntime, CPU; exported once into MODEL/onnx/) or "
-                   "onnx-int8 (that export quantized by onnxruntime; the fastest on CPU); the onnx ones need "
-                   "pip install 'stance-pipeline[onnx]'")
+    s.add_argument("--backend", help=f"default {d.backend}; inference backend. Batch-invariant (a passage gets the "
+                   "same label whichever passages share its batch): auto (the fastest batch-invariant one for this "
+                   "machine, chosen from the CPU's flags and a one-off check of onnx-int8-static against fp32 cached "
+                   "in MODEL/onnx/; logged with its reason), torch (fp32), bf16 (fp32 weights under bfloat16 "
+                   "autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), onnx (onnxruntime, CPU; "
+                   "exported once into MODEL/onnx/), onnx-int8-static (that export in int8 with activation scales "
+                   "calibrated once; as fast as onnx-int8). NOT batch-invariant (activations quantized with one "
+                   "scale per batch, so a few labels in a hundred change with the batching): int8 (torch dynamic "
+                   "per-channel quantization, CPU) and onnx-int8 (the export quantized dynamically by onnxruntime). "
+                   "The onnx ones need pip install 'stance-pipeline[onnx]'")
     s.add_argument("--engine", help=f"default {d.engine}: local (this process) or ray (Ray Data actors hold the model; "
                    "needs pip install 'stance-pipeline[ray]')")
     s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")

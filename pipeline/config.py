@@ -152,8 +152,11 @@ class ScoreConfig:
         batch_size: at most this many model inputs per forward pass (int8
             and onnx-int8 also cap a pass at 1,024 padded tokens).
         chunk_articles: articles scored between checkpoints (a rerun resumes after the last one).
-        backend: torch, bf16, int8, onnx or onnx-int8 (see :mod:`pipeline.score.backends`;
-            the onnx ones need the ``[onnx]`` extra).
+        backend: auto (the fastest batch-invariant backend for the machine, logged with
+            its reason), torch, bf16, int8, onnx, onnx-int8 or onnx-int8-static (see
+            :mod:`pipeline.score.backends`; the onnx ones need the ``[onnx]`` extra).
+            int8 and onnx-int8 are not batch-invariant: a passage's label may
+            depend on the passages batched with it.
         engine: local (this process) or ray (Ray Data actors hold the model; the ``[ray]`` extra).
         workers: ray: model actors (default: one per CPU of the cluster).
         ray_address: ray: cluster to join (default: ``$RAY_ADDRESS``, else a local Ray).
@@ -170,7 +173,7 @@ class ScoreConfig:
     format: str = "jsonl"
     batch_size: int = 64
     chunk_articles: int = 32
-    backend: str = "torch"
+    backend: str = "auto"
     engine: str = "local"
     workers: int | None = None
     ray_address: str | None = None

@@ -18,9 +18,21 @@ backend returns logits in the same order and shape.
   ``MODEL/onnx/model.onnx``, run with onnxruntime on the CPU.
 - ``onnx-int8``: that export quantized once by onnxruntime's dynamic int8
   quantization (the classification head left in fp32), cached at
-  ``MODEL/onnx/model.int8.onnx``, run with onnxruntime on the CPU. On the
-  default model it is the fastest CPU path (see the README's scoring-speed
-  table).
+  ``MODEL/onnx/model.int8.onnx``, run with onnxruntime on the CPU. The
+  fastest CPU path with ``onnx-int8-static``, but not batch-invariant.
+- ``onnx-int8-static``: the same int8 graph with each activation's scale
+  calibrated once and frozen (:func:`pipeline.score.onnx_export.quantize_static_onnx`),
+  cached at ``MODEL/onnx/model.int8-static.onnx``: the same kernels and speed,
+  and batch-invariant.
+- ``auto`` (the default of ``stance score``): the fastest batch-invariant one
+  for the machine it runs on (:func:`resolve_backend`), logged with its reason.
+
+Batch-invariant (``batch_invariant``): a passage gets the same label, and
+probabilities equal to float rounding, whichever other passages share its
+batch. fp32, bf16 and static int8 are; ``int8`` and ``onnx-int8`` are not:
+dynamic quantization takes one activation scale over the whole padded
+batch, so a few labels in a hundred change when the same passages are
+batched differently (docs/scoring-speed-and-memory.md).
 
 The onnx backends need the ``[onnx]`` extra; without it they fail with a
 one-line :class:`~pipeline.errors.ModelError` naming it.
@@ -38,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ModelError
-from pipeline.score.extras import require_extra
+from pipeline.score.extras import EXTRAS, require_extra
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +79,7 @@ class TorchBackend:
 
     name = "torch"
     batch_tokens: int | None = None  # the Predictor's default cap on padded tokens per batch (None: rows only)
+    batch_invariant = True  # a passage's output does not depend on the others in its batch (module docstring)
 
     def __init__(self, model_dir: Path, input_names: list[str]):
         import torch
@@ -89,6 +102,7 @@ class Int8Backend(TorchBackend):
 
     name = "int8"
     batch_tokens = INT8_BATCH_TOKENS
+    batch_invariant = False  # activations quantized with one scale per batch tensor
 
     def __init__(self, model_dir: Path, input_names: list[str]):
         import torch
@@ -176,6 +190,7 @@ class OnnxBackend:
 
     name = "onnx"
     batch_tokens: int | None = None
+    batch_invariant = True
 
     def __init__(self, model_dir: Path, input_names: list[str]):
         require_extra("onnx", f"--backend {self.name}", error=ModelError)
@@ -210,6 +225,7 @@ class OnnxInt8Backend(OnnxBackend):
 
     name = "onnx-int8"
     batch_tokens = INT8_BATCH_TOKENS
+    batch_invariant = False  # DynamicQuantizeLinear: one activation scale per batch tensor
 
     @staticmethod
     def model_path(model_dir: Path, input_names: list[str]) -> Path:
@@ -219,17 +235,35 @@ class OnnxInt8Backend(OnnxBackend):
         return onnx_int8_path(model_dir, input_names)
 
 
+class OnnxInt8StaticBackend(OnnxBackend):
+    """onnxruntime over the int8 graph with calibrated, frozen activation scales
+    (``MODEL/onnx/model.int8-static.onnx``; see :func:`pipeline.score.onnx_export.quantize_static_onnx`)."""
+
+    name = "onnx-int8-static"
+    batch_tokens = INT8_BATCH_TOKENS
+    batch_invariant = True
+
+    @staticmethod
+    def model_path(model_dir: Path, input_names: list[str]) -> Path:
+        """The cached static int8 graph this backend runs, calibrated first when missing or stale."""
+        from pipeline.score.onnx_export import onnx_int8_static_path
+
+        return onnx_int8_static_path(model_dir, input_names)
+
+
 BACKENDS = {"torch": TorchBackend, "bf16": Bf16Backend, "int8": Int8Backend, "onnx": OnnxBackend,
-            "onnx-int8": OnnxInt8Backend}
+            "onnx-int8": OnnxInt8Backend, "onnx-int8-static": OnnxInt8StaticBackend}
+AUTO = "auto"  # not a class: resolve_backend picks one of BACKENDS for this machine
 
 
 def get_backend(name: str, model_dir: Path, input_names: list[str]):
-    """Instantiate the backend called ``name``.
+    """Instantiate the backend called ``name`` (``auto``: the one :func:`resolve_backend` picks).
 
     Raises:
-        ModelError: ``name`` is not one of ``BACKENDS``, or the backend cannot load the model.
+        ModelError: ``name`` is neither ``auto`` nor one of ``BACKENDS``, or the backend cannot load the model.
     """
     check_backend(name)
+    name = resolve_backend(name, model_dir, input_names)[0]
     return BACKENDS[name](Path(model_dir), input_names)
 
 
@@ -239,10 +273,121 @@ def check_backend(name: str) -> None:
     Raises:
         ModelError: one line, with a did-you-mean hint when the name is close to a known one.
     """
+    if name == AUTO:
+        return
     if name not in BACKENDS:
-        close = difflib.get_close_matches(name, BACKENDS, n=1)
+        close = difflib.get_close_matches(name, [*BACKENDS, AUTO], n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ModelError(f"unknown backend {name!r}; {hint}expected one of {', '.join(BACKENDS)} "
-                         "(e.g. --backend torch)")
+        raise ModelError(f"unknown backend {name!r}; {hint}expected one of {', '.join(BACKENDS)} or {AUTO} "
+                         "(the default: the fastest batch-invariant one here)")
     if issubclass(BACKENDS[name], OnnxBackend):
         require_extra("onnx", f"--backend {name}", error=ModelError)
+
+
+def resolve_backend(name: str, model_dir: Path, input_names: list[str]) -> tuple[str, str]:
+    """The backend that ``name`` runs on this machine, and why: ``name`` itself, or, for ``auto``, the fastest
+    batch-invariant one, logged in one line.
+
+    ``auto`` decides from the CPU's flags and, where int8 is in the running,
+    from the static int8 graph's check against fp32 (made once, a few seconds
+    of calibration, and cached beside the model with its result, so a rerun
+    on the same machine picks the same backend):
+
+    1. a GPU: ``torch`` (fp32 on the GPU);
+    2. a CPU with AMX: ``bf16``, which ``make bench`` found as fast there as
+       int8, and as accurate as fp32;
+    3. ``onnx-int8-static`` when the ``[onnx]`` extra is installed and the
+       static graph passes its check: argmax agreement with fp32 of at
+       least :data:`~pipeline.score.onnx_export.MIN_AGREEMENT` on held-out
+       inputs (the model's validation examples when its dataset is at
+       hand), and the same outputs when those inputs are batched otherwise.
+       Without AMX the int8 kernels were the fastest path in ``make bench``,
+       ahead of ``bf16`` on a CPU with AVX512-BF16 alone;
+    4. ``bf16`` on a CPU with AVX512-BF16;
+    5. ``onnx`` when the fp32 export can be made (fused attention; faster
+       than torch fp32 on the CPU);
+    6. ``torch``.
+
+    (docs/scoring-speed-and-memory.md has the measurements.)
+
+    Raises:
+        ModelError: ``name`` is neither ``auto`` nor one of ``BACKENDS``.
+    """
+    check_backend(name)
+    if name != AUTO:
+        return name, "asked for"
+    choice, why = _choose(Path(model_dir), input_names)
+    log.info("backend auto: %s (%s)", choice, why)
+    return choice, why
+
+
+def _choose(model_dir: Path, input_names: list[str]) -> tuple[str, str]:
+    import torch
+
+    if torch.cuda.is_available():
+        return "torch", "a GPU: fp32 on it"
+    if _cpu_has_amx():
+        return "bf16", "this CPU has AMX: bf16 is as fast as int8 here and as accurate as fp32"
+    static_ok, static_why = _static_int8_check(model_dir, input_names)
+    if static_ok:
+        return "onnx-int8-static", f"no AMX on this CPU; int8 with calibrated activation scales, {static_why}"
+    if _cpu_has_bf16():
+        return "bf16", f"this CPU has AVX512-BF16 and no AMX; not onnx-int8-static: {static_why}"
+    onnx_ok, onnx_why = _onnx_export_ok(model_dir, input_names)
+    if onnx_ok:
+        return "onnx", f"no native bfloat16 on this CPU; not onnx-int8-static: {static_why}"
+    return "torch", f"no native bfloat16 on this CPU and {onnx_why}"
+
+
+def _static_int8_check(model_dir: Path, input_names: list[str]) -> tuple[bool, str]:
+    """Whether the static int8 graph (made and checked first when needed) passed its check against fp32,
+    and the figures or the reason, in words."""
+    if not _has_onnx_extra():
+        return False, "the [onnx] extra is not installed (pip install 'stance-pipeline[onnx]')"
+    from pipeline.score.onnx_export import export_info, onnx_int8_static_path
+
+    try:
+        check = export_info(onnx_int8_static_path(model_dir, input_names)).get("check", {})
+    except Exception as exc:  # noqa: BLE001 - a read-only folder, an export or calibration failure: take another
+        log.warning("backend auto: no static int8 graph for %s (%s: %s)", model_dir, type(exc).__name__,
+                    str(exc).splitlines()[0][:160] if str(exc) else "")
+        return False, f"it could not be made ({type(exc).__name__})"
+    figures = f"{check.get('agreement', 0):.1%} of {check.get('inputs', 0)} {check.get('source', '?')}"
+    if "macro_f1" in check:
+        figures += f", macro-F1 {check['macro_f1']:.3f} vs {check['macro_f1_fp32']:.3f} for fp32"
+    if check.get("passed"):
+        return True, f"agreeing with fp32 on {figures}"
+    if check.get("agreement", 0) < check.get("min_agreement", 1):
+        return False, f"it agrees with fp32 on only {figures}; needs {check.get('min_agreement', 0):.0%}"
+    return False, (f"its probabilities moved by {check.get('rebatch_max_abs_prob_diff', float('nan')):.1g} when "
+                   "the same inputs were batched otherwise")
+
+
+def _onnx_export_ok(model_dir: Path, input_names: list[str]) -> tuple[bool, str]:
+    """Whether the fp32 ONNX export is there or can be made (a read-only model folder cannot take one)."""
+    if not _has_onnx_extra():
+        return False, "the [onnx] extra is not installed (pip install 'stance-pipeline[onnx]')"
+    from pipeline.score.onnx_export import onnx_path
+
+    try:
+        onnx_path(model_dir, input_names)
+    except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch still runs
+        log.warning("backend auto: no ONNX export of %s (%s: %s)", model_dir, type(exc).__name__,
+                    str(exc).splitlines()[0][:160] if str(exc) else "")
+        return False, f"the ONNX export could not be made ({type(exc).__name__})"
+    return True, ""
+
+
+def _has_onnx_extra() -> bool:
+    """The ``[onnx]`` extra is installed (found, not imported: importing onnxruntime costs time)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in EXTRAS["onnx"])
+
+
+def _cpu_has_amx() -> bool:
+    """AMX tiles (Intel Sapphire Rapids and later, where AMX-BF16 comes with them)."""
+    import torch
+
+    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(check and check())

@@ -1,4 +1,4 @@
-"""The ONNX export behind the ``onnx`` and ``onnx-int8`` backends: export, fusion, graph surgery, int8 quantization.
+"""The ONNX export behind the onnx backends: export, fusion, graph surgery, int8 quantization (dynamic, static).
 
 The export is made once per model folder and cached beside the weights:
 
@@ -19,6 +19,10 @@ The export is made once per model folder and cached beside the weights:
   dynamic int8 quantization (per-channel int8 weights, full range; the
   classification head left in fp32). On a fused export the attention becomes
   ``QAttention``.
+- ``MODEL/onnx/model.int8-static.onnx``: that graph with each activation's
+  scale calibrated once and frozen (:func:`quantize_static_onnx`), so that a
+  passage's output no longer depends on its batch; its sidecar records the
+  calibration and a check against fp32, which ``--backend auto`` reads.
 
 Every file is written atomically. Needs the ``[onnx]`` extra (onnx,
 onnxscript, onnxruntime); :mod:`pipeline.score.backends` runs the result.
@@ -37,6 +41,7 @@ import numpy as np
 import torch
 
 from pipeline.errors import ModelError
+from pipeline.io import share_as_umask_allows, write_json
 from pipeline.score.extras import require_extra
 
 log = logging.getLogger(__name__)
@@ -115,6 +120,7 @@ def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
         fused = export_fused(model_dir, Path(tmp), input_names)
         if not fused:
             _export_unfused(model_dir, Path(tmp), input_names)
+        share_as_umask_allows(tmp)  # mkstemp's file is private; the export is shared like the model beside it
         os.replace(tmp, path)
         # the sidecar is written after the graph: a crash between the two only costs a re-export
         info = path.with_name(path.name + ".json")
@@ -307,6 +313,7 @@ def quantize_onnx(src: Path, path: Path) -> None:
         extra = {"DefaultTensorType": onnx.TensorProto.FLOAT}
         quantize_dynamic(str(src), tmp, per_channel=True, reduce_range=False, weight_type=QuantType.QInt8,
                          nodes_to_exclude=keep_fp32, extra_options=extra)
+        share_as_umask_allows(tmp)
         os.replace(tmp, path)
     finally:
         logging.getLogger().removeFilter(quiet)
@@ -321,3 +328,316 @@ class _DropRecords(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith(self.prefix)
+
+
+# -- static int8: the dynamic graph with every activation scale frozen at its calibrated range ---------------
+
+ONNX_STATIC_FILE = Path("onnx") / "model.int8-static.onnx"
+# bump when the static quantization changes; older cached files are then redone
+# (1: onnxruntime's dynamic int8 graph, each DynamicQuantizeLinear frozen to a QuantizeLinear at the min/max seen)
+STATIC_VERSION = 1
+CALIBRATION_INPUTS = 256  # scored one at a time, unpadded: ~3 s for MiniLM-L6 on one thread
+CHECK_INPUTS = 512  # held-out inputs on which the static graph is compared with the fp32 export
+# the check that --backend auto reads: argmax agreement with fp32 on the check inputs. Dynamic int8 agreed on
+# 97.3% of the default model's held-out examples (ΔF1 -0.005), so 95% admits a model quantized as well as that
+# and stops one that calibration hurt. Macro-F1 (labelled inputs) is recorded, not gated: on ~500 examples its
+# difference moves by about ±0.015 from a handful of flips in a rare class
+MIN_AGREEMENT = 0.95
+REBATCH_TOLERANCE = 1e-4  # batch-invariant: a probability may move by float rounding, no more
+
+
+def onnx_int8_static_path(model_dir: Path, input_names: list[str]) -> Path:
+    """The cached static int8 graph (``MODEL/onnx/model.int8-static.onnx``), calibrated and checked first when
+    missing, older than the dynamic int8 graph it is made from, or made by another version (its sidecar)."""
+    src = onnx_int8_path(model_dir, input_names)
+    path = Path(model_dir) / ONNX_STATIC_FILE
+    if path.is_file() and path.stat().st_mtime_ns >= src.stat().st_mtime_ns \
+            and export_info(path).get("static") == STATIC_VERSION:
+        return path
+    quantize_static_onnx(Path(model_dir), src, path, input_names)
+    return path
+
+
+def quantize_static_onnx(model_dir: Path, dynamic: Path, path: Path, input_names: list[str]) -> dict:
+    """Static int8: onnxruntime's dynamic int8 graph with each activation's scale calibrated once and frozen.
+
+    The dynamic graph quantizes every activation that feeds an int8 matrix
+    product with ``DynamicQuantizeLinear``: one scale and zero point per
+    tensor, taken from the min and max over the whole padded batch at run
+    time, so a passage's label depends on which others share its batch. Here
+    each of those nodes becomes a ``QuantizeLinear`` with a constant scale and
+    zero point (the same uint8 formula, from the min and max that tensor took
+    over :data:`CALIBRATION_INPUTS` inputs scored one at a time): the integer
+    kernels (``QAttention``, ``MatMulInteger``) and so the speed stay the same,
+    and a passage's output no longer depends on its batch.
+
+    The calibration inputs are the training examples of the dataset the model
+    was trained on (``dataset`` in its provenance) when that folder is still
+    there, else generated sentences in the model's input format. The result is
+    then compared with the fp32 export on held-out inputs (the dataset's
+    validation split, with its labels, or other generated sentences); the
+    sidecar ``model.int8-static.onnx.json`` records the method, the inputs and
+    that check, which ``--backend auto`` reads. Written atomically.
+
+    Returns:
+        The sidecar's contents.
+
+    Raises:
+        ModelError: the ``[onnx]`` extra is missing.
+    """
+    require_extra("onnx", "--backend onnx-int8-static (to calibrate the int8 graph)", error=ModelError,
+                  modules=("onnx", "onnxruntime"))
+    import onnx
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    max_length = int(_read_label_map(model_dir).get("input", {}).get("max_length", 256))
+    data = calibration_inputs(model_dir)
+    log.info("onnx-int8-static: calibrating %s on %d inputs (%s) -> %s (once)", dynamic, len(data["calibrate"]),
+             data["source"], path)
+    model = onnx.load(str(dynamic))
+    ranges = activation_ranges(model, tok, data["calibrate"], input_names, max_length)
+    freeze_activation_scales(model, ranges)
+    fd, tmp = tempfile.mkstemp(prefix=".model.int8-static.", suffix=".onnx.tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        onnx.save(model, tmp)
+        share_as_umask_allows(tmp)
+        check = compare_with_fp32(Path(model_dir) / ONNX_FILE, {"static": Path(tmp), "dynamic": dynamic}, tok, data,
+                                  input_names, max_length)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    info = {"static": STATIC_VERSION, "method": "dynamic int8 graph, activation scales frozen at the calibrated "
+            "min/max (uint8, per tensor); weights int8 per channel", "calibration": {
+                "source": data["source"], "inputs": len(data["calibrate"]), "tensors": len(ranges)}, "check": check}
+    write_json(path.with_name(path.name + ".json"), info)  # after the graph: a crash between costs only a redo
+    log.info("onnx-int8-static: argmax agrees with fp32 on %.1f%% of %d %s (dynamic int8: %.1f%%)%s: %s",
+             100 * check["agreement"], check["inputs"], check["source"], 100 * check["dynamic"]["agreement"],
+             f", macro-F1 {check['macro_f1']:.4f} vs {check['macro_f1_fp32']:.4f} for fp32" if "macro_f1" in check
+             else "", "passed" if check["passed"] else f"failed (needs {MIN_AGREEMENT:.0%})")
+    return info
+
+
+def _read_label_map(model_dir: Path) -> dict:
+    from pipeline.contracts import read_label_map
+
+    return read_label_map(model_dir)
+
+
+def activation_ranges(model, tokenizer, pairs: list[tuple[str, str]], input_names: list[str],
+                      max_length: int) -> dict[str, tuple[float, float]]:
+    """The (min, max) each ``DynamicQuantizeLinear`` input of ``model`` takes over ``pairs``, scored one at a
+    time so that no padding enters the ranges."""
+    import onnx
+    import onnxruntime as ort
+
+    tensors = list(dict.fromkeys(n.input[0] for n in model.graph.node if n.op_type == "DynamicQuantizeLinear"))
+    if not tensors:
+        return {}
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    have = {o.name for o in probe.graph.output}
+    probe.graph.output.extend(onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None)
+                              for t in tensors if t not in have)
+    session = _session(probe.SerializeToString(), ort)
+    lo = np.full(len(tensors), np.inf)
+    hi = np.full(len(tensors), -np.inf)
+    enc = tokenizer([t for t, _ in pairs], [p for _, p in pairs], truncation=True, max_length=max_length)
+    for i in range(len(pairs)):
+        values = session.run(tensors, {k: np.asarray([enc[k][i]], dtype=np.int64) for k in input_names})
+        lo = np.minimum(lo, [v.min() for v in values])
+        hi = np.maximum(hi, [v.max() for v in values])
+    return {t: (float(a), float(b)) for t, a, b in zip(tensors, lo, hi)}
+
+
+def freeze_activation_scales(model, ranges: dict[str, tuple[float, float]]) -> int:
+    """Replace each ``DynamicQuantizeLinear`` by a ``QuantizeLinear`` with the scale and zero point it would
+    compute on a tensor spanning ``ranges[input]`` (its own formula: the range widened to hold 0, 255 steps);
+    the scale and zero-point outputs become constants of the same names. Returns how many were frozen."""
+    from onnx import helper, numpy_helper
+
+    nodes, frozen = [], 0
+    for n in model.graph.node:
+        if n.op_type != "DynamicQuantizeLinear" or n.input[0] not in ranges:
+            nodes.append(n)
+            continue
+        lo, hi = ranges[n.input[0]]
+        lo, hi = min(0.0, lo), max(0.0, hi)
+        scale = np.float32((hi - lo) / 255.0) if hi > lo else np.float32(1.0)
+        zero = np.uint8(np.clip(np.round(-lo / scale), 0, 255))
+        model.graph.initializer.extend([numpy_helper.from_array(np.array(scale, dtype=np.float32), n.output[1]),
+                                        numpy_helper.from_array(np.array(zero, dtype=np.uint8), n.output[2])])
+        nodes.append(helper.make_node("QuantizeLinear", [n.input[0], n.output[1], n.output[2]], [n.output[0]],
+                                      name=f"{n.name}_static"))
+        frozen += 1
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return frozen
+
+
+def compare_with_fp32(fp32: Path, graphs: dict[str, Path], tokenizer, data: dict, input_names: list[str],
+                      max_length: int) -> dict:
+    """Argmax agreement (and, with labels, macro-F1) of each of ``graphs`` against the fp32 graph on
+    ``data["check"]``, and whether each gives the same outputs when the inputs are batched otherwise (in a
+    random order, 7 a batch). The first graph is the one checked: passed when it agrees with fp32 on at least
+    :data:`MIN_AGREEMENT` and its probabilities move by at most :data:`REBATCH_TOLERANCE` under rebatching;
+    the others are recorded beside it for comparison."""
+    import onnxruntime as ort
+
+    from pipeline.analysis.metrics import classification_metrics, softmax
+
+    pairs = data["check"]
+    ref = _logits(_session(str(fp32), ort), tokenizer, pairs, input_names, max_length)
+    names = lambda slots: [f"{t}:{int(s)}" for t, s in zip(data["tasks"], slots)]  # noqa: E731
+    results = {}
+    for key, path in graphs.items():
+        got = _logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length)
+        again = _logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length, rows=7, shuffle=0)
+        r = {"agreement": round(float((ref.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
+             "max_abs_prob_diff": round(float(np.abs(softmax(ref) - softmax(got)).max()) if len(pairs) else 0.0, 4),
+             "rebatch_agreement": round(float((again.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
+             "rebatch_max_abs_prob_diff": float(np.abs(softmax(again) - softmax(got)).max()) if len(pairs) else 0.0}
+        if data.get("gold") is not None:
+            r["macro_f1"] = round(classification_metrics(names(data["gold"]), names(got.argmax(1)))["macro_f1"], 4)
+        results[key] = r
+    first, *others = graphs
+    out = {"source": data["check_source"], "inputs": len(pairs), **results[first]}
+    if data.get("gold") is not None:
+        out["macro_f1_fp32"] = round(classification_metrics(names(data["gold"]), names(ref.argmax(1)))["macro_f1"], 4)
+    out.update({k: results[k] for k in others})
+    passed = out["agreement"] >= MIN_AGREEMENT and out["rebatch_max_abs_prob_diff"] <= REBATCH_TOLERANCE
+    out.update(min_agreement=MIN_AGREEMENT, rebatch_tolerance=REBATCH_TOLERANCE, passed=bool(passed))
+    return out
+
+
+def _session(model, ort):
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = max(1, torch.get_num_threads())
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _logits(session, tokenizer, pairs: list[tuple[str, str]], input_names: list[str], max_length: int,
+            rows: int = 16, tokens: int = 1024, shuffle: int | None = None) -> np.ndarray:
+    """Logits in input order, in length-sorted batches of at most ``rows`` inputs and ``tokens`` padded tokens
+    (``shuffle``: batches in a random order of that seed instead, each mixing long and short inputs)."""
+    import random
+
+    enc = tokenizer([t for t, _ in pairs], [p for _, p in pairs], truncation=True, max_length=max_length)
+    lengths = [len(x) for x in enc["input_ids"]]
+    order = sorted(range(len(pairs)), key=lengths.__getitem__)
+    if shuffle is not None:
+        random.Random(shuffle).shuffle(order)
+    out = np.zeros((len(pairs), 0), dtype=np.float32)
+    start = 0
+    while start < len(order):
+        end = min(start + rows, len(order))
+        while end - start > 1 and (end - start) * max(lengths[i] for i in order[start:end]) > tokens:
+            end -= 1
+        idx = order[start:end]
+        batch = tokenizer.pad({k: [enc[k][i] for i in idx] for k in input_names}, return_tensors="np")
+        logits = session.run(["logits"], {k: np.asarray(batch[k], dtype=np.int64) for k in input_names})[0]
+        if out.shape[1] != logits.shape[1]:
+            out = np.zeros((len(pairs), logits.shape[1]), dtype=np.float32)
+        out[idx] = logits
+        start = end
+    return out
+
+
+def calibration_inputs(model_dir: Path, calibrate: int = CALIBRATION_INPUTS, check: int = CHECK_INPUTS) -> dict:
+    """(text, text_pair) inputs to calibrate and to check a static int8 graph on.
+
+    From the dataset the model was trained on (its provenance names the
+    folder): a fixed random sample of the training examples to calibrate on,
+    and of the validation examples, with their labels, to check on. When that
+    folder is gone (a model copied elsewhere), generated sentences in the
+    model's input format (:func:`generated_inputs`), other ones for the check.
+
+    Returns:
+        ``{"calibrate": [...], "check": [...], "source": str, "check_source": str,
+        "gold": slots or None, "tasks": tasks or None}``.
+    """
+    from pipeline.contracts import read_provenance
+
+    label_map = _read_label_map(model_dir)
+    tasks = list(label_map["tasks"])
+    dataset = read_provenance(model_dir).get("dataset")
+    examples = _dataset_examples(dataset, tasks, calibrate, check) if dataset else None
+    if examples is not None:
+        train, held = examples
+        return {"calibrate": list(zip(train["text"], train["text_pair"])),
+                "check": list(zip(held["text"], held["text_pair"])),
+                "gold": [int(x) for x in held["slot"]], "tasks": list(held["task"]),
+                "source": f"training examples of {dataset}", "check_source": f"validation examples of {dataset}"}
+    context = bool(label_map.get("input", {}).get("context_sentences", 0))
+    return {"calibrate": generated_inputs(tasks, calibrate, seed=0, context=context),
+            "check": generated_inputs(tasks, check, seed=1, context=context), "gold": None, "tasks": None,
+            "source": "generated sentences", "check_source": "generated inputs"}
+
+
+def _dataset_examples(dataset: str, tasks: list[str], calibrate: int, check: int):
+    """A fixed random sample of ``calibrate`` training and ``check`` held-out (validation, else test) examples
+    of the model's tasks from a built dataset folder; None when it is unreadable or lacks those splits."""
+    import random
+
+    try:
+        from datasets import load_from_disk
+
+        dd = load_from_disk(str(Path(dataset) / "examples"))
+    except Exception as exc:  # noqa: BLE001 - a moved, deleted or foreign folder: fall back to generated inputs
+        log.info("onnx-int8-static: dataset %s unreadable (%s); calibrating on generated sentences", dataset,
+                 type(exc).__name__)
+        return None
+    held = next((s for s in ("validation", "test") if s in dd), None)
+    if "train" not in dd or held is None:
+        return None
+    rng = random.Random(0)
+
+    def sample(split: str, n: int):
+        rows = [i for i, t in enumerate(dd[split]["task"]) if t in tasks]
+        return dd[split].select(sorted(rng.sample(rows, min(n, len(rows)))))
+
+    train, held = sample("train", calibrate), sample(held, check)
+    return (train, held) if len(train) and len(held) else None
+
+
+_ACTORS = ("union", "company", "ministry", "council", "regulator", "club", "drivers", "port authority",
+           "government", "opposition", "embassy", "contractor", "committee", "mayor", "league", "suppliers")
+_VERBS = ("blamed", "accused", "praised", "criticised", "defended", "contradicted", "thanked", "sued", "warned",
+          "questioned", "rejected the offer from", "agreed with", "denied the account of", "met")
+_TAILS = ("for the collapse of the talks", "over the delayed payments", "after the vote on Tuesday",
+          "of misleading the public about the figures", "in a statement issued late on Friday",
+          "despite the report published last week", "and said the numbers did not add up",
+          "while the inquiry was still under way", "at a press conference outside the building",
+          "saying the 4.5% offer was final", "and called the claim \u201centirely false\u201d", "")
+_SOURCES = ("[author]", "[this side]", "[other side]", "[third party]")
+
+
+def generated_inputs(tasks: list[str], n: int, seed: int = 0, context: bool = False) -> list[tuple[str, str]]:
+    """``n`` generated (text, text_pair) inputs in the model's input format (source tag, ``<< >>`` around the
+    side asked about, ``[[ ]]`` around the other, the task's pair text): calibration data for a model whose
+    training data is not at hand. Deterministic for a seed."""
+    import random
+
+    from pipeline.labels import OTHER_CLOSE, OTHER_OPEN, TARGET_CLOSE, TARGET_OPEN
+
+    rng = random.Random(seed)
+
+    def sentence() -> str:
+        a, b = rng.sample(_ACTORS, 2)
+        a, b = f"{TARGET_OPEN} {a} {TARGET_CLOSE}", f"{OTHER_OPEN} {b} {OTHER_CLOSE}"
+        if rng.random() < 0.5:
+            a, b = b, a
+        return f"The {a} {rng.choice(_VERBS)} the {b} {rng.choice(_TAILS)}".rstrip() + "."
+
+    out = []
+    for _ in range(n):
+        text = " ".join(sentence() for _ in range(rng.choice((1, 1, 2, 3))))
+        pair = f"{rng.choice(tasks)} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"
+        if context and rng.random() < 0.7:
+            pair += f" | before: {sentence()}"
+        out.append((f"{rng.choice(_SOURCES)} {text}", pair))
+    return out

@@ -37,8 +37,13 @@ class Predictor:
             the others).
         calibrated: apply the stored temperature to the logits.
         backend: ``torch`` (fp32), ``bf16`` (bfloat16 autocast), ``int8``
-            (dynamic per-channel quantization), ``onnx`` (onnxruntime) or
-            ``onnx-int8`` (onnxruntime, int8 quantized by onnxruntime); see
+            (dynamic per-channel quantization), ``onnx`` (onnxruntime),
+            ``onnx-int8`` (onnxruntime, int8 quantized by onnxruntime),
+            ``onnx-int8-static`` (the same with calibrated activation scales)
+            or ``auto`` (the fastest batch-invariant one on this machine:
+            ``backend_name`` says which, ``backend_reason`` why, and
+            ``model_version``, written into every scored row and so into a
+            run's resume fingerprint, ends with it); see
             :mod:`pipeline.score.backends`.
 
     Raises:
@@ -48,7 +53,7 @@ class Predictor:
     def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True, backend: str = "torch", batch_tokens: int | None | str = "auto"):
         from transformers import AutoTokenizer
 
-        from pipeline.score.backends import get_backend
+        from pipeline.score.backends import AUTO, get_backend, resolve_backend
 
         self.model_dir = Path(model_dir)
         self.label_map = read_label_map(self.model_dir)
@@ -59,11 +64,13 @@ class Predictor:
         self.abstain_threshold = calibration.get("abstain_threshold") if calibrated else None
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
         self.input_names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in self.tokenizer.model_input_names]
-        self.backend_name = backend
-        self.backend = get_backend(backend, self.model_dir, self.input_names)
+        self.backend_name, self.backend_reason = resolve_backend(backend, self.model_dir, self.input_names)
+        self.backend = get_backend(self.backend_name, self.model_dir, self.input_names)
         self.batch_size = batch_size
         self.batch_tokens = self.backend.batch_tokens if batch_tokens == "auto" else batch_tokens
         self.model_id, self.model_version = model_identity(self.model_dir)
+        if backend == AUTO:  # what auto chose depends on the machine: the rows and the fingerprint say it
+            self.model_version = f"{self.model_version}:{self.backend_name}"
 
     @property
     def model(self):

@@ -1,4 +1,4 @@
-"""Inference backends (torch fp32, bf16, int8, onnx, onnx-int8) on the tiny trained model.
+"""Inference backends (torch fp32, bf16, int8, onnx, onnx-int8, onnx-int8-static) on the tiny trained model.
 
 Compared on uncalibrated probabilities: the tiny model's fitted temperature
 is large (it barely trains in one epoch), which would flatten every
@@ -22,6 +22,9 @@ probability to ~1/3 and hide any disagreement. Tolerances:
 - int8 batched vs one at a time: the activation scale is taken over the whole
   padded batch, so results depend on batch composition within that same
   tolerance (measured ~1e-4 on logits); torch and onnx are equal to 1e-5.
+- onnx-int8-static: the onnx-int8 graph with each activation scale calibrated
+  once (the tiny dataset's training examples) and frozen: as far from fp32 as
+  onnx-int8, and batch-invariant (test_auto_backend.py).
 """
 
 import json
@@ -37,8 +40,8 @@ from pipeline.errors import ModelError
 from pipeline.score.backends import _cpu_has_bf16
 from pipeline.score.onnx_export import EXPORTER_VERSION
 
-TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "onnx-int8": 1e-3, "bf16": 1e-3}
-MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "onnx-int8": 0.9, "bf16": 0.9}
+TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "onnx-int8": 1e-3, "bf16": 1e-3, "onnx-int8-static": 1e-3}
+MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "onnx-int8": 0.9, "bf16": 0.9, "onnx-int8-static": 0.9}
 
 
 needs_bf16 = pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); "
@@ -66,11 +69,12 @@ def model_copy(tiny_trained, tmp_path_factory):
 def predictors(model_copy):
     from pipeline.score.predictor import Predictor
 
-    names = ("torch", "int8", "onnx", "onnx-int8") + (("bf16",) if _cpu_has_bf16() else ())
+    names = ("torch", "int8", "onnx", "onnx-int8", "onnx-int8-static") + (("bf16",) if _cpu_has_bf16() else ())
     return {name: Predictor(model_copy, batch_size=16, calibrated=False, backend=name) for name in names}
 
 
-@pytest.mark.parametrize("backend", ["int8", "onnx", "onnx-int8", pytest.param("bf16", marks=needs_bf16)])
+@pytest.mark.parametrize("backend", ["int8", "onnx", "onnx-int8", "onnx-int8-static",
+                                     pytest.param("bf16", marks=needs_bf16)])
 def test_backend_agrees_with_fp32(predictors, examples, backend):
     ref = predictors["torch"].probs(*examples)
     got = predictors[backend].probs(*examples)
@@ -81,7 +85,8 @@ def test_backend_agrees_with_fp32(predictors, examples, backend):
     assert agree >= MIN_ARGMAX_AGREEMENT[backend], f"{backend}: argmax agrees with fp32 on {agree:.1%}"
 
 
-@pytest.mark.parametrize("backend", ["torch", "int8", "onnx", pytest.param("bf16", marks=needs_bf16)])
+@pytest.mark.parametrize("backend", ["torch", "int8", "onnx", "onnx-int8-static",
+                                     pytest.param("bf16", marks=needs_bf16)])
 def test_batched_equals_one_at_a_time(predictors, examples, backend):
     pred = predictors[backend]
     texts, pairs = examples[0][:24], examples[1][:24]
@@ -163,7 +168,8 @@ def test_int8_backends_default_to_a_token_budget(predictors):
     from pipeline.score.backends import INT8_BATCH_TOKENS
 
     assert {n: p.batch_tokens for n, p in predictors.items() if n != "bf16"} == \
-        {"torch": None, "int8": INT8_BATCH_TOKENS, "onnx": None, "onnx-int8": INT8_BATCH_TOKENS}
+        {"torch": None, "int8": INT8_BATCH_TOKENS, "onnx": None, "onnx-int8": INT8_BATCH_TOKENS,
+         "onnx-int8-static": INT8_BATCH_TOKENS}
 
 
 def test_first_token_last_layer_keeps_the_logits(tiny_trained):
@@ -206,8 +212,8 @@ def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsy
                "--output", str(tmp_path / "out"), "--backend", "fp8"])
     err = capsys.readouterr().err.strip()
     assert rc == 2
-    assert err == ("error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8 "
-                   "(e.g. --backend torch)")
+    assert err == ("error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8, "
+                   "onnx-int8-static or auto (the default: the fastest batch-invariant one here)")
     assert not (tmp_path / "out").exists(), "fails before writing anything"
     with pytest.raises(ModelError, match=r"unknown backend 'onnx_int8'; did you mean 'onnx-int8'\? expected one of"):
         Predictor(tiny_trained[0], backend="onnx_int8")
@@ -235,3 +241,19 @@ def test_bf16_pads_batches_to_a_few_shapes():
     assert _pad_shape(b) is b
     shapes = {_pad_shape(np.ones((r, c))).shape for r in range(1, 65) for c in range(1, 161)}
     assert len(shapes) == 8 * 10  # 10,240 batch shapes become 80
+
+
+def test_static_int8_freezes_every_activation_scale_and_keeps_the_kernels(predictors, model_copy):
+    """onnx-int8-static is the onnx-int8 graph with each DynamicQuantizeLinear (scale over the whole batch)
+    replaced by a QuantizeLinear with a calibrated constant scale: the integer kernels stay, the head stays fp32."""
+    import onnx
+
+    dynamic = _op_counts(model_copy / "onnx" / "model.int8.onnx")
+    static = _op_counts(model_copy / "onnx" / "model.int8-static.onnx")
+    assert static["DynamicQuantizeLinear"] == 0 and static["QuantizeLinear"] == dynamic["DynamicQuantizeLinear"] > 0
+    assert (static["QAttention"], static["MatMulInteger"]) == (dynamic["QAttention"], dynamic["MatMulInteger"])
+    graph = onnx.load(str(model_copy / "onnx" / "model.int8-static.onnx")).graph
+    head = [n for n in graph.node if "classifier" in n.name]
+    assert head and {n.op_type for n in head} <= {"MatMul", "Add", "Gemm"}, [(n.op_type, n.name) for n in head]
+    scales = {i.name for i in graph.initializer if i.name.endswith("_scale")}
+    assert all(n.input[1] in scales for n in graph.node if n.op_type == "QuantizeLinear")  # constants, not computed

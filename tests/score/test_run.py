@@ -39,7 +39,7 @@ def test_example_config_loads_and_agrees_with_the_code_defaults():
     from pipeline.score.source_model import DEFAULT_THRESHOLD
 
     cfg = load_score_config(ROOT / "configs/score.yaml")
-    assert cfg.model == "models/default" and cfg.backend == "torch" and cfg.engine == "local"
+    assert cfg.model == "models/default" and cfg.backend == "auto" and cfg.engine == "local"
     # the file spells out the defaults
     assert cfg == ScoreConfig(model=cfg.model, dispute=cfg.dispute, output=cfg.output)
     assert ScoreConfig().source_threshold == DEFAULT_THRESHOLD
@@ -75,7 +75,7 @@ def test_flags_override_dotted_overrides_which_override_the_file(tmp_path):
     assert cfg.backend == "torch" and cfg.progress is False
     # no file: today's flags alone
     cfg, _ = parse(["--model", "m2", "--dispute", "d.yaml", "--output", "o", "--batch-size", "16", "IN"])
-    assert (cfg.model, cfg.batch_size, cfg.backend) == ("m2", 16, "torch")
+    assert (cfg.model, cfg.batch_size, cfg.backend) == ("m2", 16, "auto")
 
 
 def test_cli_config_errors_are_one_line_before_anything_loads(tmp_path, capsys):
@@ -120,7 +120,7 @@ def test_fingerprint_follows_inputs_backend_and_format_not_the_engine(tiny_train
     model = str(tiny_trained[0])
     version = {b: load_models(ScoreConfig(model=model, engine="ray", backend=b)).version for b in ("torch", "int8")}
     assert version["torch"] != version["int8"]
-    assert load_models(ScoreConfig(model=model, engine="local")).version == version["torch"]
+    assert load_models(ScoreConfig(model=model, engine="local", backend="torch")).version == version["torch"]
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text("The union said the offer was fair.")
