@@ -338,11 +338,15 @@ ONNX_STATIC_FILE = Path("onnx") / "model.int8-static.onnx"
 STATIC_VERSION = 1
 CALIBRATION_INPUTS = 256  # scored one at a time, unpadded: ~3 s for MiniLM-L6 on one thread
 CHECK_INPUTS = 512  # held-out inputs on which the static graph is compared with the fp32 export
-# the check that --backend auto reads: argmax agreement with fp32 on the check inputs. Dynamic int8 agreed on
-# 97.3% of the default model's held-out examples (ΔF1 -0.005), so 95% admits a model quantized as well as that
-# and stops one that calibration hurt. Macro-F1 (labelled inputs) is recorded, not gated: on ~500 examples its
-# difference moves by about ±0.015 from a handful of flips in a rare class
-MIN_AGREEMENT = 0.95
+# The check that --backend auto reads, on the check inputs. Calibration must not cost agreement with fp32: the
+# static graph may agree at most MAX_LOSS_VS_DYNAMIC less than onnxruntime's dynamic int8 (no calibration, so
+# nothing clipped) on the same inputs. And int8 must suit the model: at least MIN_AGREEMENT. Generated inputs
+# hold more near-ties than real ones, so every int8 graph agrees less on them: on the default model, 94.9%
+# (static) and 94.5% (dynamic) on generated inputs, 98.2% and 97.9% on its validation examples; 93% admits both
+# and stops a model int8 hurts. Macro-F1 (labelled inputs) is recorded, not gated: on ~500 examples a handful
+# of flips in a rare class move it by ±0.015
+MIN_AGREEMENT = 0.93
+MAX_LOSS_VS_DYNAMIC = 0.01
 REBATCH_TOLERANCE = 1e-4  # batch-invariant: a probability may move by float rounding, no more
 
 
@@ -416,7 +420,7 @@ def quantize_static_onnx(model_dir: Path, dynamic: Path, path: Path, input_names
     log.info("onnx-int8-static: argmax agrees with fp32 on %.1f%% of %d %s (dynamic int8: %.1f%%)%s: %s",
              100 * check["agreement"], check["inputs"], check["source"], 100 * check["dynamic"]["agreement"],
              f", macro-F1 {check['macro_f1']:.4f} vs {check['macro_f1_fp32']:.4f} for fp32" if "macro_f1" in check
-             else "", "passed" if check["passed"] else f"failed (needs {MIN_AGREEMENT:.0%})")
+             else "", "passed" if check["passed"] else f"failed: {check['why']}")
     return info
 
 
@@ -481,9 +485,8 @@ def compare_with_fp32(fp32: Path, graphs: dict[str, Path], tokenizer, data: dict
                       max_length: int) -> dict:
     """Argmax agreement (and, with labels, macro-F1) of each of ``graphs`` against the fp32 graph on
     ``data["check"]``, and whether each gives the same outputs when the inputs are batched otherwise (in a
-    random order, 7 a batch). The first graph is the one checked: passed when it agrees with fp32 on at least
-    :data:`MIN_AGREEMENT` and its probabilities move by at most :data:`REBATCH_TOLERANCE` under rebatching;
-    the others are recorded beside it for comparison."""
+    random order, 7 a batch). The first graph is the one checked (:func:`static_verdict`), the others are
+    recorded beside it for comparison."""
     import onnxruntime as ort
 
     from pipeline.analysis.metrics import classification_metrics, softmax
@@ -507,9 +510,29 @@ def compare_with_fp32(fp32: Path, graphs: dict[str, Path], tokenizer, data: dict
     if data.get("gold") is not None:
         out["macro_f1_fp32"] = round(classification_metrics(names(data["gold"]), names(ref.argmax(1)))["macro_f1"], 4)
     out.update({k: results[k] for k in others})
-    passed = out["agreement"] >= MIN_AGREEMENT and out["rebatch_max_abs_prob_diff"] <= REBATCH_TOLERANCE
-    out.update(min_agreement=MIN_AGREEMENT, rebatch_tolerance=REBATCH_TOLERANCE, passed=bool(passed))
+    passed, why = static_verdict(out)
+    out.update(min_agreement=MIN_AGREEMENT, max_loss_vs_dynamic=MAX_LOSS_VS_DYNAMIC,
+               rebatch_tolerance=REBATCH_TOLERANCE, passed=passed, why=why)
     return out
+
+
+def static_verdict(check: dict) -> tuple[bool, str]:
+    """Whether a static int8 graph's check (:func:`compare_with_fp32`) passes, and if not, why, in words.
+
+    Passed when its argmax agrees with fp32 on at least :data:`MIN_AGREEMENT`
+    of the check inputs and on no less than the dynamic int8 graph's share
+    minus :data:`MAX_LOSS_VS_DYNAMIC`, and its probabilities move by at most
+    :data:`REBATCH_TOLERANCE` when the inputs are batched otherwise.
+    """
+    agreement, dynamic = check["agreement"], check.get("dynamic", {}).get("agreement", 0.0)
+    if agreement < MIN_AGREEMENT:
+        return False, f"argmax agrees with fp32 on {agreement:.1%}, under {MIN_AGREEMENT:.0%}"
+    if agreement < dynamic - MAX_LOSS_VS_DYNAMIC:
+        return False, (f"argmax agrees with fp32 on {agreement:.1%}, more than {MAX_LOSS_VS_DYNAMIC:.0%} under "
+                       f"dynamic int8's {dynamic:.1%}: calibration cost accuracy")
+    if check["rebatch_max_abs_prob_diff"] > REBATCH_TOLERANCE:
+        return False, f"probabilities moved by {check['rebatch_max_abs_prob_diff']:.1g} when rebatched"
+    return True, ""
 
 
 def _session(model, ort):
