@@ -41,12 +41,16 @@ def main(argv: list[str] | None = None) -> dict:
         "direct_quotes_only": score(docs, baseline),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    print(f"PolNeAR {args.split}: {result['articles']} articles, {result['relations']} attributions "
-          f"({sum(len(d.source_spans) for d in docs)} distinct source spans, {sum(len(d.cue_spans) for d in docs)} cue spans)")
+    print(
+        f"PolNeAR {args.split}: {result['articles']} articles, {result['relations']} attributions "
+        f"({sum(len(d.source_spans) for d in docs)} distinct source spans, {sum(len(d.cue_spans) for d in docs)} cue spans)"
+    )
     print(f"{'':22}{'rules P':>9}{'R':>7}{'F1':>7}   {'direct-only P':>13}{'R':>7}{'F1':>7}")
     for key in result["rules"]:
         r, b = result["rules"][key], result["direct_quotes_only"][key]
-        print(f"{key:22}{r['precision']:9.3f}{r['recall']:7.3f}{r['f1']:7.3f}   {b['precision']:13.3f}{b['recall']:7.3f}{b['f1']:7.3f}")
+        print(
+            f"{key:22}{r['precision']:9.3f}{r['recall']:7.3f}{r['f1']:7.3f}   {b['precision']:13.3f}{b['recall']:7.3f}{b['f1']:7.3f}"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -56,7 +56,16 @@ import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-DISPUTES = ("port-strike", "trade-tariffs", "river-border", "rideshare-rules", "reservoir-summit", "vaccine-contract", "airspace-incident", "stadium-lease")
+DISPUTES = (
+    "port-strike",
+    "trade-tariffs",
+    "river-border",
+    "rideshare-rules",
+    "reservoir-summit",
+    "vaccine-contract",
+    "airspace-incident",
+    "stadium-lease",
+)
 
 
 def rss_mb() -> float:
@@ -98,7 +107,10 @@ def model_copy(src: Path, dst: Path) -> Path:
     if src.resolve() == dst.resolve():
         return dst
     w = src / "model.safetensors"
-    if not (dst / "model.safetensors").is_file() or (dst / "model.safetensors").stat().st_mtime_ns < w.stat().st_mtime_ns:
+    if (
+        not (dst / "model.safetensors").is_file()
+        or (dst / "model.safetensors").stat().st_mtime_ns < w.stat().st_mtime_ns
+    ):
         shutil.rmtree(dst, ignore_errors=True)
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoints", "report", "onnx"))
     return dst
@@ -141,14 +153,28 @@ def bench_paths(args, model: Path) -> dict:
             logits = fn()
         paths[name] = fn
         probs[name] = softmax(np.asarray(logits, dtype=np.float64))
-        results[name] = {"load_s": load_s, "peak_rss_mb": mem.peak, "rss_growth_mb": mem.peak - mem.samples[0][1], "macro_f1": f1(probs[name].argmax(1))}
+        results[name] = {
+            "load_s": load_s,
+            "peak_rss_mb": mem.peak,
+            "rss_growth_mb": mem.peak - mem.samples[0][1],
+            "macro_f1": f1(probs[name].argmax(1)),
+        }
         print(f"  loaded {name} in {load_s:.1f} s (+{results[name]['rss_growth_mb']:.0f} MB)", flush=True)
 
     hf = {}
 
     def load_hf():
         hf["pred"] = pred = Predictor(model, batch_size=64, calibrated=False, backend="torch")
-        hf["clf"] = pipeline("text-classification", model=pred.model, tokenizer=pred.tokenizer, device=-1, truncation=True, max_length=pred.input_cfg["max_length"], top_k=None, function_to_apply="none")
+        hf["clf"] = pipeline(
+            "text-classification",
+            model=pred.model,
+            tokenizer=pred.tokenizer,
+            device=-1,
+            truncation=True,
+            max_length=pred.input_cfg["max_length"],
+            top_k=None,
+            function_to_apply="none",
+        )
         hf["labels"] = [pred.model.config.id2label[i] for i in range(pred.model.config.num_labels)]
         return lambda inputs=inputs: from_pipe([hf["clf"](x) for x in inputs])
 
@@ -196,10 +222,17 @@ def bench_paths(args, model: Path) -> dict:
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
-        print(f"  round {r + 1}/{args.reps}: " + ", ".join(f"{k} {len(timed) / v[-1]:.0f}/s" for k, v in times.items()), flush=True)
+        print(
+            f"  round {r + 1}/{args.reps}: " + ", ".join(f"{k} {len(timed) / v[-1]:.0f}/s" for k, v in times.items()),
+            flush=True,
+        )
     nt = len(timed)
     for name, ts in times.items():
-        results[name].update(seconds=statistics.median(ts), examples_per_s=nt / statistics.median(ts), examples_per_s_runs=[nt / t for t in ts])
+        results[name].update(
+            seconds=statistics.median(ts),
+            examples_per_s=nt / statistics.median(ts),
+            examples_per_s_runs=[nt / t for t in ts],
+        )
 
     one, fp32 = results["hf_pipeline_one_at_a_time"], results["torch_fp32_sorted_64"]
     for name, r in results.items():
@@ -209,18 +242,32 @@ def bench_paths(args, model: Path) -> dict:
         r["max_abs_prob_diff_vs_fp32"] = float(np.abs(probs[name] - probs["torch_fp32_sorted_64"]).max())
         r["macro_f1_minus_fp32"] = r["macro_f1"] - fp32["macro_f1"]
         # 95% interval of the F1 difference from a paired bootstrap over articles (examples of one article are not independent)
-        bs = paired_bootstrap(names(gold), names(probs["torch_fp32_sorted_64"].argmax(1)), names(probs[name].argmax(1)), "macro_f1", groups=docs)
+        bs = paired_bootstrap(
+            names(gold),
+            names(probs["torch_fp32_sorted_64"].argmax(1)),
+            names(probs[name].argmax(1)),
+            "macro_f1",
+            groups=docs,
+        )
         r["macro_f1_minus_fp32_ci95"] = bs["ci95"]
         r["within_0.01_of_fp32"] = abs(r["macro_f1_minus_fp32"]) <= 0.01
-    print(f"\nmacro-F1 on {n} labelled examples ({'+'.join(splits)} of {args.data}; {len(set(docs))} articles); speed on a sample of {nt}, "
-          f"{args.threads} thread(s), median of {args.reps} interleaved rounds")
-    print(f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} {'macro-F1':>9s} {'dF1':>7s} {'dF1 95% CI':>17s} {'argmax=':>8s} {'max|dp|':>8s} {'rebatch=':>8s}")
+    print(
+        f"\nmacro-F1 on {n} labelled examples ({'+'.join(splits)} of {args.data}; {len(set(docs))} articles); speed on a sample of {nt}, "
+        f"{args.threads} thread(s), median of {args.reps} interleaved rounds"
+    )
+    print(
+        f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} {'macro-F1':>9s} {'dF1':>7s} {'dF1 95% CI':>17s} {'argmax=':>8s} {'max|dp|':>8s} {'rebatch=':>8s}"
+    )
     for name, r in results.items():
         lo, hi = r["macro_f1_minus_fp32_ci95"]
         rebatch = r.get("self_agreement_other_batching")
-        print(f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} "
-              f"{f'[{lo:+.3f}, {hi:+.3f}]':>17s} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e} {'' if rebatch is None else f'{rebatch:.3f}':>8s}")
-    print("argmax= : share of examples whose label equals fp32's; rebatch= : share that keep their label when scored again in another order with batches of 16")
+        print(
+            f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} "
+            f"{f'[{lo:+.3f}, {hi:+.3f}]':>17s} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e} {'' if rebatch is None else f'{rebatch:.3f}':>8s}"
+        )
+    print(
+        "argmax= : share of examples whose label equals fp32's; rebatch= : share that keep their label when scored again in another order with batches of 16"
+    )
     auto = bench_auto(model, hf["pred"].input_names, results)
     return {"n": n, "n_timed": nt, "splits": splits, "articles": len(set(docs)), "results": results, "auto": auto}
 
@@ -234,19 +281,30 @@ def bench_auto(model: Path, input_names: list[str], results: dict) -> dict:
     cap = BACKENDS[name].batch_tokens
     row = "torch_fp32_sorted_64" if name == "torch" else f"{name}_sorted_" + (f"{cap}tok" if cap else "64")
     r = results.get(row, {})
-    out = {"backend": name, "reason": why, "row": row, "batch_invariant": BACKENDS[name].batch_invariant,
-           "rebatch": r.get("self_agreement_other_batching"), "examples_per_s": r.get("examples_per_s"),
-           "x_one_at_a_time": r.get("x_one_at_a_time"), "macro_f1_minus_fp32": r.get("macro_f1_minus_fp32"),
-           "static_int8_check": export_info(model / ONNX_STATIC_FILE).get("check")}
+    out = {
+        "backend": name,
+        "reason": why,
+        "row": row,
+        "batch_invariant": BACKENDS[name].batch_invariant,
+        "rebatch": r.get("self_agreement_other_batching"),
+        "examples_per_s": r.get("examples_per_s"),
+        "x_one_at_a_time": r.get("x_one_at_a_time"),
+        "macro_f1_minus_fp32": r.get("macro_f1_minus_fp32"),
+        "static_int8_check": export_info(model / ONNX_STATIC_FILE).get("check"),
+    }
     print(f"\n--backend auto (the default) on this machine: {name} ({why})")
     if r:
-        print(f"  runs as {row}: {r['examples_per_s']:.1f} ex/s, {r['x_one_at_a_time']:.2f}x one-at-a-time, "
-              f"dF1 {r['macro_f1_minus_fp32']:+.4f}, rebatch {r['self_agreement_other_batching']:.3f}")
+        print(
+            f"  runs as {row}: {r['examples_per_s']:.1f} ex/s, {r['x_one_at_a_time']:.2f}x one-at-a-time, "
+            f"dF1 {r['macro_f1_minus_fp32']:+.4f}, rebatch {r['self_agreement_other_batching']:.3f}"
+        )
     check = out["static_int8_check"]
     if check:
-        print(f"  onnx-int8-static's check at calibration: argmax = fp32 on {check['agreement']:.3f} of "
-              f"{check['inputs']} {check['source']} (dynamic onnx-int8: {check['dynamic']['agreement']:.3f}), rebatch "
-              f"{check['rebatch_agreement']:.3f}; {'passed' if check['passed'] else 'failed'}")
+        print(
+            f"  onnx-int8-static's check at calibration: argmax = fp32 on {check['agreement']:.3f} of "
+            f"{check['inputs']} {check['source']} (dynamic onnx-int8: {check['dynamic']['agreement']:.3f}), rebatch "
+            f"{check['rebatch_agreement']:.3f}; {'passed' if check['passed'] else 'failed'}"
+        )
     return out
 
 
@@ -266,8 +324,13 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
             for c in range(args.e2e_copies):
                 for f in sorted(src.glob("*.txt")):
                     shutil.copy(f, inp / f"{c}_{f.name}")
-            cfg = ScoreConfig(model=str(model), dispute=str(ROOT / "configs/disputes" / f"{d}.yaml"),
-                              output=str(Path(tmp) / "out" / d), progress=False, backend=backend)
+            cfg = ScoreConfig(
+                model=str(model),
+                dispute=str(ROOT / "configs/disputes" / f"{d}.yaml"),
+                output=str(Path(tmp) / "out" / d),
+                progress=False,
+                backend=backend,
+            )
             s = score(cfg, [str(inp)], predictor=pred)
             for k in ("seconds", "articles", "passages"):
                 tot[k] += s[k]
@@ -277,9 +340,11 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
     tot["passages_per_s"] = tot["passages"] / tot["seconds"]
     tot["segment_attribute_share"] = tot["segment_attribute_s"] / tot["seconds"]
     tot["other_share"] = 1 - (tot["segment_attribute_s"] + tot["model_s"]) / tot["seconds"]
-    print(f"end to end, stance score --backend {backend}: {tot['articles']} articles, {tot['passages']} passages in {tot['seconds']:.1f} s "
-          f"({tot['articles_per_s']:.1f} articles/s, {tot['passages_per_s']:.0f} passages/s); segmentation + attribution {tot['segment_attribute_share']:.1%} of the time, "
-          f"model + verdicts {tot['model_s'] / tot['seconds']:.1%}, reading/writing/checkpoints {tot['other_share']:.1%}")
+    print(
+        f"end to end, stance score --backend {backend}: {tot['articles']} articles, {tot['passages']} passages in {tot['seconds']:.1f} s "
+        f"({tot['articles_per_s']:.1f} articles/s, {tot['passages_per_s']:.0f} passages/s); segmentation + attribution {tot['segment_attribute_share']:.1%} of the time, "
+        f"model + verdicts {tot['model_s'] / tot['seconds']:.1%}, reading/writing/checkpoints {tot['other_share']:.1%}"
+    )
     return tot
 
 
@@ -297,12 +362,18 @@ def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: i
         with open(folder / f"synthetic_{start // per_file:05d}.jsonl", "w", encoding="utf-8") as f:
             for i in range(start, min(start + per_file, n_articles)):
                 paras = [" ".join(rng.sample(sentences, rng.randint(1, 2))) for _ in range(rng.randint(1, 2))]
-                f.write(json.dumps({"doc_id": f"syn-{i:06d}", "title": rng.choice(titles), "text": "\n".join(paras)}) + "\n")
+                f.write(
+                    json.dumps({"doc_id": f"syn-{i:06d}", "title": rng.choice(titles), "text": "\n".join(paras)}) + "\n"
+                )
 
 
 def _slope(pts) -> float:
     """Least-squares slope of (seconds, MB) points, in MB/min."""
-    return float(np.polyfit(np.array([t for t, _ in pts]) / 60, np.array([m for _, m in pts]), 1)[0]) if len(pts) > 2 else 0.0
+    return (
+        float(np.polyfit(np.array([t for t, _ in pts]) / 60, np.array([m for _, m in pts]), 1)[0])
+        if len(pts) > 2
+        else 0.0
+    )
 
 
 def rss_trend(series: list, tolerance: float) -> dict:
@@ -331,8 +402,14 @@ def rss_trend(series: list, tolerance: float) -> dict:
     floor = [(statistics.mean(t for t, _ in w), min(m for _, m in w)) for w in full]
     peak = [(statistics.mean(t for t, _ in w), max(m for _, m in w)) for w in full]
     slope = _slope(floor)
-    return {"window_s": window, "slope_floor_second_half": slope, "slope_peak_second_half": _slope(peak), "slope_samples_second_half": _slope([(t, m) for t, m in series if t >= 0.5 * end]),
-            "flat_tolerance_mb_per_min": tolerance, "verdict": _verdict(slope, tolerance) if len(floor) >= 3 else "too short to tell"}
+    return {
+        "window_s": window,
+        "slope_floor_second_half": slope,
+        "slope_peak_second_half": _slope(peak),
+        "slope_samples_second_half": _slope([(t, m) for t, m in series if t >= 0.5 * end]),
+        "flat_tolerance_mb_per_min": tolerance,
+        "verdict": _verdict(slope, tolerance) if len(floor) >= 3 else "too short to tell",
+    }
 
 
 def _verdict(slope: float, tolerance: float) -> str:
@@ -354,24 +431,47 @@ def bench_memory(args, model: Path, backend: str) -> dict:
         rss_log.parent.mkdir(parents=True, exist_ok=True)
         rss_log.write_text("seconds\trss_mb\n")
         with RssSampler(interval=1.0, log=rss_log) as mem:
-            cfg = ScoreConfig(model=str(model), dispute=str(ROOT / "configs/disputes/port-strike.yaml"),
-                              output=str(Path(tmp) / "out"), progress=args.progress, backend=backend)
+            cfg = ScoreConfig(
+                model=str(model),
+                dispute=str(ROOT / "configs/disputes/port-strike.yaml"),
+                output=str(Path(tmp) / "out"),
+                progress=args.progress,
+                backend=backend,
+            )
             s = score(cfg, [str(inp)])
     series = mem.samples
     trend = rss_trend(series, args.flat_tolerance)
-    steady = [(t, m) for t, m in series if t >= 0.1 * series[-1][0]]  # after the model loaded and the first chunks warmed the allocator
+    steady = [
+        (t, m) for t, m in series if t >= 0.1 * series[-1][0]
+    ]  # after the model loaded and the first chunks warmed the allocator
     half = [(t, m) for t, m in series if t >= 0.5 * series[-1][0]]
     slope_half, verdict = trend["slope_floor_second_half"], trend["verdict"]
-    r = {"articles": s["articles"], "passages": s["passages"], "seconds": s["seconds"], "articles_per_s": s["articles"] / s["seconds"], "passages_per_s": s["passages"] / s["seconds"],
-         "segment_attribute_share": s["timing"]["segment_attribute_s"] / s["seconds"], "rss_first_mb": series[0][1], "rss_steady_first_mb": steady[0][1], "rss_half_mb": half[0][1], "rss_last_mb": series[-1][1],
-         "rss_peak_mb": mem.peak, "rss_slope_mb_per_min_after_warmup": _slope(steady), **trend,
-         "samples": [[round(t, 1), round(m, 1)] for t, m in series]}
-    print(f"memory: {r['articles']} articles, {r['passages']} passages in {r['seconds']:.0f} s ({r['passages_per_s']:.0f} passages/s); RSS first {r['rss_first_mb']:.0f} MB, "
-          f"after warm-up {r['rss_steady_first_mb']:.0f} MB, at half-time {r['rss_half_mb']:.0f} MB, last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB; "
-          f"segmentation + attribution {r['segment_attribute_share']:.1%} of the time")
-    print(f"memory: RSS slope over the second half: {slope_half:+.2f} MB/min for the floor (minimum per {trend['window_s']:.0f} s window), "
-          f"{trend['slope_peak_second_half']:+.2f} for the per-window peak, {trend['slope_samples_second_half']:+.2f} for the raw samples; "
-          f"floor within {args.flat_tolerance:g} MB/min: {verdict}")
+    r = {
+        "articles": s["articles"],
+        "passages": s["passages"],
+        "seconds": s["seconds"],
+        "articles_per_s": s["articles"] / s["seconds"],
+        "passages_per_s": s["passages"] / s["seconds"],
+        "segment_attribute_share": s["timing"]["segment_attribute_s"] / s["seconds"],
+        "rss_first_mb": series[0][1],
+        "rss_steady_first_mb": steady[0][1],
+        "rss_half_mb": half[0][1],
+        "rss_last_mb": series[-1][1],
+        "rss_peak_mb": mem.peak,
+        "rss_slope_mb_per_min_after_warmup": _slope(steady),
+        **trend,
+        "samples": [[round(t, 1), round(m, 1)] for t, m in series],
+    }
+    print(
+        f"memory: {r['articles']} articles, {r['passages']} passages in {r['seconds']:.0f} s ({r['passages_per_s']:.0f} passages/s); RSS first {r['rss_first_mb']:.0f} MB, "
+        f"after warm-up {r['rss_steady_first_mb']:.0f} MB, at half-time {r['rss_half_mb']:.0f} MB, last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB; "
+        f"segmentation + attribution {r['segment_attribute_share']:.1%} of the time"
+    )
+    print(
+        f"memory: RSS slope over the second half: {slope_half:+.2f} MB/min for the floor (minimum per {trend['window_s']:.0f} s window), "
+        f"{trend['slope_peak_second_half']:+.2f} for the per-window peak, {trend['slope_samples_second_half']:+.2f} for the raw samples; "
+        f"floor within {args.flat_tolerance:g} MB/min: {verdict}"
+    )
     return r
 
 
@@ -379,13 +479,29 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="models/default")
     ap.add_argument("--data", default="data/built/default")
-    ap.add_argument("--split", default="validation,test,seed", help="labelled splits for the accuracy columns (comma-separated; those present are used)")
-    ap.add_argument("--limit", type=int, default=400, help="examples in the timed sample (a fixed random sample of those splits)")
+    ap.add_argument(
+        "--split",
+        default="validation,test,seed",
+        help="labelled splits for the accuracy columns (comma-separated; those present are used)",
+    )
+    ap.add_argument(
+        "--limit", type=int, default=400, help="examples in the timed sample (a fixed random sample of those splits)"
+    )
     ap.add_argument("--reps", type=int, default=3, help="timed runs per batched path (median reported)")
     ap.add_argument("--e2e-copies", type=int, default=3, help="copies of each corpus article in the end-to-end run")
     ap.add_argument("--e2e-backend", default="int8", help="backend of the end-to-end and memory runs")
-    ap.add_argument("--memory-articles", type=int, default=0, help="also score this many synthetic articles and sample RSS (10000 for the flatness check; ~10+ min on 2 cores)")
-    ap.add_argument("--flat-tolerance", type=float, default=2.0, help="MB/min: RSS counts as flat when its slope over the second half of the memory run is within this")
+    ap.add_argument(
+        "--memory-articles",
+        type=int,
+        default=0,
+        help="also score this many synthetic articles and sample RSS (10000 for the flatness check; ~10+ min on 2 cores)",
+    )
+    ap.add_argument(
+        "--flat-tolerance",
+        type=float,
+        default=2.0,
+        help="MB/min: RSS counts as flat when its slope over the second half of the memory run is within this",
+    )
     ap.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end runs over the embedded corpus")
     ap.add_argument("--skip-paths", action="store_true", help="skip the per-path comparison")
     ap.add_argument("--progress", action="store_true")
@@ -399,8 +515,16 @@ def main() -> int:
     args.threads = int(os.environ.get("OMP_NUM_THREADS", "2"))
     torch.set_num_threads(args.threads)
     model = model_copy(Path(args.model), Path(args.out).parent / "model")
-    report = {"model": args.model, "threads": args.threads, "cpu_count": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
-    print(f"model {args.model} (copied to {model}), {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    report = {
+        "model": args.model,
+        "threads": args.threads,
+        "cpu_count": os.cpu_count(),
+        "load_avg_at_start": os.getloadavg(),
+    }
+    print(
+        f"model {args.model} (copied to {model}), {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at start",
+        flush=True,
+    )
     if not args.skip_paths:
         report["paths"] = bench_paths(args, model)
     if not args.skip_e2e:

@@ -48,9 +48,24 @@ def main() -> int:
     data = Path(args.data)
     if not (data / "manifest.json").is_file():
         if not (ROOT.parent / "shared/data/semeval2016-task6").is_dir():
-            print("skipped: ../shared/data/semeval2016-task6 is absent (the benchmark data lives only in dev and CI checkouts)")
+            print(
+                "skipped: ../shared/data/semeval2016-task6 is absent (the benchmark data lives only in dev and CI checkouts)"
+            )
             return 0
-        subprocess.run([sys.executable, "-m", "pipeline", "-q", "build", str(ROOT / "configs/benchmarks/semeval2016.yaml"), "--build.output", str(data)], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "-q",
+                "build",
+                str(ROOT / "configs/benchmarks/semeval2016.yaml"),
+                "--build.output",
+                str(data),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
 
     import torch
     from datasets import load_from_disk
@@ -79,7 +94,13 @@ def main() -> int:
 
     def encode(split, padded: bool):
         def fn(b):
-            enc = tok(b["text"], b["text_pair"], truncation=True, max_length=args.max_seq_length, padding="max_length" if padded else False)
+            enc = tok(
+                b["text"],
+                b["text_pair"],
+                truncation=True,
+                max_length=args.max_seq_length,
+                padding="max_length" if padded else False,
+            )
             enc["labels"] = b["slot"]
             enc["length"] = [len(x) for x in enc["input_ids"]]
             return enc
@@ -94,7 +115,9 @@ def main() -> int:
         model.eval()
         with torch.inference_mode():
             for i in range(0, len(enc), 64):
-                batch = collate([{k: v for k, v in enc[j].items() if k != "length"} for j in range(i, min(i + 64, len(enc)))])
+                batch = collate(
+                    [{k: v for k, v in enc[j].items() if k != "length"} for j in range(i, min(i + 64, len(enc)))]
+                )
                 batch.pop("labels")
                 preds.extend(model(**batch).logits.argmax(-1).tolist())
         gold = [labels[s] for s in val_ds["slot"]]
@@ -104,26 +127,60 @@ def main() -> int:
     results = {}
     for name, padded in (("run_classification", True), ("this_project", False)):
         set_seed(13)
-        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=len(labels), ignore_mismatched_sizes=True)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            source, num_labels=len(labels), ignore_mismatched_sizes=True
+        )
         enc = encode(train_ds, padded)
         targs = TrainingArguments(
-            output_dir=str(ROOT / "bench/out/train_ckpt"), num_train_epochs=args.epochs, learning_rate=args.learning_rate, per_device_train_batch_size=args.batch_size,
-            warmup_steps=0.1, weight_decay=0.01, save_strategy="no", eval_strategy="no", logging_strategy="no", report_to="none", seed=13, data_seed=13, disable_tqdm=True,
-            train_sampling_strategy="random" if padded else "group_by_length", length_column_name="length", dataloader_num_workers=0,
+            output_dir=str(ROOT / "bench/out/train_ckpt"),
+            num_train_epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            per_device_train_batch_size=args.batch_size,
+            warmup_steps=0.1,
+            weight_decay=0.01,
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="no",
+            report_to="none",
+            seed=13,
+            data_seed=13,
+            disable_tqdm=True,
+            train_sampling_strategy="random" if padded else "group_by_length",
+            length_column_name="length",
+            dataloader_num_workers=0,
         )
-        trainer = Trainer(model=model, args=targs, train_dataset=enc.remove_columns(["length"]) if padded else enc,
-                          data_collator=default_data_collator if padded else DataCollatorWithPadding(tok), processing_class=tok)
+        trainer = Trainer(
+            model=model,
+            args=targs,
+            train_dataset=enc.remove_columns(["length"]) if padded else enc,
+            data_collator=default_data_collator if padded else DataCollatorWithPadding(tok),
+            processing_class=tok,
+        )
         tokens = int(np.sum(enc["length"])) if not padded else len(enc) * args.max_seq_length
         print(f"{name}: training {len(enc)} examples x {args.epochs:g} epoch(s) ...", flush=True)
         t0 = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - t0
         n = len(enc) * args.epochs
-        results[name] = {"seconds": round(seconds, 1), "examples_per_s": round(n / seconds, 2), "tokens_per_epoch_incl_padding": tokens, "validation": validate(model)}
+        results[name] = {
+            "seconds": round(seconds, 1),
+            "examples_per_s": round(n / seconds, 2),
+            "tokens_per_epoch_incl_padding": tokens,
+            "validation": validate(model),
+        }
         print(f"  {results[name]}", flush=True)
     ratio = results["this_project"]["examples_per_s"] / results["run_classification"]["examples_per_s"]
-    report = {"data": str(data), "train_examples": len(train_ds), "epochs": args.epochs, "max_seq_length": args.max_seq_length, "batch_size": args.batch_size,
-              "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "results": results, "speedup": round(ratio, 2)}
+    report = {
+        "data": str(data),
+        "train_examples": len(train_ds),
+        "epochs": args.epochs,
+        "max_seq_length": args.max_seq_length,
+        "batch_size": args.batch_size,
+        "threads": torch.get_num_threads(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "results": results,
+        "speedup": round(ratio, 2),
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
     print("\n| setup | examples/s | validation accuracy | validation macro-F1 |\n|---|---|---|---|")

@@ -102,10 +102,16 @@ def summary_table(metrics_path) -> str:
         lines = [f"{'split':10s} {'system':14s} {'accuracy':>9s} {'macro-F1':>9s} {measure:>14s}"]
         for split, res in m["splits"].items():
             t = res["task"]
-            lines.append(f"{split:10s} {'model':14s} {fmt(t['accuracy']):>9s} {fmt(t['macro_f1']):>9s} {fmt(t['official']):>14s}")
+            lines.append(
+                f"{split:10s} {'model':14s} {fmt(t['accuracy']):>9s} {fmt(t['macro_f1']):>9s} {fmt(t['official']):>14s}"
+            )
             for name, b in res["baselines"].items():
-                lines.append(f"{split:10s} {name:14s} {fmt(b['accuracy']):>9s} {fmt(b['macro_f1']):>9s} {fmt(b['official']):>14s}")
-            lines.append(f"{split:10s} per-class F1: " + ", ".join(f"{lab} {fmt(v['f1'])}" for lab, v in t["per_class"].items()))
+                lines.append(
+                    f"{split:10s} {name:14s} {fmt(b['accuracy']):>9s} {fmt(b['macro_f1']):>9s} {fmt(b['official']):>14s}"
+                )
+            lines.append(
+                f"{split:10s} per-class F1: " + ", ".join(f"{lab} {fmt(v['f1'])}" for lab, v in t["per_class"].items())
+            )
         return "\n".join(lines)
     lines = [f"{'split':10s} {'task':12s} {'model acc':>9s} {'macro-F1':>9s} {'tfidf F1':>9s} {'majority F1':>11s}"]
     for split, res in m["splits"].items():
@@ -115,20 +121,38 @@ def summary_table(metrics_path) -> str:
                 continue
             b = res.get("baselines", {})
             f = lambda name: b.get(name, {}).get(task, {}).get("macro_f1")
-            lines.append(f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} {fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}")
+            lines.append(
+                f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} {fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}"
+            )
         p = res["passages"]
         if "source_side" in p:
-            lines.append(f"{split:10s} source side accuracy: classifier {fmt(p['source_side']['accuracy'])}, rules {fmt(p['source_side_rules']['accuracy'])}, rules then classifier {fmt(p['source_side_rules_then_model']['accuracy'])}")
+            lines.append(
+                f"{split:10s} source side accuracy: classifier {fmt(p['source_side']['accuracy'])}, rules {fmt(p['source_side_rules']['accuracy'])}, rules then classifier {fmt(p['source_side_rules_then_model']['accuracy'])}"
+            )
         a = res.get("articles", {})
         if "stance" not in p:
             continue
-        lines.append(f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); side-swap consistency {res.get('side_swap', {}).get('consistency')}")
+        lines.append(
+            f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); side-swap consistency {res.get('side_swap', {}).get('consistency')}"
+        )
     return "\n".join(lines)
 
 
 # the flags of stance score, by their ScoreConfig key; each one given overrides the --config file
-SCORE_FLAGS = ("model", "dispute", "output", "format", "batch_size", "chunk_articles", "backend", "engine", "workers",
-               "ray_address", "source_model", "source_threshold")
+SCORE_FLAGS = (
+    "model",
+    "dispute",
+    "output",
+    "format",
+    "batch_size",
+    "chunk_articles",
+    "backend",
+    "engine",
+    "workers",
+    "ray_address",
+    "source_model",
+    "source_threshold",
+)
 
 
 class _ScoreOverride(argparse.Action):
@@ -144,7 +168,7 @@ def _score_config(args, extra: list[str]):
 
     for arg in extra:  # argparse knows every --score.KEY, so one left over is a typo
         if arg.startswith("--score."):
-            from_dict(ScoreConfig, {arg.split("=", 1)[0][len("--score."):]: None}, "--score")  # did-you-mean
+            from_dict(ScoreConfig, {arg.split("=", 1)[0][len("--score.") :]: None}, "--score")  # did-you-mean
     if extra:
         raise StanceError(f"score: unexpected arguments {' '.join(extra)}; see stance score --help")
     overrides = parse_overrides(args.score_overrides)
@@ -164,14 +188,18 @@ def cmd_score(args, overrides) -> int:
     odd = [t for t, labels in lm["tasks"].items() if TASK_LABELS.get(t) != labels]
     if odd:
         needs = ", ".join(f"{t} {v}" for t, v in TASK_LABELS.items())
-        raise StanceError(f"{cfg.model}: trained on {lm.get('benchmark') or 'data'} with task {odd[0]} "
-                          f"{lm['tasks'][odd[0]]}, which scoring commentary cannot use (it needs {needs}); "
-                          "evaluate it with stance evaluate, or score with a commentary model")
+        raise StanceError(
+            f"{cfg.model}: trained on {lm.get('benchmark') or 'data'} with task {odd[0]} "
+            f"{lm['tasks'][odd[0]]}, which scoring commentary cannot use (it needs {needs}); "
+            "evaluate it with stance evaluate, or score with a commentary model"
+        )
     from pipeline.score.run import score
 
     summary = score(cfg, args.inputs, command=args.command)
-    print(f"passages: {summary['passages_file']} ({summary['passages']} rows)\n"
-          f"articles: {summary['articles_file']} ({summary['articles']} rows)")
+    print(
+        f"passages: {summary['passages_file']} ({summary['passages']} rows)\n"
+        f"articles: {summary['articles_file']} ({summary['articles']} rows)"
+    )
     if summary["rejects"]:
         print(f"rejected: {summary['rejects']} item(s), listed in {summary['rejects_file']}")
     return 0
@@ -191,40 +219,68 @@ def cmd_compare(args, overrides) -> int:
 def _add_score_command(sub) -> None:
     """``stance score``: today's flags, ``--config`` and the ``--score.KEY VALUE`` overrides."""
     d = ScoreConfig()  # the defaults, for the help
-    s = sub.add_parser("score", help="batch-score new articles",
-                       epilog="Every option can also come from a config file (--config configs/score.yaml, its score "
-                              "section) or a dotted override (--score.backend onnx-int8); flags override both.")
+    s = sub.add_parser(
+        "score",
+        help="batch-score new articles",
+        epilog="Every option can also come from a config file (--config configs/score.yaml, its score "
+        "section) or a dotted override (--score.backend onnx-int8); flags override both.",
+    )
     s.add_argument("inputs", nargs="+", help="files, directories, globs, or - for JSONL on standard input")
-    s.add_argument("--config", help="config file with a score section, e.g. configs/score.yaml; "
-                                    "dotted overrides follow (--score.KEY VALUE)")
+    s.add_argument(
+        "--config",
+        help="config file with a score section, e.g. configs/score.yaml; dotted overrides follow (--score.KEY VALUE)",
+    )
     s.add_argument("--model", help="model folder from stance train (required here or in the config)")
     s.add_argument("--dispute", help="dispute config (sides, aliases, actors) (required here or in the config)")
     s.add_argument("--output", help="output folder (required here or in the config)")
-    s.add_argument("--format", choices=("jsonl", "csv", "parquet"), help=f"default {d.format}; csv and parquet need "
-                                                                          "pip install 'stance-pipeline[parquet]'")
-    s.add_argument("--batch-size", type=int, help=f"default {d.batch_size}: at most this many model inputs per forward "
-                   "pass (int8 and onnx-int8 also cap a pass at 1,024 padded tokens)")
-    s.add_argument("--chunk-articles", type=int, help=f"default {d.chunk_articles}: articles scored between "
-                   "checkpoints (a rerun resumes after the last one)")
-    s.add_argument("--backend", help=f"default {d.backend}; inference backend. Batch-invariant (a passage gets the "
-                   "same label whichever passages share its batch): auto (the fastest batch-invariant one for this "
-                   "machine, chosen from the CPU's flags and a one-off check of onnx-int8-static against fp32 cached "
-                   "in MODEL/onnx/; logged with its reason), torch (fp32), bf16 (fp32 weights under bfloat16 "
-                   "autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), onnx (onnxruntime, CPU; "
-                   "exported once into MODEL/onnx/), onnx-int8-static (that export in int8 with activation scales "
-                   "calibrated once; as fast as onnx-int8). NOT batch-invariant (activations quantized with one "
-                   "scale per batch, so a few labels in a hundred change with the batching): int8 (torch dynamic "
-                   "per-channel quantization, CPU) and onnx-int8 (the export quantized dynamically by onnxruntime). "
-                   "The onnx ones need pip install 'stance-pipeline[onnx]'")
-    s.add_argument("--engine", help=f"default {d.engine}: local (this process) or ray (Ray Data actors hold the model; "
-                   "needs pip install 'stance-pipeline[ray]')")
+    s.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "parquet"),
+        help=f"default {d.format}; csv and parquet need pip install 'stance-pipeline[parquet]'",
+    )
+    s.add_argument(
+        "--batch-size",
+        type=int,
+        help=f"default {d.batch_size}: at most this many model inputs per forward "
+        "pass (int8 and onnx-int8 also cap a pass at 1,024 padded tokens)",
+    )
+    s.add_argument(
+        "--chunk-articles",
+        type=int,
+        help=f"default {d.chunk_articles}: articles scored between checkpoints (a rerun resumes after the last one)",
+    )
+    s.add_argument(
+        "--backend",
+        help=f"default {d.backend}; inference backend. Batch-invariant (a passage gets the "
+        "same label whichever passages share its batch): auto (the fastest batch-invariant one for this "
+        "machine, chosen from the CPU's flags and a one-off check of onnx-int8-static against fp32 cached "
+        "in MODEL/onnx/; logged with its reason), torch (fp32), bf16 (fp32 weights under bfloat16 "
+        "autocast; GPUs and CPUs with AVX512-BF16/AMX; as accurate as fp32), onnx (onnxruntime, CPU; "
+        "exported once into MODEL/onnx/), onnx-int8-static (that export in int8 with activation scales "
+        "calibrated once; as fast as onnx-int8). NOT batch-invariant (activations quantized with one "
+        "scale per batch, so a few labels in a hundred change with the batching): int8 (torch dynamic "
+        "per-channel quantization, CPU) and onnx-int8 (the export quantized dynamically by onnxruntime). "
+        "The onnx ones need pip install 'stance-pipeline[onnx]'",
+    )
+    s.add_argument(
+        "--engine",
+        help=f"default {d.engine}: local (this process) or ray (Ray Data actors hold the model; "
+        "needs pip install 'stance-pipeline[ray]')",
+    )
     s.add_argument("--workers", type=int, help="--engine ray: model actors (default: one per CPU of the cluster)")
     s.add_argument("--ray-address", help="--engine ray: cluster to join (default: $RAY_ADDRESS, else a local Ray)")
-    s.add_argument("--source-model", help="source-side model folder (make source-model): re-attributes passages where "
-                   "the attribution rules find no source")
-    s.add_argument("--source-threshold", type=float, help="--source-model: probability the classifier needs to "
-                   f"re-attribute a passage (default {d.source_threshold}, chosen on the validation, test and seed "
-                   "splits: lower thresholds re-attribute author passages wrongly)")
+    s.add_argument(
+        "--source-model",
+        help="source-side model folder (make source-model): re-attributes passages where "
+        "the attribution rules find no source",
+    )
+    s.add_argument(
+        "--source-threshold",
+        type=float,
+        help="--source-model: probability the classifier needs to "
+        f"re-attribute a passage (default {d.source_threshold}, chosen on the validation, test and seed "
+        "splits: lower thresholds re-attribute author passages wrongly)",
+    )
     s.add_argument("--no-progress", action="store_true")
     for f in dataclasses.fields(ScoreConfig):  # --score.KEY VALUE, declared so that VALUE is not taken for an input
         s.add_argument(f"--score.{f.name}", action=_ScoreOverride, metavar="VALUE", help=argparse.SUPPRESS)
@@ -239,7 +295,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="commentary + dispute + labels -> passage datasets and a data report")
-    b.add_argument("config", help="pipeline config, e.g. configs/default.yaml; dotted overrides follow (--build.output DIR)")
+    b.add_argument(
+        "config", help="pipeline config, e.g. configs/default.yaml; dotted overrides follow (--build.output DIR)"
+    )
     b.set_defaults(func=cmd_build)
 
     t = sub.add_parser("train", help="fine-tune a classifier on a built dataset")
@@ -262,7 +320,11 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("b", help="report folder (or model folder) of version B")
     c.add_argument("--data", help="dataset folder, when A and B are model folders")
     c.add_argument("--output", help="comparison folder (default: B/compare)")
-    c.add_argument("--fail-if-worse", metavar="METRIC", help="exit 1 when B is significantly worse on METRIC (e.g. stance_macro_f1)")
+    c.add_argument(
+        "--fail-if-worse",
+        metavar="METRIC",
+        help="exit 1 when B is significantly worse on METRIC (e.g. stance_macro_f1)",
+    )
     c.set_defaults(func=cmd_compare)
     return p
 
@@ -286,5 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user mistake: one line unless --verbose
         if args.verbose:
             raise
-        print(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (rerun with --verbose for the traceback)", file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (rerun with --verbose for the traceback)",
+            file=sys.stderr,
+        )
         return 1

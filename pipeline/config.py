@@ -123,7 +123,9 @@ class TrainConfig:
     logging_steps: int = 20
     resume: bool = True
     progress: bool = True
-    abstain_threshold: float | None = None  # scoring marks passages whose side-favored probability is below it as abstained
+    abstain_threshold: float | None = (
+        None  # scoring marks passages whose side-favored probability is below it as abstained
+    )
 
 
 @dataclass
@@ -216,7 +218,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         raise errors[0]
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping of {tp.__name__} fields, found {type(value).__name__} {value!r}")
+            raise ConfigError(
+                f"{where}: expected a mapping of {tp.__name__} fields, found {type(value).__name__} {value!r}"
+            )
         return from_dict(tp, value, where)
     if origin is list:
         (item_tp,) = typing.get_args(tp)
@@ -355,17 +359,23 @@ def validate(cfg: Config, path: str) -> None:
     if not cfg.build.tasks:
         raise ConfigError(f"{path}: build.tasks: empty; list at least one of {', '.join(KNOWN_TASKS)}")
     if "source_side" in cfg.build.tasks and len(cfg.build.tasks) > 1:
-        raise ConfigError(f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); its input hides the rule-attributed source that stance and credibility read")
+        raise ConfigError(
+            f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); its input hides the rule-attributed source that stance and credibility read"
+        )
     if cfg.build.max_unmatched_gold < 0:
         raise ConfigError(f"{path}: build.max_unmatched_gold: must be 0 or more, found {cfg.build.max_unmatched_gold}")
     s = cfg.build.split
     if not (0 <= s.validation < 1 and 0 <= s.test < 1 and s.validation + s.test < 1):
-        raise ConfigError(f"{path}: build.split: validation ({s.validation}) and test ({s.test}) must be fractions summing below 1")
+        raise ConfigError(
+            f"{path}: build.split: validation ({s.validation}) and test ({s.test}) must be fractions summing below 1"
+        )
     for name in ("epochs", "learning_rate"):
         if getattr(cfg.train, name) <= 0:
             raise ConfigError(f"{path}: train.{name}: must be positive, found {getattr(cfg.train, name)}")
     if cfg.train.abstain_threshold is not None and not 0 < cfg.train.abstain_threshold < 1:
-        raise ConfigError(f"{path}: train.abstain_threshold: must be a probability between 0 and 1 (or null), found {cfg.train.abstain_threshold}")
+        raise ConfigError(
+            f"{path}: train.abstain_threshold: must be a probability between 0 and 1 (or null), found {cfg.train.abstain_threshold}"
+        )
     for name in ("batch_size", "eval_batch_size", "max_length"):
         if getattr(cfg.train, name) <= 0:
             raise ConfigError(f"{path}: train.{name}: must be a positive integer, found {getattr(cfg.train, name)}")
@@ -374,13 +384,19 @@ def validate(cfg: Config, path: str) -> None:
         if cfg.build.sources:
             raise ConfigError(f"{path}: build: give either sources (commentary) or benchmark, not both")
         if not 0 < b.validation < 1:
-            raise ConfigError(f"{path}: build.benchmark.validation: must be a fraction between 0 and 1, found {b.validation}")
+            raise ConfigError(
+                f"{path}: build.benchmark.validation: must be a fraction between 0 and 1, found {b.validation}"
+            )
         for label, frac in (b.downsample or {}).items():
             if not isinstance(frac, (int, float)) or not 0 < frac <= 1:
-                raise ConfigError(f"{path}: build.benchmark.downsample.{label}: must be a fraction in (0, 1], found {frac!r}")
+                raise ConfigError(
+                    f"{path}: build.benchmark.downsample.{label}: must be a fraction in (0, 1], found {frac!r}"
+                )
     for i, src in enumerate(cfg.build.sources):
         if not Path(src.dispute).is_file():
-            raise ConfigError(f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; point it at a file in configs/disputes/")
+            raise ConfigError(
+                f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; point it at a file in configs/disputes/"
+            )
     validate_score(cfg.score, path, complete=False)
 
 
@@ -429,15 +445,17 @@ def validate_score(cfg: ScoreConfig, path: str = "stance score", complete: bool 
         if value not in choices:
             close = difflib.get_close_matches(str(value), choices, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            raise ConfigError(f"{path}: score.{key}: unknown {key} {value!r}; {hint}"
-                              f"expected one of {', '.join(choices)}")
+            raise ConfigError(
+                f"{path}: score.{key}: unknown {key} {value!r}; {hint}expected one of {', '.join(choices)}"
+            )
     for key in ("batch_size", "chunk_articles", "workers"):
         value = getattr(cfg, key)
         if value is not None and value <= 0:
             raise ConfigError(f"{path}: score.{key}: must be a positive integer, found {value}")
     if not 0 < cfg.source_threshold <= 1:
-        raise ConfigError(f"{path}: score.source_threshold: must be a probability in (0, 1], "
-                          f"found {cfg.source_threshold}")
+        raise ConfigError(
+            f"{path}: score.source_threshold: must be a probability in (0, 1], found {cfg.source_threshold}"
+        )
 
 
 def to_dict(cfg: Any) -> dict:

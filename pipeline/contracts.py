@@ -20,8 +20,8 @@ Stages call the functions below and never open those files by name.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from pipeline.errors import DataError, ModelError, ReportError
 from pipeline.io import iter_jsonl, read_json, write_json, write_jsonl, write_text
@@ -110,10 +110,14 @@ def read_label_map(model_dir: str | Path) -> dict:
         raise ModelError(f"{d}: model folder not found; train one with `stance train` or fix the path")
     p = d / LABEL_MAP
     if not p.is_file():
-        raise ModelError(f"{d}: no {LABEL_MAP}; this folder was not written by `stance train` (retrain, or copy the label map beside the weights)")
+        raise ModelError(
+            f"{d}: no {LABEL_MAP}; this folder was not written by `stance train` (retrain, or copy the label map beside the weights)"
+        )
     lm = read_json(p, "label map")
     if lm.get("format_version") != MODEL_FORMAT:
-        raise ModelError(f"{p}: model format {lm.get('format_version')} is not {MODEL_FORMAT}; retrain the model with this version")
+        raise ModelError(
+            f"{p}: model format {lm.get('format_version')} is not {MODEL_FORMAT}; retrain the model with this version"
+        )
     return lm
 
 
@@ -140,7 +144,9 @@ def model_identity(model_dir: str | Path) -> tuple[str, str]:
     return d.name, f"{p.get('code_version', '?')}:{p.get('data_hash', '?')[:12]}"
 
 
-def write_model_files(out: Path, *, label_map: dict, calibration: dict, train_config_yaml: str, provenance: dict, metrics: dict, card: str) -> None:
+def write_model_files(
+    out: Path, *, label_map: dict, calibration: dict, train_config_yaml: str, provenance: dict, metrics: dict, card: str
+) -> None:
     """Everything of the model folder beside the ``save_pretrained`` output."""
     write_json(out / LABEL_MAP, {"format_version": MODEL_FORMAT, **label_map})
     write_json(out / CALIBRATION, calibration)
@@ -160,12 +166,17 @@ REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 
 
-def write_report(out: Path, *, metrics: dict, predictions: Iterable[dict], verdicts: dict, html: str, markdown: str) -> None:
+def write_report(
+    out: Path, *, metrics: dict, predictions: Iterable[dict], verdicts: dict, html: str, markdown: str
+) -> None:
     """A report folder: ``metrics`` gets the format version."""
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / PREDICTIONS, predictions)
     write_json(out / VERDICTS, verdicts)
-    write_json(out / REPORT_METRICS, {"format_version": REPORT_FORMAT, **metrics} if "format_version" not in metrics else metrics)
+    write_json(
+        out / REPORT_METRICS,
+        {"format_version": REPORT_FORMAT, **metrics} if "format_version" not in metrics else metrics,
+    )
     write_text(out / REPORT_HTML, html)
     write_text(out / REPORT_MD, markdown)
 
@@ -179,10 +190,14 @@ def read_report(path: str | Path) -> tuple[dict, list[dict]]:
     p = Path(path)
     mpath = p / REPORT_METRICS
     if not mpath.is_file():
-        raise ReportError(f"{p}: no {REPORT_METRICS}; pass a report folder written by `stance evaluate` (or a model folder with --data)")
+        raise ReportError(
+            f"{p}: no {REPORT_METRICS}; pass a report folder written by `stance evaluate` (or a model folder with --data)"
+        )
     metrics = read_json(mpath, "report metrics")
     if metrics.get("format_version") != REPORT_FORMAT:
-        raise ReportError(f"{mpath}: report format {metrics.get('format_version')} is not {REPORT_FORMAT}; re-run `stance evaluate` with this version")
+        raise ReportError(
+            f"{mpath}: report format {metrics.get('format_version')} is not {REPORT_FORMAT}; re-run `stance evaluate` with this version"
+        )
     ppath = p / PREDICTIONS
     if not ppath.is_file():
         raise ReportError(f"{p}: no {PREDICTIONS}; re-run `stance evaluate` to write it")
@@ -197,5 +212,12 @@ def report_dir_of(model_dir: str | Path) -> Path:
 def model_summary(model_dir: str | Path, model_id: str, model_version: str, temperature: float) -> dict:
     """The evaluated model as a report records it: path, id, version, base model, data hash, temperature, training time."""
     prov = read_provenance(model_dir)
-    return {"path": str(Path(model_dir).resolve()), "id": model_id, "version": model_version, "base_model": prov.get("base_model"),
-            "data_hash": prov.get("data_hash"), "temperature": temperature, "train_seconds": prov.get("train_seconds")}
+    return {
+        "path": str(Path(model_dir).resolve()),
+        "id": model_id,
+        "version": model_version,
+        "base_model": prov.get("base_model"),
+        "data_hash": prov.get("data_hash"),
+        "temperature": temperature,
+        "train_seconds": prov.get("train_seconds"),
+    }

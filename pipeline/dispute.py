@@ -174,7 +174,9 @@ def parse_dispute(data: dict, path: str) -> Dispute:
     def claim(form: str, side: str, where: str) -> None:
         key = form.lower()
         if key in owner and owner[key] != side:
-            raise ConfigError(f"{path}: {where}: alias '{form}' is claimed by both {owner[key]} and {side}; keep it under one side")
+            raise ConfigError(
+                f"{path}: {where}: alias '{form}' is claimed by both {owner[key]} and {side}; keep it under one side"
+            )
         owner[key] = side
 
     for name, spec in raw_sides.items():
@@ -213,8 +215,12 @@ def parse_dispute(data: dict, path: str) -> Dispute:
     for party, forms in third_parties.items():
         for f in (party, *forms):
             if f.lower() in owner:
-                raise ConfigError(f"{path}: third_parties.{party}: '{f}' is already an alias of side {owner[f.lower()]}; keep it in one place")
-    return Dispute(str(data.get("name") or Path(path).stem), sides, third_parties, str(data.get("description") or ""), str(path))
+                raise ConfigError(
+                    f"{path}: third_parties.{party}: '{f}' is already an alias of side {owner[f.lower()]}; keep it in one place"
+                )
+    return Dispute(
+        str(data.get("name") or Path(path).stem), sides, third_parties, str(data.get("description") or ""), str(path)
+    )
 
 
 def load_dispute(path: str | Path) -> Dispute:

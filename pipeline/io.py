@@ -8,8 +8,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from pipeline.errors import DataError
 
@@ -31,7 +32,7 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
     if not raw.strip():
         raise DataError(f"{name}: file is empty; remove it or add text")
     if raw.startswith(codecs.BOM_UTF8):
-        text, encoding = raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+        text, encoding = raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text, encoding = raw.decode("utf-16"), "utf-16"
     else:
@@ -47,7 +48,9 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
             text = raw.decode(encoding, errors="replace")
     controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(8, len(text[:4096]) // 50):
-        raise DataError(f"{name}: looks binary ({controls} control characters), not text; pass .txt, .html or .jsonl files")
+        raise DataError(
+            f"{name}: looks binary ({controls} control characters), not text; pass .txt, .html or .jsonl files"
+        )
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 

@@ -19,7 +19,7 @@ a model scores a dispute it never saw from the dispute config alone.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 TASK_LABELS: dict[str, list[str]] = {
     "stance": ["none", "favor", "against"],
@@ -72,7 +72,16 @@ def source_tag(source: str, source_side: str | None, side: str) -> str:
     return "[other side]"
 
 
-def model_input(task: str, dispute, side: str, passage: str, source: str, source_side: str | None, context: str | None, with_source: bool = True) -> tuple[str, str]:
+def model_input(
+    task: str,
+    dispute,
+    side: str,
+    passage: str,
+    source: str,
+    source_side: str | None,
+    context: str | None,
+    with_source: bool = True,
+) -> tuple[str, str]:
     """The (text, text_pair) the tokenizer receives for one passage, one side and one task."""
     text = mark_mentions(passage, dispute, side)
     if with_source and task != "source_side":
@@ -83,7 +92,14 @@ def model_input(task: str, dispute, side: str, passage: str, source: str, source
     return text, pair
 
 
-def gold_target_labels(task: str, sides: Sequence[str], stance: str | None, credibility: dict | None, source: str | None = None, source_side: str | None = None) -> dict[str, str]:
+def gold_target_labels(
+    task: str,
+    sides: Sequence[str],
+    stance: str | None,
+    credibility: dict | None,
+    source: str | None = None,
+    source_side: str | None = None,
+) -> dict[str, str]:
     """Per-side gold labels from a passage's gold stance, credibility or source.
 
     A passage favoring A is ``favor`` toward A and, in a two-sided dispute,

@@ -24,7 +24,9 @@ SEED_DOC = SHARED / "annotation" / "000_4ecb729846fe407e.doc.json"
 def need_shared(*paths: Path):
     missing = [p for p in paths if not p.exists()]
     if missing:
-        pytest.skip(f"{missing[0]} is absent: ../shared (seed, gold labels, benchmarks) is only present in the dev and CI checkouts")
+        pytest.skip(
+            f"{missing[0]} is absent: ../shared (seed, gold labels, benchmarks) is only present in the dev and CI checkouts"
+        )
 
 
 WORDS = """the a an of to and in on for that is was by with as at from said says this it its their his her they he she we
@@ -47,7 +49,15 @@ def make_tiny_model(path: Path, num_labels: int = 3) -> Path:
     (path / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
     tok = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True)
     tok.save_pretrained(str(path))
-    cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=256, num_labels=num_labels)
+    cfg = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+        num_labels=num_labels,
+    )
     torch.manual_seed(0)
     BertForSequenceClassification(cfg).save_pretrained(str(path))
     return path
@@ -66,12 +76,28 @@ def corpus_config(tmp_path_factory) -> dict:
         "build": {
             "output": "",
             "sources": [
-                {"inputs": [str(ROOT / "data/corpus/port-strike")], "dispute": str(ROOT / "configs/disputes/port-strike.yaml"), "labels": str(ROOT / "data/labels")},
-                {"inputs": [str(ROOT / "data/corpus/river-border")], "dispute": str(ROOT / "configs/disputes/river-border.yaml"), "labels": str(ROOT / "data/labels")},
+                {
+                    "inputs": [str(ROOT / "data/corpus/port-strike")],
+                    "dispute": str(ROOT / "configs/disputes/port-strike.yaml"),
+                    "labels": str(ROOT / "data/labels"),
+                },
+                {
+                    "inputs": [str(ROOT / "data/corpus/river-border")],
+                    "dispute": str(ROOT / "configs/disputes/river-border.yaml"),
+                    "labels": str(ROOT / "data/labels"),
+                },
             ],
             "split": {"validation": 0.15, "test": 0.15, "seed": 13},
         },
-        "train": {"epochs": 1, "batch_size": 32, "max_length": 96, "learning_rate": 1e-3, "progress": False, "early_stopping_patience": 0, "logging_steps": 5},
+        "train": {
+            "epochs": 1,
+            "batch_size": 32,
+            "max_length": 96,
+            "learning_rate": 1e-3,
+            "progress": False,
+            "early_stopping_patience": 0,
+            "logging_steps": 5,
+        },
     }
 
 

@@ -36,8 +36,11 @@ def port_strike_data(tmp_path_factory) -> Path:
     from pipeline.dataset.run import build
 
     out = tmp_path_factory.mktemp("cli") / "data"
-    source = {"inputs": [str(ROOT / "data/corpus/port-strike")], "labels": str(ROOT / "data/labels"),
-              "dispute": str(ROOT / "configs/disputes/port-strike.yaml")}
+    source = {
+        "inputs": [str(ROOT / "data/corpus/port-strike")],
+        "labels": str(ROOT / "data/labels"),
+        "dispute": str(ROOT / "configs/disputes/port-strike.yaml"),
+    }
     return build(from_dict(Config, {"build": {"output": str(out), "sources": [source]}}))
 
 
@@ -84,27 +87,51 @@ def write_config(tmp_path, data) -> Path:
     return p
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["train", "no/such.yaml"], MISSING_CONFIG),
-    (["build", "no/such.yaml"], MISSING_CONFIG),
-    (["train", "configs/default.yaml", "--train.epoch", "3"],
-     "error: configs/default.yaml: train.epoch: unknown key; did you mean 'epochs'?"),
-    (["train", "configs/default.yaml", "--trian.epochs", "3"],
-     "error: configs/default.yaml: trian: unknown key; did you mean 'train'?"),
-    (["train", "configs/default.yaml", "--nosuch.key", "3"],
-     "error: configs/default.yaml: nosuch: unknown key; known keys: run_name, build, train, evaluate, score"),
-    (["train", "configs/default.yaml", "--trainepochs", "3"],
-     "error: override '--trainepochs': expected --section.key VALUE, e.g. --train.learning_rate 3e-5"),
-    (["train", "configs/default.yaml", "--train.epochs"],
-     "error: override '--train.epochs': missing value; write --train.epochs VALUE"),
-    (["evaluate"],
-     "error: evaluate: pass --model MODEL_DIR and --data DATASET_DIR, or a CONFIG"),
-    (["score", "x.txt", "--model", "m", "--dispute", "d.yaml", "--output", "o", "--bogus", "1"],
-     "error: score: unexpected arguments --bogus 1; see stance score --help"),
-    (["compare", "a", "b", "--bogus"],
-     "error: compare: unexpected arguments --bogus; see stance compare --help"),
-], ids=["missing-config", "missing-config-build", "did-you-mean", "did-you-mean-section", "unknown-section",
-        "not-dotted", "no-value", "evaluate-no-paths", "score-extra", "compare-extra"])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "no/such.yaml"], MISSING_CONFIG),
+        (["build", "no/such.yaml"], MISSING_CONFIG),
+        (
+            ["train", "configs/default.yaml", "--train.epoch", "3"],
+            "error: configs/default.yaml: train.epoch: unknown key; did you mean 'epochs'?",
+        ),
+        (
+            ["train", "configs/default.yaml", "--trian.epochs", "3"],
+            "error: configs/default.yaml: trian: unknown key; did you mean 'train'?",
+        ),
+        (
+            ["train", "configs/default.yaml", "--nosuch.key", "3"],
+            "error: configs/default.yaml: nosuch: unknown key; known keys: run_name, build, train, evaluate, score",
+        ),
+        (
+            ["train", "configs/default.yaml", "--trainepochs", "3"],
+            "error: override '--trainepochs': expected --section.key VALUE, e.g. --train.learning_rate 3e-5",
+        ),
+        (
+            ["train", "configs/default.yaml", "--train.epochs"],
+            "error: override '--train.epochs': missing value; write --train.epochs VALUE",
+        ),
+        (["evaluate"], "error: evaluate: pass --model MODEL_DIR and --data DATASET_DIR, or a CONFIG"),
+        (
+            ["score", "x.txt", "--model", "m", "--dispute", "d.yaml", "--output", "o", "--bogus", "1"],
+            "error: score: unexpected arguments --bogus 1; see stance score --help",
+        ),
+        (["compare", "a", "b", "--bogus"], "error: compare: unexpected arguments --bogus; see stance compare --help"),
+    ],
+    ids=[
+        "missing-config",
+        "missing-config-build",
+        "did-you-mean",
+        "did-you-mean-section",
+        "unknown-section",
+        "not-dotted",
+        "no-value",
+        "evaluate-no-paths",
+        "score-extra",
+        "compare-extra",
+    ],
+)
 def test_a_user_mistake_is_one_line_on_stderr(args, message):
     r = stance(*args)
     assert r.returncode == 2
@@ -157,8 +184,16 @@ def test_an_interrupt_says_a_rerun_resumes(monkeypatch, capsys, tmp_path):
 
 def test_train_check_validates_config_dataset_and_model_without_training(port_strike_data, tmp_path):
     out = tmp_path / "model"
-    r = stance("-q", "train", "configs/default.yaml", "--check", "--build.output", str(port_strike_data),
-               "--train.output_dir", str(out))
+    r = stance(
+        "-q",
+        "train",
+        "configs/default.yaml",
+        "--check",
+        "--build.output",
+        str(port_strike_data),
+        "--train.output_dir",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == "config ok: configs/default.yaml\n" and r.stderr == ""
     assert not out.exists()
@@ -180,25 +215,33 @@ def test_train_check_without_a_dataset_says_to_build_first(tmp_path):
     d = tmp_path / "none"
     r = stance("-q", "train", "configs/default.yaml", "--check", "--build.output", str(d))
     assert r.returncode == 2
-    assert stderr_lines(r) == [f"error: {d}: not a dataset folder (no manifest.json); "
-                               "run `stance build` first or fix build.output"]
+    assert stderr_lines(r) == [
+        f"error: {d}: not a dataset folder (no manifest.json); run `stance build` first or fix build.output"
+    ]
 
 
 # -- summary_table ------------------------------------------------------------------
 
 
 def test_summary_table_formats_a_commentary_report(tmp_path):
-    metrics = {"format_version": 1, "splits": {
-        "test": {
-            "passages": {"stance": {"accuracy": 0.8125, "macro_f1": 0.75},
-                         "credibility": {"accuracy": 0.9, "macro_f1": 0.5}},
-            "baselines": {"majority": {"stance": {"macro_f1": 0.25}, "credibility": {"macro_f1": 0.3}},
-                          "tfidf_logreg": {"stance": {"macro_f1": 0.6}}},
-            "articles": {"author_favors_accuracy": 0.875, "more_credible_accuracy": 0.5, "n_with_gold": 8},
-            "side_swap": {"consistency": 0.9},
+    metrics = {
+        "format_version": 1,
+        "splits": {
+            "test": {
+                "passages": {
+                    "stance": {"accuracy": 0.8125, "macro_f1": 0.75},
+                    "credibility": {"accuracy": 0.9, "macro_f1": 0.5},
+                },
+                "baselines": {
+                    "majority": {"stance": {"macro_f1": 0.25}, "credibility": {"macro_f1": 0.3}},
+                    "tfidf_logreg": {"stance": {"macro_f1": 0.6}},
+                },
+                "articles": {"author_favors_accuracy": 0.875, "more_credible_accuracy": 0.5, "n_with_gold": 8},
+                "side_swap": {"consistency": 0.9},
+            },
+            "seed": {"passages": {"credibility": {"accuracy": 1.0, "macro_f1": 1.0}}},
         },
-        "seed": {"passages": {"credibility": {"accuracy": 1.0, "macro_f1": 1.0}}},
-    }}
+    }
     p = tmp_path / "metrics.json"
     p.write_text(json.dumps(metrics))
     assert summary_table(p).splitlines() == [
@@ -212,19 +255,32 @@ def test_summary_table_formats_a_commentary_report(tmp_path):
 
 
 def test_summary_table_shows_the_source_side_rows(tmp_path):
-    passages = {"source_side": {"accuracy": 0.7}, "source_side_rules": {"accuracy": 0.8},
-                "source_side_rules_then_model": {"accuracy": 0.85}}
+    passages = {
+        "source_side": {"accuracy": 0.7},
+        "source_side_rules": {"accuracy": 0.8},
+        "source_side_rules_then_model": {"accuracy": 0.85},
+    }
     p = tmp_path / "metrics.json"
     p.write_text(json.dumps({"splits": {"test": {"passages": passages}}}))
     assert summary_table(p).splitlines()[1:] == [
-        "test       source side accuracy: classifier 0.700, rules 0.800, rules then classifier 0.850"]
+        "test       source side accuracy: classifier 0.700, rules 0.800, rules then classifier 0.850"
+    ]
 
 
 def test_summary_table_formats_a_benchmark_report(tmp_path):
-    task = {"accuracy": 0.6, "macro_f1": 0.55, "official": 0.5,
-            "per_class": {"favor": {"f1": 0.7}, "against": {"f1": 0.4}}}
-    metrics = {"kind": "benchmark", "official_measure": "f_avg", "splits": {"test": {
-        "task": task, "baselines": {"majority": {"accuracy": 0.5, "macro_f1": 0.2, "official": None}}}}}
+    task = {
+        "accuracy": 0.6,
+        "macro_f1": 0.55,
+        "official": 0.5,
+        "per_class": {"favor": {"f1": 0.7}, "against": {"f1": 0.4}},
+    }
+    metrics = {
+        "kind": "benchmark",
+        "official_measure": "f_avg",
+        "splits": {
+            "test": {"task": task, "baselines": {"majority": {"accuracy": 0.5, "macro_f1": 0.2, "official": None}}}
+        },
+    }
     p = tmp_path / "metrics.json"
     p.write_text(json.dumps(metrics))
     assert summary_table(p).splitlines() == [

@@ -37,7 +37,9 @@ def test_wrong_type_is_rejected(tmp_path):
 
 def test_dotted_overrides_are_typed_and_validated(tmp_path):
     p = write(tmp_path, {"train": {"epochs": 2}})
-    cfg = load_config(p, parse_overrides(["--train.learning_rate", "3e-5", "--train.epochs=4", "--build.tasks", "[stance]"]))
+    cfg = load_config(
+        p, parse_overrides(["--train.learning_rate", "3e-5", "--train.epochs=4", "--build.tasks", "[stance]"])
+    )
     assert cfg.train.learning_rate == 3e-5 and cfg.train.epochs == 4.0 and cfg.build.tasks == ["stance"]
     with pytest.raises(ConfigError, match="did you mean 'epochs'"):
         load_config(p, parse_overrides(["--train.epoch", "3"]))
@@ -50,7 +52,9 @@ def test_missing_dispute_file_is_named(tmp_path):
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_cli_bad_config_is_one_line_without_traceback(tmp_path):
@@ -63,7 +67,14 @@ def test_cli_bad_config_is_one_line_without_traceback(tmp_path):
 
 
 def test_cli_missing_model_path_is_one_line(tmp_path):
-    r = run_cli("train", str(ROOT / "configs/default.yaml"), "--train.model", "./no/such/model", "--build.output", str(tmp_path / "none"))
+    r = run_cli(
+        "train",
+        str(ROOT / "configs/default.yaml"),
+        "--train.model",
+        "./no/such/model",
+        "--build.output",
+        str(tmp_path / "none"),
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     errors = [l for l in r.stderr.splitlines() if l.startswith("error: ")]
     assert len(errors) == 1 and "train.model: model path ./no/such/model does not exist" in errors[0]

@@ -111,8 +111,10 @@ def test_publish_dataset_replaces_an_existing_folder_entirely(tmp_path):
 
 def test_dispute_paths_resolve_inside_the_dataset_folder(tmp_path):
     manifest = {"disputes": {"port-strike": "disputes/port-strike.yaml", "river-border": "disputes/river-border.yaml"}}
-    assert dispute_paths(tmp_path, manifest) == {"port-strike": tmp_path / "disputes/port-strike.yaml",
-                                                 "river-border": tmp_path / "disputes/river-border.yaml"}
+    assert dispute_paths(tmp_path, manifest) == {
+        "port-strike": tmp_path / "disputes/port-strike.yaml",
+        "river-border": tmp_path / "disputes/river-border.yaml",
+    }
     assert dispute_paths(str(tmp_path), {}) == {}
 
 
@@ -133,8 +135,11 @@ def test_read_label_map_names_a_missing_model_folder(tmp_path):
 
 
 def test_read_label_map_rejects_a_folder_without_label_map(tmp_path):
-    with raises(ModelError, f"{tmp_path}: no label_map.json; this folder was not written by `stance train` "
-                            "(retrain, or copy the label map beside the weights)"):
+    with raises(
+        ModelError,
+        f"{tmp_path}: no label_map.json; this folder was not written by `stance train` "
+        "(retrain, or copy the label map beside the weights)",
+    ):
         read_label_map(tmp_path)
     assert not is_model_folder(tmp_path)
 
@@ -156,9 +161,15 @@ def test_write_model_files_is_read_back_by_the_readers(tmp_path):
     out = tmp_path / "my-model"
     out.mkdir()
     provenance = {"code_version": "1a2b3c", "data_hash": "0123456789abcdef0123", "base_model": "tiny"}
-    write_model_files(out, label_map={"tasks": {"stance": ["none", "favor", "against"]}},
-                      calibration={"temperature": 1.7, "abstain_threshold": None}, train_config_yaml="train: {}\n",
-                      provenance=provenance, metrics={"test": {"macro_f1": 0.5}}, card="# my-model\n")
+    write_model_files(
+        out,
+        label_map={"tasks": {"stance": ["none", "favor", "against"]}},
+        calibration={"temperature": 1.7, "abstain_threshold": None},
+        train_config_yaml="train: {}\n",
+        provenance=provenance,
+        metrics={"test": {"macro_f1": 0.5}},
+        card="# my-model\n",
+    )
     assert is_model_folder(out)
     assert read_label_map(out) == {"format_version": MODEL_FORMAT, "tasks": {"stance": ["none", "favor", "against"]}}
     assert read_calibration(out) == {"temperature": 1.7, "abstain_threshold": None}
@@ -175,8 +186,14 @@ def test_write_report_then_read_report_round_trips(tmp_path):
     out = tmp_path / "model" / "report"
     assert report_dir_of(tmp_path / "model") == out
     preds = [{"id": "d:1", "stance": "favor", "text": "“quoted” — é"}, {"id": "d:2", "stance": None}]
-    write_report(out, metrics={"splits": {"test": {}}}, predictions=iter(preds), verdicts={"d": {"author_favors": "A"}},
-                 html="<html></html>", markdown="# report\n")
+    write_report(
+        out,
+        metrics={"splits": {"test": {}}},
+        predictions=iter(preds),
+        verdicts={"d": {"author_favors": "A"}},
+        html="<html></html>",
+        markdown="# report\n",
+    )
     metrics, rows = read_report(out)
     assert metrics == {"format_version": REPORT_FORMAT, "splits": {"test": {}}}
     assert rows == preds
@@ -185,8 +202,11 @@ def test_write_report_then_read_report_round_trips(tmp_path):
 
 
 def test_read_report_without_metrics_says_what_to_pass(tmp_path):
-    with raises(ReportError, f"{tmp_path}: no metrics.json; pass a report folder written by `stance evaluate` "
-                             "(or a model folder with --data)"):
+    with raises(
+        ReportError,
+        f"{tmp_path}: no metrics.json; pass a report folder written by `stance evaluate` "
+        "(or a model folder with --data)",
+    ):
         read_report(tmp_path)
 
 
@@ -194,8 +214,11 @@ def test_read_report_rejects_another_format_version(tmp_path):
     # a metrics dict that already names its version is written as is, so an old report can be made here
     old = {"format_version": REPORT_FORMAT + 1}
     write_report(tmp_path, metrics=old, predictions=[], verdicts={}, html="", markdown="")
-    with raises(ReportError, f"{tmp_path / 'metrics.json'}: report format {REPORT_FORMAT + 1} is not {REPORT_FORMAT}; "
-                             "re-run `stance evaluate` with this version"):
+    with raises(
+        ReportError,
+        f"{tmp_path / 'metrics.json'}: report format {REPORT_FORMAT + 1} is not {REPORT_FORMAT}; "
+        "re-run `stance evaluate` with this version",
+    ):
         read_report(tmp_path)
 
 

@@ -9,7 +9,14 @@ from conftest import ROOT
 
 
 def stance(*args, cwd=ROOT, input=None):
-    r = subprocess.run([sys.executable, "-m", "pipeline", "-q", *args], capture_output=True, text=True, cwd=cwd, timeout=300, input=input)
+    r = subprocess.run(
+        [sys.executable, "-m", "pipeline", "-q", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        input=input,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     return r
 
@@ -43,20 +50,39 @@ def test_every_stage_through_the_cli(tmp_path, corpus_config, tiny_model):
 
     # score a directory of raw articles plus JSONL on stdin
     scored = tmp_path / "scored"
-    jsonl = json.dumps({"doc_id": "web-1", "title": "A note", "text": "The union said the offer was an insult. Meridane disagreed."})
-    stance("score", "--model", str(tmp_path / "model"), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"), "-", "--output", str(scored), "--no-progress", input=jsonl + "\n")
+    jsonl = json.dumps(
+        {"doc_id": "web-1", "title": "A note", "text": "The union said the offer was an insult. Meridane disagreed."}
+    )
+    stance(
+        "score",
+        "--model",
+        str(tmp_path / "model"),
+        "--dispute",
+        str(ROOT / "configs/disputes/port-strike.yaml"),
+        str(ROOT / "data/corpus/port-strike"),
+        "-",
+        "--output",
+        str(scored),
+        "--no-progress",
+        input=jsonl + "\n",
+    )
     rows = [json.loads(l) for l in (scored / "passages.jsonl").read_text().splitlines()]
     arts = [json.loads(l) for l in (scored / "articles.jsonl").read_text().splitlines()]
     assert {a["doc_id"] for a in arts} == {p.stem for p in (ROOT / "data/corpus/port-strike").glob("*.txt")} | {"web-1"}
     body = [r for r in rows if r["role"] == "body"]
-    assert all(r["stance"] in ("UNION", "OPERATOR", "neutral") and abs(sum(r["stance_probs"].values()) - 1) < 1e-6 for r in body)
+    assert all(
+        r["stance"] in ("UNION", "OPERATOR", "neutral") and abs(sum(r["stance_probs"].values()) - 1) < 1e-6
+        for r in body
+    )
     assert {r["source"] for r in body} >= {"author", "Rosa Ketteridge", "Conrad Wyle"}
     assert all(a["author_favors"] in ("UNION", "OPERATOR", "neutral") for a in arts)
 
     # a second version (another seed) on the same data, compared
     stance("train", str(config), "--train.output_dir", str(tmp_path / "model_b"), "--train.seed", "5")
     report_b = tmp_path / "report_b"
-    stance("evaluate", "--model", str(tmp_path / "model_b"), "--data", str(tmp_path / "data"), "--output", str(report_b))
+    stance(
+        "evaluate", "--model", str(tmp_path / "model_b"), "--data", str(tmp_path / "data"), "--output", str(report_b)
+    )
     stance("compare", str(report), str(report_b), "--output", str(tmp_path / "cmp"))
     cmp = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert cmp["n"] > 0 and "stance_macro_f1" in cmp["metrics"] and "p_value" in cmp["mcnemar"]["stance"]

@@ -26,11 +26,21 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 
 RANK = {
     "errors": 0,
-    "io": 1, "config": 1, "labels": 1,
-    "dispute": 2, "contracts": 2,
-    "text": 3, "analysis": 3,
-    "dataset": 4, "train": 5, "score": 6, "evaluate": 7, "compare": 8,
-    "cli": 9, "__main__": 10, "__init__": 0,
+    "io": 1,
+    "config": 1,
+    "labels": 1,
+    "dispute": 2,
+    "contracts": 2,
+    "text": 3,
+    "analysis": 3,
+    "dataset": 4,
+    "train": 5,
+    "score": 6,
+    "evaluate": 7,
+    "compare": 8,
+    "cli": 9,
+    "__main__": 10,
+    "__init__": 0,
 }
 
 
@@ -55,7 +65,9 @@ def imports_of(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.startswith("pipeline"))
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline") and node.level == 0:
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline") and node.level == 0
+        ):
             for a in node.names:
                 sub = f"{node.module}.{a.name}"
                 out.add(sub if _exists(sub) else node.module)
@@ -100,7 +112,7 @@ def test_no_import_cycles():
             if dep not in g:
                 continue
             if state.get(dep) == 1:
-                cycles.append(" -> ".join(stack[stack.index(dep):] + [dep]))
+                cycles.append(" -> ".join(stack[stack.index(dep) :] + [dep]))
             elif dep not in state:
                 visit(dep, stack + [dep])
         state[node] = 2
@@ -116,11 +128,14 @@ def test_no_source_folder_named_like_build_output():
     assert not bad, f"rename {bad}: ignore templates and tools treat these names as generated output"
 
 
-@pytest.mark.parametrize("source, expect", [
-    ("from pipeline.score.run import score\n", {"pipeline.score.run"}),
-    ("def f():\n    from pipeline.evaluate import run\n", {"pipeline.evaluate.run"}),
-    ("import pipeline.io\n", {"pipeline.io"}),
-])
+@pytest.mark.parametrize(
+    "source, expect",
+    [
+        ("from pipeline.score.run import score\n", {"pipeline.score.run"}),
+        ("def f():\n    from pipeline.evaluate import run\n", {"pipeline.evaluate.run"}),
+        ("import pipeline.io\n", {"pipeline.io"}),
+    ],
+)
 def test_imports_are_found_at_any_depth(tmp_path, source, expect):
     f = tmp_path / "m.py"
     f.write_text(source)

@@ -22,7 +22,13 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
 
     labels = labels or sorted(set(y_true) | set(y_pred), key=str)
     if not y_true:
-        return {"n": 0, "accuracy": None, "macro_f1": None, "per_class": {}, "confusion": {"labels": labels, "matrix": []}}
+        return {
+            "n": 0,
+            "accuracy": None,
+            "macro_f1": None,
+            "per_class": {},
+            "confusion": {"labels": labels, "matrix": []},
+        }
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     cm = confusion_matrix(y_true, y_pred, labels=labels)
     present = [i for i, lab in enumerate(labels) if s[i] > 0 or lab in y_pred]
@@ -30,7 +36,10 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
         "n": len(y_true),
         "accuracy": float(np.mean([a == b for a, b in zip(y_true, y_pred)])),
         "macro_f1": float(np.mean([f[i] for i in present])) if present else 0.0,
-        "per_class": {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])} for i, lab in enumerate(labels)},
+        "per_class": {
+            lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, lab in enumerate(labels)
+        },
         "confusion": {"labels": labels, "matrix": cm.tolist()},
     }
 

@@ -37,25 +37,39 @@ def _decide(weights: dict[str, float], min_weight: float, ratio: float) -> str |
     return None
 
 
-def article_verdict(passages: list[dict], sides: list[str], min_weight: float = 0.8, ratio: float = 1.5, max_evidence: int = 3) -> dict:
+def article_verdict(
+    passages: list[dict], sides: list[str], min_weight: float = 0.8, ratio: float = 1.5, max_evidence: int = 3
+) -> dict:
     """Verdicts for one article's scored passages (see module docstring)."""
     body = [p for p in passages if p["role"] == "body" and p.get("stance_probs")]
     author = [p for p in body if p["source"] == "author" and not p.get("abstained")]
     stance_w = {s: sum(p["stance_probs"][s] for p in author if p["stance"] == s) for s in sides}
     favors = _decide(stance_w, min_weight, ratio) or NEUTRAL
-    favor_evidence = sorted((p for p in author if p["stance"] == favors), key=lambda p: -p["stance_probs"][favors])[:max_evidence] if favors != NEUTRAL else []
+    favor_evidence = (
+        sorted((p for p in author if p["stance"] == favors), key=lambda p: -p["stance_probs"][favors])[:max_evidence]
+        if favors != NEUTRAL
+        else []
+    )
 
     def supports(p: dict, side: str) -> float:
         c = p.get("credibility")
         if not c:
             return 0.0
-        if (c["side"] == side and c["judgment"] == "credible") or (c["side"] != side and c["judgment"] == "not_credible"):
-            return 1.0 if p.get("credibility_by") in ("cue", "model+cue") else float(p["credibility_prob"])  # an explicit cue counts as one sure passage
+        if (c["side"] == side and c["judgment"] == "credible") or (
+            c["side"] != side and c["judgment"] == "not_credible"
+        ):
+            return (
+                1.0 if p.get("credibility_by") in ("cue", "model+cue") else float(p["credibility_prob"])
+            )  # an explicit cue counts as one sure passage
         return 0.0
 
     cred_w = {s: sum(supports(p, s) for p in author) for s in sides}
     credible = _decide(cred_w, min_weight * 0.6, ratio)
-    cred_evidence = sorted((p for p in author if supports(p, credible) > 0), key=lambda p: -supports(p, credible))[:max_evidence] if credible else []
+    cred_evidence = (
+        sorted((p for p in author if supports(p, credible) > 0), key=lambda p: -supports(p, credible))[:max_evidence]
+        if credible
+        else []
+    )
     favors_by = "stance"
     if favors == NEUTRAL and credible:
         favors, favor_evidence, favors_by = credible, cred_evidence, "credibility"
@@ -73,7 +87,10 @@ def article_verdict(passages: list[dict], sides: list[str], min_weight: float = 
         "more_credible": credible,
         "more_credible_weights": {k: round(v, 4) for k, v in cred_w.items()},
         "more_credible_evidence": [p["index"] for p in cred_evidence],
-        "quoted_sources": [{"source": s, "side": side, "count": n} for (s, side), n in sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "quoted_sources": [
+            {"source": s, "side": side, "count": n}
+            for (s, side), n in sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
         "author_passages": len(author),
         "body_passages": len(body),
     }

@@ -66,7 +66,9 @@ def metrics_of(report_metrics: dict) -> tuple[dict, list[tuple[str, str, str]]]:
     return dict(METRICS), [("stance", "gold_stance", "stance"), ("credibility", "gold_credibility", "credibility")]
 
 
-def paired_bootstrap(y: list, a: list, b: list, kind: str, n: int = 1000, seed: int = 0, groups: list | None = None) -> dict:
+def paired_bootstrap(
+    y: list, a: list, b: list, kind: str, n: int = 1000, seed: int = 0, groups: list | None = None
+) -> dict:
     """Delta B - A with a 95% interval from a paired bootstrap.
 
     Resamples articles (``groups``) when given, since passages of one article
@@ -88,7 +90,14 @@ def paired_bootstrap(y: list, a: list, b: list, kind: str, n: int = 1000, seed: 
         idx = [i for u in pick for i in units[u]]
         deltas.append(_metric(list(y[idx]), list(b[idx]), kind) - _metric(list(y[idx]), list(a[idx]), kind))
     lo, hi = np.percentile(deltas, [2.5, 97.5])
-    return {"a": _metric(list(y), list(a), kind), "b": _metric(list(y), list(b), kind), "delta": delta, "ci95": [float(lo), float(hi)], "p_b_not_better": float(np.mean(np.asarray(deltas) <= 0)), "resampled": "articles" if groups is not None else "passages"}
+    return {
+        "a": _metric(list(y), list(a), kind),
+        "b": _metric(list(y), list(b), kind),
+        "delta": delta,
+        "ci95": [float(lo), float(hi)],
+        "p_b_not_better": float(np.mean(np.asarray(deltas) <= 0)),
+        "resampled": "articles" if groups is not None else "passages",
+    }
 
 
 def mcnemar(correct_a: list[bool], correct_b: list[bool]) -> dict:
@@ -108,7 +117,14 @@ def mcnemar(correct_a: list[bool], correct_b: list[bool]) -> dict:
     return {"a_right_b_wrong": only_a, "b_right_a_wrong": only_b, "p_value": float(p)}
 
 
-def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None = None, data: str | None = None, alpha: float = 0.05) -> tuple[dict, Path]:
+def compare(
+    a: str,
+    b: str,
+    output: str | None = None,
+    fail_if_worse: str | None = None,
+    data: str | None = None,
+    alpha: float = 0.05,
+) -> tuple[dict, Path]:
     """Compare report (or model) folders A (baseline) and B.
 
     Raises:
@@ -120,34 +136,57 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
         px = Path(x)
         if is_model_folder(px):
             if not data:
-                raise ReportError(f"{x}: is a model folder; pass --data DATASET_DIR to evaluate it, or pass its report folder")
+                raise ReportError(
+                    f"{x}: is a model folder; pass --data DATASET_DIR to evaluate it, or pass its report folder"
+                )
             from pipeline.evaluate.run import evaluate
 
             px = evaluate(px, data, report_dir_of(px))
         paths.append(px)
     (ma, pa), (mb, pb) = load_report(paths[0]), load_report(paths[1])
     if ma.get("kind", "commentary") != mb.get("kind", "commentary"):
-        raise ReportError(f"{paths[0]} is a {ma.get('kind', 'commentary')} report, {paths[1]} a {mb.get('kind', 'commentary')} report; compare two reports on the same data")
+        raise ReportError(
+            f"{paths[0]} is a {ma.get('kind', 'commentary')} report, {paths[1]} a {mb.get('kind', 'commentary')} report; compare two reports on the same data"
+        )
     metrics, tasks = metrics_of(ma)
     if fail_if_worse and fail_if_worse not in metrics:
         raise ReportError(f"--fail-if-worse {fail_if_worse}: unknown metric; use one of {', '.join(metrics)}")
     if ma["data"]["data_hash"] != mb["data"]["data_hash"]:
-        raise ReportError(f"{paths[0]} and {paths[1]} were evaluated on different data (hash {ma['data']['data_hash'][:12]} vs {mb['data']['data_hash'][:12]}); evaluate both on the same dataset")
+        raise ReportError(
+            f"{paths[0]} and {paths[1]} were evaluated on different data (hash {ma['data']['data_hash'][:12]} vs {mb['data']['data_hash'][:12]}); evaluate both on the same dataset"
+        )
     if ma["primary_split"] != mb["primary_split"]:
-        raise ReportError(f"{paths[0]} evaluates split {ma['primary_split']}, {paths[1]} split {mb['primary_split']}; evaluate both on the same split")
+        raise ReportError(
+            f"{paths[0]} evaluates split {ma['primary_split']}, {paths[1]} split {mb['primary_split']}; evaluate both on the same split"
+        )
     split = ma["primary_split"]
     ra = {r["id"]: r for r in pa if r["split"] == split and r["has_gold"]}
     rb = {r["id"]: r for r in pb if r["split"] == split and r["has_gold"]}
     if set(ra) != set(rb):
-        raise ReportError(f"{paths[0]} and {paths[1]} scored different passages ({len(set(ra) ^ set(rb))} differ); evaluate both on the same dataset and split")
+        raise ReportError(
+            f"{paths[0]} and {paths[1]} scored different passages ({len(set(ra) ^ set(rb))} differ); evaluate both on the same dataset and split"
+        )
     ids = sorted(ra)
-    result = {"format_version": COMPARE_FORMAT, "a": str(paths[0]), "b": str(paths[1]), "split": split, "n": len(ids), "metrics": {}, "mcnemar": {}, "per_class": {}, "per_side": {}, "flipped": []}
+    result = {
+        "format_version": COMPARE_FORMAT,
+        "a": str(paths[0]),
+        "b": str(paths[1]),
+        "split": split,
+        "n": len(ids),
+        "metrics": {},
+        "mcnemar": {},
+        "per_class": {},
+        "per_side": {},
+        "flipped": [],
+    }
     groups = [ra[i]["doc_id"] for i in ids]
     for name, (gkey, pkey, kind) in metrics.items():
         if ra[ids[0]].get(pkey) is None if ids else True:
             continue
         y = [ra[i][gkey] for i in ids]
-        result["metrics"][name] = paired_bootstrap(y, [ra[i][pkey] for i in ids], [rb[i][pkey] for i in ids], kind, groups=groups)
+        result["metrics"][name] = paired_bootstrap(
+            y, [ra[i][pkey] for i in ids], [rb[i][pkey] for i in ids], kind, groups=groups
+        )
     for task, gkey, pkey in tasks:
         if not ids or ra[ids[0]].get(pkey) is None:
             continue
@@ -157,25 +196,59 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
         y = [ra[i][gkey] for i in ids]
         ma_ = classification_metrics(y, [ra[i][pkey] for i in ids])
         mb_ = classification_metrics(y, [rb[i][pkey] for i in ids])
-        result["per_class"][task] = {lab: {"a_f1": ma_["per_class"][lab]["f1"], "b_f1": mb_["per_class"].get(lab, {}).get("f1", 0.0), "delta": mb_["per_class"].get(lab, {}).get("f1", 0.0) - ma_["per_class"][lab]["f1"], "support": ma_["per_class"][lab]["support"]} for lab in ma_["per_class"]}
-    _task, gkey, pkey = tasks[0]  # per side (gold label) and flips are read on the first task: side favored, or the benchmark's task
+        result["per_class"][task] = {
+            lab: {
+                "a_f1": ma_["per_class"][lab]["f1"],
+                "b_f1": mb_["per_class"].get(lab, {}).get("f1", 0.0),
+                "delta": mb_["per_class"].get(lab, {}).get("f1", 0.0) - ma_["per_class"][lab]["f1"],
+                "support": ma_["per_class"][lab]["support"],
+            }
+            for lab in ma_["per_class"]
+        }
+    _task, gkey, pkey = tasks[
+        0
+    ]  # per side (gold label) and flips are read on the first task: side favored, or the benchmark's task
     by_side = defaultdict(list)
     for i in ids:
         by_side[ra[i][gkey]].append(i)
-    result["per_side"] = {s: {"n": len(v), "a_accuracy": float(np.mean([ra[i][pkey] == ra[i][gkey] for i in v])), "b_accuracy": float(np.mean([rb[i][pkey] == rb[i][gkey] for i in v]))} for s, v in sorted(by_side.items())}
+    result["per_side"] = {
+        s: {
+            "n": len(v),
+            "a_accuracy": float(np.mean([ra[i][pkey] == ra[i][gkey] for i in v])),
+            "b_accuracy": float(np.mean([rb[i][pkey] == rb[i][gkey] for i in v])),
+        }
+        for s, v in sorted(by_side.items())
+    }
     for s in result["per_side"].values():
         s["delta"] = s["b_accuracy"] - s["a_accuracy"]
     for i in ids:
         if any(ra[i].get(p) != rb[i].get(p) for _t, _g, p in tasks):
-            row = {"id": i, "text": ra[i]["text"], "gold_stance": ra[i][gkey], "a_stance": ra[i][pkey], "b_stance": rb[i][pkey],
-                   "fixed": rb[i][pkey] == ra[i][gkey] and ra[i][pkey] != ra[i][gkey], "broken": ra[i][pkey] == ra[i][gkey] and rb[i][pkey] != ra[i][gkey]}
-            row.update({"gold_credibility": ra[i].get("gold_credibility"), "a_credibility": ra[i].get("credibility"), "b_credibility": rb[i].get("credibility")})
+            row = {
+                "id": i,
+                "text": ra[i]["text"],
+                "gold_stance": ra[i][gkey],
+                "a_stance": ra[i][pkey],
+                "b_stance": rb[i][pkey],
+                "fixed": rb[i][pkey] == ra[i][gkey] and ra[i][pkey] != ra[i][gkey],
+                "broken": ra[i][pkey] == ra[i][gkey] and rb[i][pkey] != ra[i][gkey],
+            }
+            row.update(
+                {
+                    "gold_credibility": ra[i].get("gold_credibility"),
+                    "a_credibility": ra[i].get("credibility"),
+                    "b_credibility": rb[i].get("credibility"),
+                }
+            )
             result["flipped"].append(row)
     verdict = None
     if fail_if_worse:
         m = result["metrics"].get(fail_if_worse)
         task = fail_if_worse.split("_")[0] if ma.get("kind") != "benchmark" else tasks[0][0]
-        worse = bool(m and m["ci95"][1] < 0 and result["mcnemar"].get(task, {}).get("p_value", 1.0) < alpha) if "accuracy" in fail_if_worse else bool(m and m["ci95"][1] < 0)
+        worse = (
+            bool(m and m["ci95"][1] < 0 and result["mcnemar"].get(task, {}).get("p_value", 1.0) < alpha)
+            if "accuracy" in fail_if_worse
+            else bool(m and m["ci95"][1] < 0)
+        )
         verdict = {"metric": fail_if_worse, "significantly_worse": worse}
         result["gate"] = verdict
     out = Path(output) if output else paths[1] / "compare"
@@ -183,26 +256,44 @@ def compare(a: str, b: str, output: str | None = None, fail_if_worse: str | None
     write_text(out / "comparison.html", render(result))
     if verdict and verdict["significantly_worse"]:
         m = result["metrics"][fail_if_worse]
-        raise WorseError(f"B is significantly worse on {fail_if_worse}: {m['b']:.4f} vs {m['a']:.4f} (delta {m['delta']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]); see {out / 'comparison.html'}")
+        raise WorseError(
+            f"B is significantly worse on {fail_if_worse}: {m['b']:.4f} vs {m['a']:.4f} (delta {m['delta']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]); see {out / 'comparison.html'}"
+        )
     return result, out
 
 
 def render(result: dict) -> str:
     f = lambda x: "–" if x is None else (f"{x:+.4f}" if isinstance(x, float) else html.escape(str(x)))
-    rows = "".join(f"<tr><td>{k}</td><td>{v['a']:.4f}</td><td>{v['b']:.4f}</td><td>{f(v['delta'])}</td><td>[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}]</td></tr>" for k, v in result["metrics"].items())
-    mc = "".join(f"<tr><td>{k}</td><td>{v['a_right_b_wrong']}</td><td>{v['b_right_a_wrong']}</td><td>{v['p_value']:.4g}</td></tr>" for k, v in result["mcnemar"].items())
-    pc = "".join(f"<tr><td>{t}</td><td>{html.escape(lab)}</td><td>{v['a_f1']:.3f}</td><td>{v['b_f1']:.3f}</td><td>{f(v['delta'])}</td><td>{v['support']}</td></tr>" for t, d in result["per_class"].items() for lab, v in d.items())
-    ps = "".join(f"<tr><td>{html.escape(str(s))}</td><td>{v['n']}</td><td>{v['a_accuracy']:.3f}</td><td>{v['b_accuracy']:.3f}</td><td>{f(v['delta'])}</td></tr>" for s, v in result["per_side"].items())
-    fl = "".join(f"<tr class='{'ok' if x['fixed'] else 'bad' if x['broken'] else ''}'><td>{x['id']}</td><td>{html.escape(x['text'])}</td><td>{x['gold_stance']}</td><td>{x['a_stance']}</td><td>{x['b_stance']}</td><td>{x['gold_credibility']}</td><td>{x['a_credibility']}</td><td>{x['b_credibility']}</td></tr>" for x in result["flipped"])
+    rows = "".join(
+        f"<tr><td>{k}</td><td>{v['a']:.4f}</td><td>{v['b']:.4f}</td><td>{f(v['delta'])}</td><td>[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}]</td></tr>"
+        for k, v in result["metrics"].items()
+    )
+    mc = "".join(
+        f"<tr><td>{k}</td><td>{v['a_right_b_wrong']}</td><td>{v['b_right_a_wrong']}</td><td>{v['p_value']:.4g}</td></tr>"
+        for k, v in result["mcnemar"].items()
+    )
+    pc = "".join(
+        f"<tr><td>{t}</td><td>{html.escape(lab)}</td><td>{v['a_f1']:.3f}</td><td>{v['b_f1']:.3f}</td><td>{f(v['delta'])}</td><td>{v['support']}</td></tr>"
+        for t, d in result["per_class"].items()
+        for lab, v in d.items()
+    )
+    ps = "".join(
+        f"<tr><td>{html.escape(str(s))}</td><td>{v['n']}</td><td>{v['a_accuracy']:.3f}</td><td>{v['b_accuracy']:.3f}</td><td>{f(v['delta'])}</td></tr>"
+        for s, v in result["per_side"].items()
+    )
+    fl = "".join(
+        f"<tr class='{'ok' if x['fixed'] else 'bad' if x['broken'] else ''}'><td>{x['id']}</td><td>{html.escape(x['text'])}</td><td>{x['gold_stance']}</td><td>{x['a_stance']}</td><td>{x['b_stance']}</td><td>{x['gold_credibility']}</td><td>{x['a_credibility']}</td><td>{x['b_credibility']}</td></tr>"
+        for x in result["flipped"]
+    )
     gate = ""
     if result.get("gate"):
         gate = f"<p><b>Gate on {result['gate']['metric']}:</b> {'B is significantly worse' if result['gate']['significantly_worse'] else 'B is not significantly worse'}.</p>"
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Model comparison</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:1.5rem auto}}table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}td,th{{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}}th{{background:#f3f3f3}}.ok{{background:#eaf7ea}}.bad{{background:#fbeaea}}</style></head><body>
-<h1>Model comparison</h1><p>A (baseline): <code>{html.escape(result['a'])}</code><br>B: <code>{html.escape(result['b'])}</code><br>split {html.escape(result['split'])}, {result['n']} labelled passages.</p>{gate}
+<h1>Model comparison</h1><p>A (baseline): <code>{html.escape(result["a"])}</code><br>B: <code>{html.escape(result["b"])}</code><br>split {html.escape(result["split"])}, {result["n"]} labelled passages.</p>{gate}
 <h2>Metrics (B − A, paired bootstrap over articles, 95% CI)</h2><table><tr><th>metric</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>{rows}</table>
 <h2>McNemar's test on passage correctness</h2><table><tr><th>task</th><th>A right, B wrong</th><th>B right, A wrong</th><th>p</th></tr>{mc}</table>
 <h2>Per-class F1</h2><table><tr><th>task</th><th>class</th><th>A</th><th>B</th><th>delta</th><th>support</th></tr>{pc}</table>
 <h2>Per side (gold stance)</h2><table><tr><th>side</th><th>n</th><th>A accuracy</th><th>B accuracy</th><th>delta</th></tr>{ps}</table>
-<h2>Flipped passages ({len(result['flipped'])})</h2><p>Green: B fixed it; red: B broke it.</p><table><tr><th>id</th><th>text</th><th>gold stance</th><th>A</th><th>B</th><th>gold credibility</th><th>A</th><th>B</th></tr>{fl}</table>
+<h2>Flipped passages ({len(result["flipped"])})</h2><p>Green: B fixed it; red: B broke it.</p><table><tr><th>id</th><th>text</th><th>gold stance</th><th>A</th><th>B</th><th>gold credibility</th><th>A</th><th>B</th></tr>{fl}</table>
 </body></html>"""

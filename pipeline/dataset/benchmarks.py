@@ -75,9 +75,27 @@ SPECS: dict[str, Spec] = {
     "semeval2016": Spec("stance", STANCE3, "semeval_f_avg", "semeval2016-task6", "stance toward"),
     "pstance": Spec("stance", ["favor", "against"], "macro_f1", "pstance", "stance toward"),
     "multi-target": Spec("stance", STANCE3, "semeval_f_avg", "multi-target-stance", "stance toward"),
-    "fnc1": Spec("headline_stance", ["unrelated", "discuss", "agree", "disagree"], "fnc_score", "fnc1", "stance toward the headline"),
-    "liar": Spec("truthfulness", ["pants-fire", "false", "barely-true", "half-true", "mostly-true", "true"], "accuracy", "liar", "truthfulness of the claim by"),
-    "newsmtsc": Spec("sentiment", ["negative", "neutral", "positive"], "macro_f1", "newsmtsc", "sentiment toward the target marked << >>"),
+    "fnc1": Spec(
+        "headline_stance",
+        ["unrelated", "discuss", "agree", "disagree"],
+        "fnc_score",
+        "fnc1",
+        "stance toward the headline",
+    ),
+    "liar": Spec(
+        "truthfulness",
+        ["pants-fire", "false", "barely-true", "half-true", "mostly-true", "true"],
+        "accuracy",
+        "liar",
+        "truthfulness of the claim by",
+    ),
+    "newsmtsc": Spec(
+        "sentiment",
+        ["negative", "neutral", "positive"],
+        "macro_f1",
+        "newsmtsc",
+        "sentiment toward the target marked << >>",
+    ),
     "generic": Spec("stance", [], "macro_f1", "", "stance toward"),
 }
 
@@ -93,12 +111,22 @@ def _hash_split(key: str, seed: int, fraction: float) -> bool:
 
 def _need(path: Path, what: str) -> Path:
     if not path.is_file():
-        raise DataError(f"{path}: {what} not found; point build.benchmark.path at the benchmark's folder (see its SOURCE.md)")
+        raise DataError(
+            f"{path}: {what} not found; point build.benchmark.path at the benchmark's folder (see its SOURCE.md)"
+        )
     return path
 
 
 def _ex(split, doc_id, target, text, label, spec: Spec, text_pair: str | None = None) -> dict:
-    return {"split": split, "doc_id": str(doc_id), "target": target, "text": text, "text_pair": text_pair or f"{spec.question}: {target}", "label": label, "task": spec.task}
+    return {
+        "split": split,
+        "doc_id": str(doc_id),
+        "target": target,
+        "text": text,
+        "text_pair": text_pair or f"{spec.question}: {target}",
+        "label": label,
+        "task": spec.task,
+    }
 
 
 def _csv_rows(path: Path, encoding: str = "utf-8", **kw) -> list[dict]:
@@ -107,10 +135,16 @@ def _csv_rows(path: Path, encoding: str = "utf-8", **kw) -> list[dict]:
 
 
 def read_semeval(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
-    files = {"trialdata-all-annotations.txt": "train", "trainingdata-all-annotations.txt": "train", "testdata-taskA-all-annotations.txt": "test"}
+    files = {
+        "trialdata-all-annotations.txt": "train",
+        "trainingdata-all-annotations.txt": "train",
+        "testdata-taskA-all-annotations.txt": "test",
+    }
     out, notes = [], {}
     for name, split in files.items():
-        for r in _csv_rows(_need(root / name, "SemEval file"), encoding="latin-1", delimiter="\t", quoting=csv.QUOTE_NONE):
+        for r in _csv_rows(
+            _need(root / name, "SemEval file"), encoding="latin-1", delimiter="\t", quoting=csv.QUOTE_NONE
+        ):
             text = re.sub(r"\s*#SemST\s*$", "", r["Tweet"]).strip()
             out.append(_ex(split, f"semeval:{split}:{r['ID']}", r["Target"], text, r["Stance"].strip().lower(), spec))
     notes["excluded_columns"] = ["Opinion towards", "Sentiment"]
@@ -165,10 +199,30 @@ def read_fnc1(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
         keep = sorted(np.argsort(-sim, kind="stable")[:k]) if k > 0 else range(len(sim))
         body = " ".join(sents[(part, body_id)][i] for i in keep)
         out.append(_ex(split, f"fnc1:{part}:{body_id}", headline, body, label, spec))
-    return out, {"validation": "UKP body-ID hold-out (hold_out_ids.txt)", "body": f"the {k} body sentences most similar to the headline (TF-IDF cosine), in body order" if k > 0 else "whole body"}
+    return out, {
+        "validation": "UKP body-ID hold-out (hold_out_ids.txt)",
+        "body": f"the {k} body sentences most similar to the headline (TF-IDF cosine), in body order"
+        if k > 0
+        else "whole body",
+    }
 
 
-LIAR_COLUMNS = ["id", "label", "statement", "subjects", "speaker", "job", "state", "party", "barely_true", "false", "half_true", "mostly_true", "pants_fire", "context"]
+LIAR_COLUMNS = [
+    "id",
+    "label",
+    "statement",
+    "subjects",
+    "speaker",
+    "job",
+    "state",
+    "party",
+    "barely_true",
+    "false",
+    "half_true",
+    "mostly_true",
+    "pants_fire",
+    "context",
+]
 
 
 def read_liar(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
@@ -177,20 +231,29 @@ def read_liar(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
         with open(_need(root / name, "LIAR file"), newline="", encoding="utf-8") as f:
             for line_no, cells in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
                 if len(cells) < 14:
-                    raise DataError(f"{root / name}: line {line_no}: {len(cells)} columns, LIAR has 14; is this the official TSV?")
+                    raise DataError(
+                        f"{root / name}: line {line_no}: {len(cells)} columns, LIAR has 14; is this the official TSV?"
+                    )
                 r = dict(zip(LIAR_COLUMNS, cells))
                 who = r["speaker"].replace("-", " ") or "unknown speaker"
                 meta = ", ".join(x for x in (r["job"], r["party"], r["context"]) if x)
                 target = f"{who} ({meta})" if meta else who
                 out.append(_ex(split, f"liar:{r['id']}", target, r["statement"].strip(), r["label"].strip(), spec))
-    return out, {"excluded_columns": LIAR_COLUMNS[8:13], "why": "credit-history counts include the row's own label (SOURCE.md)"}
+    return out, {
+        "excluded_columns": LIAR_COLUMNS[8:13],
+        "why": "credit-history counts include the row's own label (SOURCE.md)",
+    }
 
 
 def read_newsmtsc(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
     variant = opts.variant or "rw"
     if variant not in ("rw", "mt"):
         raise DataError(f"build.benchmark.variant: '{variant}' is not a NewsMTSC test set; use rw or mt")
-    files = [("train", root / "train.jsonl"), ("validation", root / "repo_dev_test_split" / f"newsmtsc-{variant}" / "dev.jsonl"), ("test", root / "repo_dev_test_split" / f"newsmtsc-{variant}" / "test.jsonl")]
+    files = [
+        ("train", root / "train.jsonl"),
+        ("validation", root / "repo_dev_test_split" / f"newsmtsc-{variant}" / "dev.jsonl"),
+        ("test", root / "repo_dev_test_split" / f"newsmtsc-{variant}" / "test.jsonl"),
+    ]
     polarity = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
     out = []
     for split, path in files:
@@ -207,7 +270,17 @@ def read_newsmtsc(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
                 label = polarity.get(float(t["polarity"]))
                 if label is None:
                     raise DataError(f"{path}: line {line_no}: polarity {t['polarity']} is not 2.0, 4.0 or 6.0")
-                out.append(_ex(split, f"newsmtsc:{article}", t["mention"], marked, label, spec, f"{spec.question}: {t['mention']}"))
+                out.append(
+                    _ex(
+                        split,
+                        f"newsmtsc:{article}",
+                        t["mention"],
+                        marked,
+                        label,
+                        spec,
+                        f"{spec.question}: {t['mention']}",
+                    )
+                )
     return out, {"variant": variant, "grouped_by": "article (allsides_<id> or polusa_v1_<id>)"}
 
 
@@ -223,13 +296,17 @@ def read_multi_target(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
         if split is None:
             raise DataError(f"{path}: row {i + 2}: split '{r['Test/Train/Dev']}' is not Train, Dev or Test")
         for n in ("1", "2"):
-            out.append(_ex(split, f"mt:{i}", fix(r[f"Target {n}"]), r["Tweet"].strip(), r[f"Stance {n}"].strip().lower(), spec))
+            out.append(
+                _ex(split, f"mt:{i}", fix(r[f"Target {n}"]), r["Tweet"].strip(), r[f"Stance {n}"].strip().lower(), spec)
+            )
     return out, {"pairs": "two examples per tweet, one per target"}
 
 
 def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
     if not opts.files or "train" not in opts.files or "test" not in opts.files:
-        raise DataError("build.benchmark.files: a generic benchmark needs {train: FILE, test: FILE} (validation optional)")
+        raise DataError(
+            "build.benchmark.files: a generic benchmark needs {train: FILE, test: FILE} (validation optional)"
+        )
     out = []
     for split, name in opts.files.items():
         if split not in SPLITS:
@@ -251,7 +328,9 @@ def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}: line {line_no}: not valid JSON ({exc.msg}); fix or remove the line") from None
+                    raise DataError(
+                        f"{path}: line {line_no}: not valid JSON ({exc.msg}); fix or remove the line"
+                    ) from None
                 if not isinstance(rec, dict):
                     raise DataError(f"{path}: line {line_no}: expected a JSON object with text, target, label")
                 records.append((line_no, rec))
@@ -260,14 +339,20 @@ def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
             records = [(i + 2, r) for i, r in enumerate(reader)]
             missing = [c for c in ("text", "target", "label") if c not in (reader.fieldnames or [])]
             if missing:
-                raise DataError(f"{path}: missing column '{missing[0]}' (has {', '.join(reader.fieldnames or [])}); add a {missing[0]} column")
+                raise DataError(
+                    f"{path}: missing column '{missing[0]}' (has {', '.join(reader.fieldnames or [])}); add a {missing[0]} column"
+                )
         for line_no, r in records:
             for c in ("text", "target", "label"):
                 if not str(r.get(c) or "").strip():
-                    raise DataError(f"{path}: line {line_no}: empty or missing '{c}'; every example needs text, target and label")
+                    raise DataError(
+                        f"{path}: line {line_no}: empty or missing '{c}'; every example needs text, target and label"
+                    )
             label = str(r["label"]).strip().lower()
             if spec.labels and label not in spec.labels:
-                raise DataError(f"{path}: line {line_no}: label '{r['label']}' is not one of {', '.join(spec.labels)}; fix the label or add it to build.benchmark.labels")
+                raise DataError(
+                    f"{path}: line {line_no}: label '{r['label']}' is not one of {', '.join(spec.labels)}; fix the label or add it to build.benchmark.labels"
+                )
             doc = r.get("doc_id") or f"{path.name}:{line_no}"
             out.append(_ex(split, f"generic:{doc}", str(r["target"]).strip(), str(r["text"]).strip(), label, spec))
     return out, {"files": opts.files}
@@ -290,12 +375,20 @@ def spec_for(opts) -> Spec:
         import difflib
 
         close = difflib.get_close_matches(opts.name, SPECS, n=1)
-        raise DataError(f"build.benchmark.name: unknown benchmark '{opts.name}'; {'did you mean ' + repr(close[0]) + '?' if close else 'use one of ' + ', '.join(SPECS)}")
+        raise DataError(
+            f"build.benchmark.name: unknown benchmark '{opts.name}'; {'did you mean ' + repr(close[0]) + '?' if close else 'use one of ' + ', '.join(SPECS)}"
+        )
     spec = SPECS[opts.name]
     if opts.name == "pstance" and opts.include_none:
         spec = Spec(spec.task, STANCE3, "semeval_f_avg", spec.folder, spec.question)
     if opts.name == "generic":
-        spec = Spec(opts.task or "stance", [x.lower() for x in (opts.labels or [])], "macro_f1", "", f"{opts.task or 'stance'} toward")
+        spec = Spec(
+            opts.task or "stance",
+            [x.lower() for x in (opts.labels or [])],
+            "macro_f1",
+            "",
+            f"{opts.task or 'stance'} toward",
+        )
     return spec
 
 
@@ -307,17 +400,23 @@ def clean_splits(examples: list[dict], opts, spec: Spec) -> tuple[list[dict], di
         known = {e["target"] for e in examples}
         unknown = [t for t in opts.targets if t not in known]
         if unknown:
-            raise DataError(f"build.benchmark.targets: '{unknown[0]}' is not a target of {opts.name} (it has {', '.join(sorted(known))})")
+            raise DataError(
+                f"build.benchmark.targets: '{unknown[0]}' is not a target of {opts.name} (it has {', '.join(sorted(known))})"
+            )
         examples = [e for e in examples if e["target"] in opts.targets]
     if not any(e["split"] == "validation" for e in examples):
         for e in examples:
             if e["split"] == "train" and _hash_split(e["doc_id"], opts.seed, opts.validation):
                 e["split"] = "validation"
-        stats["validation"] = f"{opts.validation:.0%} of train, grouped by {('tweet' if opts.name != 'generic' else 'doc_id')}, seeded"
+        stats["validation"] = (
+            f"{opts.validation:.0%} of train, grouped by {('tweet' if opts.name != 'generic' else 'doc_id')}, seeded"
+        )
     labels = spec.labels or sorted({e["label"] for e in examples})
     bad = [e for e in examples if e["label"] not in labels]
     if bad:
-        raise DataError(f"{opts.name}: label '{bad[0]['label']}' (example {bad[0]['doc_id']}) is not one of {', '.join(labels)}")
+        raise DataError(
+            f"{opts.name}: label '{bad[0]['label']}' (example {bad[0]['doc_id']}) is not one of {', '.join(labels)}"
+        )
     key = lambda e: (_norm(e["text"]), e["target"])
     eval_keys = {key(e) for e in examples if e["split"] != "train"}
     seen, out = set(), []
@@ -340,7 +439,11 @@ def clean_splits(examples: list[dict], opts, spec: Spec) -> tuple[list[dict], di
         rng_keep = []
         for e in out:
             frac = opts.downsample.get(e["label"])
-            if e["split"] == "train" and frac is not None and not _hash_split(f"{e['doc_id']}|{e['target']}|{e['text'][:80]}", opts.seed + 1, float(frac)):
+            if (
+                e["split"] == "train"
+                and frac is not None
+                and not _hash_split(f"{e['doc_id']}|{e['target']}|{e['text'][:80]}", opts.seed + 1, float(frac))
+            ):
                 continue
             rng_keep.append(e)
         stats["downsampled_train"] = {k: f"kept {v:.0%}" for k, v in opts.downsample.items()}
@@ -363,7 +466,14 @@ def near_duplicates_across_splits(examples: list[dict], threshold: float = 0.8, 
     for i, j, jac in cross_split_pairs([t for (t, _), _ in items], [s for (_, s), _ in items], threshold, max_df=50):
         pairs += 1
         if len(samples) < 20:
-            samples.append({"a_split": items[i][0][1], "b_split": items[j][0][1], "jaccard": round(jac, 3), "text": items[i][1]["text"][:120]})
+            samples.append(
+                {
+                    "a_split": items[i][0][1],
+                    "b_split": items[j][0][1],
+                    "jaccard": round(jac, 3),
+                    "text": items[i][1]["text"][:120],
+                }
+            )
     return {"pairs": pairs, "threshold": threshold, "samples": samples}
 
 
@@ -372,12 +482,16 @@ def load_benchmark(opts) -> tuple[list[dict], dict, Spec]:
     spec = spec_for(opts)
     root = Path(opts.path or (Path("../shared/data") / spec.folder))
     if opts.name != "generic" and not root.is_dir():
-        raise DataError(f"{root}: benchmark folder not found; set build.benchmark.path to the folder holding {opts.name} (../shared/data/{spec.folder} in this project's CI)")
+        raise DataError(
+            f"{root}: benchmark folder not found; set build.benchmark.path to the folder holding {opts.name} (../shared/data/{spec.folder} in this project's CI)"
+        )
     raw, notes = READERS[opts.name](root, opts, spec)
     examples, stats = clean_splits(raw, opts, spec)
     if not spec.labels:
         spec = Spec(spec.task, stats["labels"], spec.measure, spec.folder, spec.question)
     for s in ("train", "validation", "test"):
         if not any(e["split"] == s for e in examples):
-            raise DataError(f"{opts.name}: the {s} split is empty after cleaning; check build.benchmark.targets and .files")
+            raise DataError(
+                f"{opts.name}: the {s} split is empty after cleaning; check build.benchmark.targets and .files"
+            )
     return examples, notes | stats | {"source": str(root)}, spec

@@ -14,7 +14,7 @@ def cross_split_pairs(texts: list[str], splits: list[str], threshold: float = 0.
     index = defaultdict(list)
     for i, t in enumerate(texts):
         w = re.findall(r"\w+", t.lower())
-        s = {" ".join(w[k:k + 3]) for k in range(max(1, len(w) - 2))}
+        s = {" ".join(w[k : k + 3]) for k in range(max(1, len(w) - 2))}
         shingles.append(s)
         for g in s:
             index[g].append(i)
@@ -32,5 +32,14 @@ def cross_split_pairs(texts: list[str], splits: list[str], threshold: float = 0.
 def near_duplicates(rows: list[dict], threshold: float = 0.8) -> list[dict]:
     """Body passages in different splits whose word-trigram Jaccard similarity is >= threshold."""
     body = [r for r in rows if r["role"] == "body" and len(r["text"].split()) >= 5]
-    return [{"a": f"{body[i]['doc_id']}:{body[i]['index']}", "a_split": body[i]["split"], "b": f"{body[j]['doc_id']}:{body[j]['index']}", "b_split": body[j]["split"], "jaccard": round(jac, 3), "text": body[i]["text"][:120]}
-            for i, j, jac in cross_split_pairs([r["text"] for r in body], [r["split"] for r in body], threshold)]
+    return [
+        {
+            "a": f"{body[i]['doc_id']}:{body[i]['index']}",
+            "a_split": body[i]["split"],
+            "b": f"{body[j]['doc_id']}:{body[j]['index']}",
+            "b_split": body[j]["split"],
+            "jaccard": round(jac, 3),
+            "text": body[i]["text"][:120],
+        }
+        for i, j, jac in cross_split_pairs([r["text"] for r in body], [r["split"] for r in body], threshold)
+    ]

@@ -30,7 +30,9 @@ def _check_row(row: dict, dispute: Dispute, where: str) -> dict:
             raise DataError(f"{where}: missing field '{key}'; every gold row needs {', '.join(REQUIRED)}")
     sides = dispute.side_names
     if row["stance"] not in sides + [NEUTRAL]:
-        raise DataError(f"{where}: stance '{row['stance']}' is not a side of dispute {dispute.name} ({', '.join(sides)}) nor '{NEUTRAL}'; fix the label or the dispute config")
+        raise DataError(
+            f"{where}: stance '{row['stance']}' is not a side of dispute {dispute.name} ({', '.join(sides)}) nor '{NEUTRAL}'; fix the label or the dispute config"
+        )
     role = row.get("role") or "body"
     if role not in ROLES:
         raise DataError(f"{where}: role '{role}' is unknown; use one of {', '.join(ROLES)}")
@@ -40,10 +42,14 @@ def _check_row(row: dict, dispute: Dispute, where: str) -> dict:
         cred = {"side": side.strip(), "judgment": judgment.strip()}
     if cred:
         if not isinstance(cred, dict) or cred.get("side") not in sides or cred.get("judgment") not in JUDGMENTS:
-            raise DataError(f"{where}: credibility {cred!r} must be null or {{side: one of {sides}, judgment: credible|not_credible}}; fix the label")
+            raise DataError(
+                f"{where}: credibility {cred!r} must be null or {{side: one of {sides}, judgment: credible|not_credible}}; fix the label"
+            )
     side = row.get("source_side")
     if side not in (None, "", "other", *sides):
-        raise DataError(f"{where}: source_side '{side}' is not a side of {dispute.name} ({', '.join(sides)}), 'other' or null; fix the label")
+        raise DataError(
+            f"{where}: source_side '{side}' is not a side of {dispute.name} ({', '.join(sides)}), 'other' or null; fix the label"
+        )
     form = row.get("form")
     if form not in (None, "", *FORMS):
         raise DataError(f"{where}: form '{form}' is unknown; use one of {', '.join(FORMS)} or null")
@@ -82,16 +88,24 @@ def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
     last annotation that was not cancelled is read; tasks without one are skipped.
     """
     if not isinstance(data, list):
-        raise DataError(f"{path}: expected a Label Studio export (a JSON list of tasks), found a {type(data).__name__}; export the project as JSON, not JSON-MIN")
+        raise DataError(
+            f"{path}: expected a Label Studio export (a JSON list of tasks), found a {type(data).__name__}; export the project as JSON, not JSON-MIN"
+        )
     out = []
     for n, task in enumerate(data):
-        where = f"{path}: task {n}" + (f" (id {task.get('id')})" if isinstance(task, dict) and task.get("id") is not None else "")
+        where = f"{path}: task {n}" + (
+            f" (id {task.get('id')})" if isinstance(task, dict) and task.get("id") is not None else ""
+        )
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            raise DataError(f"{where}: expected an object with 'data' and 'annotations'; export the project as Label Studio JSON")
+            raise DataError(
+                f"{where}: expected an object with 'data' and 'annotations'; export the project as Label Studio JSON"
+            )
         d = task["data"]
         for key in ("text", "doc_id", "index"):
             if d.get(key) in (None, ""):
-                raise DataError(f"{where}: data.{key} is missing; import tasks with data.text, data.doc_id and data.index so labels can be joined to passages")
+                raise DataError(
+                    f"{where}: data.{key} is missing; import tasks with data.text, data.doc_id and data.index so labels can be joined to passages"
+                )
         anns = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
         if not anns:
             continue
@@ -101,13 +115,17 @@ def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
             if name in LS_CHOICE_FIELDS:
                 choices = value.get("choices") or []
                 if len(choices) != 1:
-                    raise DataError(f"{where}: field '{name}' has {len(choices)} choices {choices}; pick exactly one (make the control single-choice)")
+                    raise DataError(
+                        f"{where}: field '{name}' has {len(choices)} choices {choices}; pick exactly one (make the control single-choice)"
+                    )
                 row[name] = choices[0]
             elif name in LS_TEXT_FIELDS:
                 texts = value.get("text") or []
                 row[name] = texts[0] if texts else None
             else:
-                raise DataError(f"{where}: result field '{name}' is unknown; name the controls {', '.join(LS_CHOICE_FIELDS + LS_TEXT_FIELDS)}")
+                raise DataError(
+                    f"{where}: result field '{name}' is unknown; name the controls {', '.join(LS_CHOICE_FIELDS + LS_TEXT_FIELDS)}"
+                )
         if str(row.get("credibility") or "").lower() in ("none", "null"):
             row["credibility"] = None
         if str(row.get("source_side") or "").lower() in ("none", "null", "author"):
@@ -122,7 +140,9 @@ def _rows_from_file(path: Path) -> list[tuple[str, dict]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise DataError(f"{path}: line {e.lineno}: not valid JSON ({e.msg}); re-export it from Label Studio") from None
+            raise DataError(
+                f"{path}: line {e.lineno}: not valid JSON ({e.msg}); re-export it from Label Studio"
+            ) from None
         return _label_studio_rows(path, data)
     if path.suffix == ".csv":
         text = read_text(path)
@@ -139,7 +159,9 @@ def _rows_from_file(path: Path) -> list[tuple[str, dict]]:
     return [(f"{path}: line {n}", obj) for n, obj in iter_jsonl(path)]
 
 
-def load_gold(spec: str | None, dispute: Dispute, doc_ids: set[str] | None = None) -> tuple[dict[str, dict[int, dict]], dict[str, dict]]:
+def load_gold(
+    spec: str | None, dispute: Dispute, doc_ids: set[str] | None = None
+) -> tuple[dict[str, dict[int, dict]], dict[str, dict]]:
     """Read gold rows and article answers from a file or a folder.
 
     Args:
@@ -162,12 +184,16 @@ def load_gold(spec: str | None, dispute: Dispute, doc_ids: set[str] | None = Non
     elif p.is_file():
         files = [p]
     else:
-        raise DataError(f"{spec}: gold labels not found; point 'labels' at a *.gold.jsonl, *.gold.csv or Label Studio *.json file, or a folder of them")
+        raise DataError(
+            f"{spec}: gold labels not found; point 'labels' at a *.gold.jsonl, *.gold.csv or Label Studio *.json file, or a folder of them"
+        )
     rows: dict[str, dict[int, dict]] = {}
     docs: dict[str, dict] = {}
     for f in files:
         doc_id = f.name.split(".gold.")[0]
-        if doc_ids is not None and p.is_dir() and doc_id not in doc_ids and f.suffix != ".json":  # an export holds many articles
+        if (
+            doc_ids is not None and p.is_dir() and doc_id not in doc_ids and f.suffix != ".json"
+        ):  # an export holds many articles
             continue
         for where, raw in _rows_from_file(f):
             if doc_ids is not None and isinstance(raw, dict) and str(raw.get("doc_id")) not in doc_ids:

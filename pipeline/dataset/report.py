@@ -12,9 +12,11 @@ def _attribution_agreement(rows: list[dict]) -> dict:
     body = [r for r in rows if r["role"] == "body" and r["has_gold"] and r["gold_source"]]
     if not body:
         return {}
+
     def rate(pred):
         hits = sum(1 for r in body if pred(r))
         return round(hits / len(body), 4)
+
     attributed = [r for r in body if r["gold_source"] != "author"]
     authors = [r for r in body if r["gold_source"] == "author"]
     by_form = defaultdict(lambda: [0, 0])
@@ -26,7 +28,9 @@ def _attribution_agreement(rows: list[dict]) -> dict:
         "passages": len(body),
         "source_accuracy": rate(lambda r: r["source"] == r["gold_source"]),
         "source_side_accuracy": rate(lambda r: r["source_side"] == r["gold_source_side"]),
-        "attributed_recall": round(sum(1 for r in attributed if r["source"] == r["gold_source"]) / max(len(attributed), 1), 4),
+        "attributed_recall": round(
+            sum(1 for r in attributed if r["source"] == r["gold_source"]) / max(len(attributed), 1), 4
+        ),
         "author_voice_wrongly_attributed": sum(1 for r in authors if r["source"] != "author"),
         "author_passages": len(authors),
         "by_gold_form": {k: {"correct": v[0], "total": v[1]} for k, v in sorted(by_form.items())},
@@ -37,7 +41,14 @@ def _article(row: dict) -> str:
     return row.get("file") or row["doc_id"]
 
 
-def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stats: dict, duplicates: list[dict], weak: dict | None = None) -> dict:
+def data_report(
+    rows: list[dict],
+    examples: list[dict],
+    rejects: list,
+    gold_stats: dict,
+    duplicates: list[dict],
+    weak: dict | None = None,
+) -> dict:
     """Summarise a built dataset (pure: rows in, dict out).
 
     ``weak`` is :func:`pipeline.text.cues.apply_weak`'s summary (the
@@ -56,7 +67,13 @@ def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stat
             "labelled_passages": sum(r["has_gold"] for r in srows),
             "examples": sum(1 for e in examples if e["split"] == s),
             "stance": dict(Counter(r["gold_stance"] for r in srows if r["has_gold"])),
-            "credibility": dict(Counter(f"{r['gold_credibility_side']}:{r['gold_credibility_judgment']}" for r in srows if r["gold_credibility_side"])),
+            "credibility": dict(
+                Counter(
+                    f"{r['gold_credibility_side']}:{r['gold_credibility_judgment']}"
+                    for r in srows
+                    if r["gold_credibility_side"]
+                )
+            ),
             "source_side": dict(Counter(r["source_side"] or "author" for r in srows)),
             "form": dict(Counter(r["form"] or "author" for r in srows)),
         }
@@ -66,9 +83,19 @@ def data_report(rows: list[dict], examples: list[dict], rejects: list, gold_stat
         "roles": dict(Counter(r["role"] for r in rows)),
         "disputes": dict(Counter(r["dispute"] for r in rows if r["index"] == 1)),
         "splits": per_split,
-        "example_labels": {f"{t}/{s}": dict(Counter(e["label"] for e in examples if e["task"] == t and e["split"] == s)) for t in sorted({e["task"] for e in examples}) for s in splits if any(e["split"] == s for e in examples)},
-        "gold_matching": {"gold_rows": 0, "gold_matched": 0, "gold_unmatched": 0, **gold_stats,
-                          "unmatched": list(gold_stats.get("unmatched") or [])},
+        "example_labels": {
+            f"{t}/{s}": dict(Counter(e["label"] for e in examples if e["task"] == t and e["split"] == s))
+            for t in sorted({e["task"] for e in examples})
+            for s in splits
+            if any(e["split"] == s for e in examples)
+        },
+        "gold_matching": {
+            "gold_rows": 0,
+            "gold_matched": 0,
+            "gold_unmatched": 0,
+            **gold_stats,
+            "unmatched": list(gold_stats.get("unmatched") or []),
+        },
         "articles_without_body": sorted({_article(r) for r in rows} - {_article(r) for r in body}),
         "attribution_vs_gold": _attribution_agreement(rows),
         "skipped": [str(r) for r in rejects],
@@ -94,12 +121,26 @@ def render_markdown(report: dict, manifest: dict) -> str:
         "",
         _table(
             ["split", "articles", "body passages", "labelled", "examples", "stance", "attribution form"],
-            [[s, v["articles"], v["body_passages"], v["labelled_passages"], v["examples"], ", ".join(f"{k}: {n}" for k, n in sorted(v["stance"].items(), key=str)), ", ".join(f"{k}: {n}" for k, n in sorted(v["form"].items()))] for s, v in report["splits"].items()],
+            [
+                [
+                    s,
+                    v["articles"],
+                    v["body_passages"],
+                    v["labelled_passages"],
+                    v["examples"],
+                    ", ".join(f"{k}: {n}" for k, n in sorted(v["stance"].items(), key=str)),
+                    ", ".join(f"{k}: {n}" for k, n in sorted(v["form"].items())),
+                ]
+                for s, v in report["splits"].items()
+            ],
         ),
         "",
         "## Example labels per task and split",
         "",
-        _table(["task/split", "labels"], [[k, ", ".join(f"{l}: {n}" for l, n in sorted(v.items()))] for k, v in report["example_labels"].items()]),
+        _table(
+            ["task/split", "labels"],
+            [[k, ", ".join(f"{l}: {n}" for l, n in sorted(v.items()))] for k, v in report["example_labels"].items()],
+        ),
         "",
         "## Disputes",
         "",
@@ -114,7 +155,10 @@ def render_markdown(report: dict, manifest: dict) -> str:
             f"On {att['passages']} labelled body passages: source accuracy {att['source_accuracy']:.3f}, source-side accuracy {att['source_side_accuracy']:.3f}, "
             f"attributed-passage recall {att['attributed_recall']:.3f}; author-voice passages wrongly attributed: {att['author_voice_wrongly_attributed']} of {att['author_passages']}.",
             "",
-            _table(["gold form", "correct", "total"], [[k, v["correct"], v["total"]] for k, v in att["by_gold_form"].items()]),
+            _table(
+                ["gold form", "correct", "total"],
+                [[k, v["correct"], v["total"]] for k, v in att["by_gold_form"].items()],
+            ),
         ]
     weak = report.get("weak_supervision") or {}
     if weak.get("functions"):
@@ -125,13 +169,31 @@ def render_markdown(report: dict, manifest: dict) -> str:
             f"Weak labels used for training: {'yes' if weak['enabled'] else 'no'}; passages weakly labelled per task: {weak['weak_labelled_passages'] or 'none'}; "
             f"examples by label source: {report.get('label_source')}. Coverage, overlaps and conflicts are shares of all body passages; accuracy is on the passages with gold it votes on.",
             "",
-            _table(["function", "task", "votes", "coverage", "overlaps", "conflicts", "gold votes", "accuracy"],
-                   [[t["function"], t["task"], t["votes"], f"{t['coverage']:.3f}", f"{t['overlaps']:.3f}", f"{t['conflicts']:.3f}", t["gold_votes"], "-" if t["accuracy"] is None else f"{t['accuracy']:.3f}"] for t in weak["functions"]]),
+            _table(
+                ["function", "task", "votes", "coverage", "overlaps", "conflicts", "gold votes", "accuracy"],
+                [
+                    [
+                        t["function"],
+                        t["task"],
+                        t["votes"],
+                        f"{t['coverage']:.3f}",
+                        f"{t['overlaps']:.3f}",
+                        f"{t['conflicts']:.3f}",
+                        t["gold_votes"],
+                        "-" if t["accuracy"] is None else f"{t['accuracy']:.3f}",
+                    ]
+                    for t in weak["functions"]
+                ],
+            ),
         ]
     gm = report["gold_matching"]
-    lines += ["", "## Gold labels", "",
-              f"{gm['gold_rows']} gold rows, {gm['gold_matched']} matched to passages, "
-              f"{gm['gold_unmatched']} matching no passage."]
+    lines += [
+        "",
+        "## Gold labels",
+        "",
+        f"{gm['gold_rows']} gold rows, {gm['gold_matched']} matched to passages, "
+        f"{gm['gold_unmatched']} matching no passage.",
+    ]
     if gm["unmatched"]:
         lines += ["", "Gold rows that match no passage (fix the text, or the article):", ""]
         lines += [f"- {u['where']}: doc {u['doc_id']} index {u['index']}: “{u['text']}”" for u in gm["unmatched"]]
@@ -141,7 +203,15 @@ def render_markdown(report: dict, manifest: dict) -> str:
     lines += [f"- {s}" for s in report["skipped"]] or ["none"]
     lines += ["", "## Near-duplicate passages across splits", ""]
     if report["near_duplicates"]:
-        lines.append(_table(["a", "b", "jaccard", "text"], [[d["a"] + f" ({d['a_split']})", d["b"] + f" ({d['b_split']})", d["jaccard"], d["text"]] for d in report["near_duplicates"][:50]]))
+        lines.append(
+            _table(
+                ["a", "b", "jaccard", "text"],
+                [
+                    [d["a"] + f" ({d['a_split']})", d["b"] + f" ({d['b_split']})", d["jaccard"], d["text"]]
+                    for d in report["near_duplicates"][:50]
+                ],
+            )
+        )
     else:
         lines.append("none found (word-trigram Jaccard >= 0.8)")
     return "\n".join(lines) + "\n"
@@ -150,12 +220,21 @@ def render_markdown(report: dict, manifest: dict) -> str:
 def benchmark_markdown(report: dict, manifest: dict) -> str:
     """The data report of a benchmark build, for a person."""
     labels = report["labels"]
-    lines = [f"# Data report: {report['benchmark']}", "",
-             f"Task `{report['task']}`, labels {', '.join(labels)}; official measure `{report['official_measure']}`; data hash `{manifest['data_hash']}`.", "",
-             "| split | examples | documents | " + " | ".join(labels) + " |", "|---|---|---|" + "---|" * len(labels)]
+    lines = [
+        f"# Data report: {report['benchmark']}",
+        "",
+        f"Task `{report['task']}`, labels {', '.join(labels)}; official measure `{report['official_measure']}`; data hash `{manifest['data_hash']}`.",
+        "",
+        "| split | examples | documents | " + " | ".join(labels) + " |",
+        "|---|---|---|" + "---|" * len(labels),
+    ]
     for s, n in report["examples"].items():
         c = report["labels_per_split"][s]
-        lines.append(f"| {s} | {n} | {report['documents_per_split'][s]} | " + " | ".join(str(c.get(lab, 0)) for lab in labels) + " |")
+        lines.append(
+            f"| {s} | {n} | {report['documents_per_split'][s]} | "
+            + " | ".join(str(c.get(lab, 0)) for lab in labels)
+            + " |"
+        )
     lines += ["", "## Targets per split (most frequent 30)", ""]
     for s, t in report["targets_per_split"].items():
         lines.append(f"- {s}: " + ", ".join(f"{k} ({v})" for k, v in t.items()))
@@ -167,7 +246,9 @@ def benchmark_markdown(report: dict, manifest: dict) -> str:
     if "skipped" in nd:
         lines.append(f"Not scanned: {nd['skipped']}.")
     else:
-        lines.append(f"{nd['pairs']} text pairs in different splits with word-trigram Jaccard >= {nd['threshold']} (exact train/eval duplicates were already dropped from train).")
+        lines.append(
+            f"{nd['pairs']} text pairs in different splits with word-trigram Jaccard >= {nd['threshold']} (exact train/eval duplicates were already dropped from train)."
+        )
         for x in nd["samples"][:10]:
             lines.append(f"- {x['a_split']} / {x['b_split']} ({x['jaccard']}): {x['text']}")
     return "\n".join(lines) + "\n"

@@ -42,7 +42,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'").replace("“", '"').replace("”", '"')).strip().lower()
 
 
-def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict[str, dict[int, dict]]) -> tuple[list[dict], dict]:
+def passages_from_articles(
+    articles: list[Article], dispute: Dispute, gold: dict[str, dict[int, dict]]
+) -> tuple[list[dict], dict]:
     """Segment, attribute (:func:`article_rows`) and join gold labels for one dispute's articles.
 
     Gold rows are matched to passages by paragraph and text (whitespace and
@@ -76,32 +78,49 @@ def passages_from_articles(articles: list[Article], dispute: Dispute, gold: dict
                 g = cands[0] if cands else None
             if g is not None:
                 used.add(g["index"])
-            row.update({
-                "has_gold": g is not None,
-                "gold_role": g["role"] if g else None,
-                "gold_source": g["source"] if g else None,
-                "gold_source_side": g["source_side"] if g else None,
-                "gold_cue": g["cue"] if g else None,
-                "gold_form": g["form"] if g else None,
-                "gold_stance": g["stance"] if g else None,
-                "gold_credibility_side": (g["credibility"] or {}).get("side") if g else None,
-                "gold_credibility_judgment": (g["credibility"] or {}).get("judgment") if g else None,
-                "gold_confidence": g["confidence"] if g else None,
-            })
+            row.update(
+                {
+                    "has_gold": g is not None,
+                    "gold_role": g["role"] if g else None,
+                    "gold_source": g["source"] if g else None,
+                    "gold_source_side": g["source_side"] if g else None,
+                    "gold_cue": g["cue"] if g else None,
+                    "gold_form": g["form"] if g else None,
+                    "gold_stance": g["stance"] if g else None,
+                    "gold_credibility_side": (g["credibility"] or {}).get("side") if g else None,
+                    "gold_credibility_judgment": (g["credibility"] or {}).get("judgment") if g else None,
+                    "gold_confidence": g["confidence"] if g else None,
+                }
+            )
             rows.append(row)
         for g in sorted(doc_gold.values(), key=lambda g: g["index"]):
             if g["index"] not in used:
                 where = g.get("where") or art.doc_id
-                unmatched.append({"where": where, "doc_id": art.doc_id, "index": g["index"],
-                                  "paragraph": g["paragraph"], "text": g["text"]})
-                log.warning("%s: gold row (doc %s, index %s) matches no passage of %s: %r; "
-                            "fix its text or paragraph to the article's",
-                            where, art.doc_id, g["index"], art.path or art.doc_id, g["text"][:200])
+                unmatched.append(
+                    {
+                        "where": where,
+                        "doc_id": art.doc_id,
+                        "index": g["index"],
+                        "paragraph": g["paragraph"],
+                        "text": g["text"],
+                    }
+                )
+                log.warning(
+                    "%s: gold row (doc %s, index %s) matches no passage of %s: %r; "
+                    "fix its text or paragraph to the article's",
+                    where,
+                    art.doc_id,
+                    g["index"],
+                    art.path or art.doc_id,
+                    g["text"][:200],
+                )
         if doc_gold:
             stats["gold_rows"] += len(doc_gold)
             stats["gold_matched"] += len(used)
             stats["gold_unmatched"] += len(doc_gold) - len(used)
-            stats["passages_with_gold"] += sum(1 for r in passages if (r["paragraph"], _norm(r["text"])) in by_key or _norm(r["text"]) in by_text)
+            stats["passages_with_gold"] += sum(
+                1 for r in passages if (r["paragraph"], _norm(r["text"])) in by_key or _norm(r["text"]) in by_text
+            )
             stats["passages"] += len(passages)
     return rows, {**stats, "unmatched": unmatched}
 
@@ -116,8 +135,10 @@ def check_unmatched_gold(unmatched: list[dict], limit: int, where: str) -> None:
         return
     first = "; ".join(f"{u['where']}: {u['text'][:80]!r}" for u in unmatched[:3])
     more = " ..." if len(unmatched) > 3 else ""
-    raise DataError(f"{where}: {len(unmatched)} gold rows match no passage (build.max_unmatched_gold is {limit}): "
-                    f"{first}{more}; fix each row's text to the article's, or raise build.max_unmatched_gold")
+    raise DataError(
+        f"{where}: {len(unmatched)} gold rows match no passage (build.max_unmatched_gold is {limit}): "
+        f"{first}{more}; fix each row's text to the article's, or raise build.max_unmatched_gold"
+    )
 
 
 def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, test: float, seed: int) -> dict[str, str]:
@@ -138,7 +159,14 @@ def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, te
     return out
 
 
-def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], context: bool, with_source: bool, weak: bool = False) -> list[dict]:
+def make_examples(
+    rows: list[dict],
+    disputes: dict[str, Dispute],
+    tasks: list[str],
+    context: bool,
+    with_source: bool,
+    weak: bool = False,
+) -> list[dict]:
     """Target-conditioned examples: one per gold body passage, task and side.
 
     With ``weak``, body passages without gold that :func:`pipeline.text.cues.apply_weak`
@@ -149,38 +177,74 @@ def make_examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[st
     out = []
     for r in rows:
         is_gold = r["role"] == "body" and r["has_gold"] and r["gold_role"] in (None, "body")
-        is_weak = weak and r["role"] == "body" and not r["has_gold"] and r.get("label_source") == "weak" and r["split"] in ("train", "unlabelled")
+        is_weak = (
+            weak
+            and r["role"] == "body"
+            and not r["has_gold"]
+            and r.get("label_source") == "weak"
+            and r["split"] in ("train", "unlabelled")
+        )
         if not (is_gold or is_weak):
             continue
         d = disputes[r["dispute"]]
         if is_gold:
-            stance, cred_side, cred_judgment, split, confidence = r["gold_stance"], r["gold_credibility_side"], r["gold_credibility_judgment"], r["split"], r["gold_confidence"]
+            stance, cred_side, cred_judgment, split, confidence = (
+                r["gold_stance"],
+                r["gold_credibility_side"],
+                r["gold_credibility_judgment"],
+                r["split"],
+                r["gold_confidence"],
+            )
         else:
-            stance, cred_side, cred_judgment, split, confidence = r["weak_stance"], r["weak_credibility_side"], r["weak_credibility_judgment"], "train", "low"
+            stance, cred_side, cred_judgment, split, confidence = (
+                r["weak_stance"],
+                r["weak_credibility_side"],
+                r["weak_credibility_judgment"],
+                "train",
+                "low",
+            )
         cred = {"side": cred_side, "judgment": cred_judgment} if cred_side else None
         for task in tasks:
             if is_weak and (stance if task == "stance" else cred) is None:
                 continue  # the functions abstained on this task
             if task == "source_side" and (is_weak or not r.get("gold_source")):
                 continue  # weak functions do not label sources; rows without a gold source are skipped
-            gold = gold_target_labels(task, d.side_names, stance, cred, r.get("gold_source") if is_gold else None, r.get("gold_source_side") if is_gold else None)
+            gold = gold_target_labels(
+                task,
+                d.side_names,
+                stance,
+                cred,
+                r.get("gold_source") if is_gold else None,
+                r.get("gold_source_side") if is_gold else None,
+            )
             for side in d.side_names:
-                text, pair = model_input(task, d, side, r["text"], r["source"], r["source_side"], r["context"] if context else None, with_source)
-                out.append({
-                    "id": f"{r['doc_id']}:{r['index']}:{task}:{side}",
-                    "doc_id": r["doc_id"],
-                    "dispute": r["dispute"],
-                    "index": r["index"],
-                    "task": task,
-                    "target": side,
-                    "text": text,
-                    "text_pair": pair,
-                    "label": gold[side],
-                    "slot": TASK_LABELS[task].index(gold[side]),
-                    "confidence": confidence,
-                    "split": split,
-                    "label_source": "gold" if is_gold else "weak",
-                })
+                text, pair = model_input(
+                    task,
+                    d,
+                    side,
+                    r["text"],
+                    r["source"],
+                    r["source_side"],
+                    r["context"] if context else None,
+                    with_source,
+                )
+                out.append(
+                    {
+                        "id": f"{r['doc_id']}:{r['index']}:{task}:{side}",
+                        "doc_id": r["doc_id"],
+                        "dispute": r["dispute"],
+                        "index": r["index"],
+                        "task": task,
+                        "target": side,
+                        "text": text,
+                        "text_pair": pair,
+                        "label": gold[side],
+                        "slot": TASK_LABELS[task].index(gold[side]),
+                        "confidence": confidence,
+                        "split": split,
+                        "label_source": "gold" if is_gold else "weak",
+                    }
+                )
     return out
 
 
@@ -196,7 +260,9 @@ def read_source(spec: SourceSpec, where: str) -> tuple[Dispute, list[Article], l
     dispute = load_dispute(spec.dispute)
     articles, rejects = read_inputs(spec.inputs)
     if not articles:
-        raise DataError(f"{where}: no readable articles in {spec.inputs}; check the paths" + (f" ({rejects[0]})" if rejects else ""))
+        raise DataError(
+            f"{where}: no readable articles in {spec.inputs}; check the paths" + (f" ({rejects[0]})" if rejects else "")
+        )
     gold, docs = load_gold(spec.labels, dispute, {a.doc_id for a in articles})
     return dispute, articles, rejects, gold, docs
 
@@ -228,7 +294,9 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     for i, spec in enumerate(bc.sources):
         where = f"{config_path}: build.sources[{i}]"
         if spec.optional and not any(Path(p).exists() or glob.glob(p) for p in spec.inputs):
-            log.warning("skipping optional source %s: %s not found (this is expected where ../shared is absent)", i, spec.inputs)
+            log.warning(
+                "skipping optional source %s: %s not found (this is expected where ../shared is absent)", i, spec.inputs
+            )
             continue
         dispute, articles, rej, gold, docs = read_source(spec, where)
         if dispute.name in disputes and disputes[dispute.name].path != dispute.path:
@@ -242,12 +310,16 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         if spec.split:
             fixed_split.update({a.doc_id: spec.split for a in articles})
         all_rows.extend(rows)
-        log.info("read %d articles (%d passages) for dispute %s from %s", len(articles), len(rows), dispute.name, spec.inputs)
+        log.info(
+            "read %d articles (%d passages) for dispute %s from %s", len(articles), len(rows), dispute.name, spec.inputs
+        )
     check_unmatched_gold(unmatched, bc.max_unmatched_gold, config_path or "build")
     seen = Counter((r["doc_id"]) for r in all_rows if r["index"] == 1)
     dups = [d for d, n in seen.items() if n > 1]
     if dups:
-        raise DataError(f"{config_path}: doc_id '{dups[0]}' appears in two inputs; give each article a unique file name or doc_id")
+        raise DataError(
+            f"{config_path}: doc_id '{dups[0]}' appears in two inputs; give each article a unique file name or doc_id"
+        )
     groups = defaultdict(list)
     for r in all_rows:
         if r["doc_id"] not in fixed_split and r["has_gold"]:
@@ -256,15 +328,27 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     split_of.update(fixed_split)
     for r in all_rows:
         r["split"] = split_of.get(r["doc_id"], "unlabelled")
-    weak_summary = apply_weak(all_rows, disputes, bc.tasks, bc.weak_supervision)  # the table is reported even when unused
-    examples = make_examples(all_rows, disputes, bc.tasks, bc.context_sentences > 0, bc.with_source, weak=bc.weak_supervision)
+    weak_summary = apply_weak(
+        all_rows, disputes, bc.tasks, bc.weak_supervision
+    )  # the table is reported even when unused
+    examples = make_examples(
+        all_rows, disputes, bc.tasks, bc.context_sentences > 0, bc.with_source, weak=bc.weak_supervision
+    )
     if not any(e["split"] == "train" for e in examples):
-        raise DataError(f"{config_path}: build produced no labelled training passages; check that build.sources[*].labels points at gold labels for the inputs")
-    split_names = sorted({r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s))
+        raise DataError(
+            f"{config_path}: build produced no labelled training passages; check that build.sources[*].labels points at gold labels for the inputs"
+        )
+    split_names = sorted(
+        {r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s)
+    )
     tmp = partial_dir(out)
-    DatasetDict({s: Dataset.from_list([r for r in all_rows if r["split"] == s]) for s in split_names}).save_to_disk(str(tmp / "passages"))
+    DatasetDict({s: Dataset.from_list([r for r in all_rows if r["split"] == s]) for s in split_names}).save_to_disk(
+        str(tmp / "passages")
+    )
     ex_splits = sorted({e["split"] for e in examples}, key=split_names.index)
-    DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in ex_splits}).save_to_disk(str(tmp / "examples"))
+    DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in ex_splits}).save_to_disk(
+        str(tmp / "examples")
+    )
     (tmp / "disputes").mkdir(parents=True)
     for name, d in disputes.items():
         shutil.copyfile(d.path, tmp / "disputes" / f"{name}.yaml")
@@ -272,8 +356,9 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     from pipeline.dataset.report import data_report, render_markdown
 
     dhash = data_hash(examples)
-    report = data_report(all_rows, examples, rejects, {**gold_stats, "unmatched": unmatched}, near_duplicates(all_rows),
-                         weak_summary)
+    report = data_report(
+        all_rows, examples, rejects, {**gold_stats, "unmatched": unmatched}, near_duplicates(all_rows), weak_summary
+    )
     manifest = {
         "format_version": DATASET_FORMAT,
         "tasks": bc.tasks,
@@ -310,14 +395,25 @@ def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Pa
     opts = bc.benchmark
     examples, notes, spec = load_benchmark(opts)
     for i, e in enumerate(examples):
-        e.update(id=f"{e['doc_id']}:{i}", index=i, dispute=opts.name, slot=spec.labels.index(e["label"]), confidence="high", label_source="gold")
+        e.update(
+            id=f"{e['doc_id']}:{i}",
+            index=i,
+            dispute=opts.name,
+            slot=spec.labels.index(e["label"]),
+            confidence="high",
+            label_source="gold",
+        )
     out = Path(bc.output)
     tmp = partial_dir(out)
     splits = [s for s in SPLITS if any(e["split"] == s for e in examples)]
-    DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in splits}).save_to_disk(str(tmp / "examples"))
+    DatasetDict({s: Dataset.from_list([e for e in examples if e["split"] == s]) for s in splits}).save_to_disk(
+        str(tmp / "examples")
+    )
     dhash = data_hash(examples)
     counts = {s: dict(sorted(Counter(e["label"] for e in examples if e["split"] == s).items())) for s in splits}
-    by_target = {s: dict(sorted(Counter(e["target"] for e in examples if e["split"] == s).most_common(30))) for s in splits}
+    by_target = {
+        s: dict(sorted(Counter(e["target"] for e in examples if e["split"] == s).most_common(30))) for s in splits
+    }
     report = {
         "benchmark": opts.name,
         "task": spec.task,

@@ -15,7 +15,9 @@ from pipeline.labels import TASK_LABELS, passage_credibility, passage_stance
 BASELINES = ("majority", "tfidf_logreg")
 
 
-def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], input_cfg: dict) -> dict:
+def baselines(
+    train_rows: list[dict], eval_rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], input_cfg: dict
+) -> dict:
     """Majority class and TF-IDF + logistic regression, trained on the train split's
     examples and scored through the same per-side derivation as the model.
 
@@ -37,11 +39,17 @@ def baselines(train_rows: list[dict], eval_rows: list[dict], disputes: dict[str,
         probs_of = example_probs(name, models, Aev, kev, tasks)
         scored = [with_side_probs(r, disputes[r["dispute"]], probs_of, tasks) for r in eval_rows]
         pm = passage_metrics(scored, tasks)
-        results[name] = {k: {"accuracy": v["accuracy"], "macro_f1": v["macro_f1"]} for k, v in pm.items() if isinstance(v, dict) and "macro_f1" in v}
+        results[name] = {
+            k: {"accuracy": v["accuracy"], "macro_f1": v["macro_f1"]}
+            for k, v in pm.items()
+            if isinstance(v, dict) and "macro_f1" in v
+        }
     return results
 
 
-def examples(rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], input_cfg: dict) -> tuple[list[str], np.ndarray, list[tuple]]:
+def examples(
+    rows: list[dict], disputes: dict[str, Dispute], tasks: list[str], input_cfg: dict
+) -> tuple[list[str], np.ndarray, list[tuple]]:
     """Every (passage, task, side) input as one string, its gold slot, and its key ``(doc_id, index, task, side)``."""
     from pipeline.score.predictor import passage_inputs
 
@@ -105,5 +113,7 @@ def with_side_probs(r: dict, dispute: Dispute, probs_of: dict[tuple, list[float]
         row["stance"] = max(sp, key=sp.get)
         row["stance_prob"] = sp[row["stance"]]
     if "credibility" in tasks:
-        row["credibility"], row["credibility_prob"] = passage_credibility(dispute.side_names, row["side_probs"]["credibility"])
+        row["credibility"], row["credibility_prob"] = passage_credibility(
+            dispute.side_names, row["side_probs"]["credibility"]
+        )
     return row

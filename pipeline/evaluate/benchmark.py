@@ -62,10 +62,27 @@ def baselines(train: list[dict], rows: list[dict], labels: list[str], measure: s
     clf.fit(X, [e["label"] for e in train])
     pred = clf.predict(vec.transform([f"{r['text_full']} [SEP] {r['text_pair']}" for r in rows])).tolist()
     out["tfidf_logreg"] = scores(gold, pred, labels, measure)
-    return {k: {"accuracy": v["accuracy"], "macro_f1": v["macro_f1"], "official": v["official"], "per_class": {lab: x["f1"] for lab, x in v["per_class"].items()}} for k, v in out.items()}
+    return {
+        k: {
+            "accuracy": v["accuracy"],
+            "macro_f1": v["macro_f1"],
+            "official": v["official"],
+            "per_class": {lab: x["f1"] for lab, x in v["per_class"].items()},
+        }
+        for k, v in out.items()
+    }
 
 
-def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, output=None, split: str = "test", batch_size: int = 64, command: str = "") -> Path:
+def evaluate_benchmark(
+    model_dir,
+    data_dir,
+    manifest: dict,
+    label_map: dict,
+    output=None,
+    split: str = "test",
+    batch_size: int = 64,
+    command: str = "",
+) -> Path:
     from datasets import load_from_disk
 
     from pipeline.score.predictor import Predictor
@@ -74,10 +91,14 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
     labels = manifest["task_labels"][task]
     if label_map["tasks"].get(task) != labels:
         known = ", ".join(f"{t} {v}" for t, v in label_map["tasks"].items())
-        raise DataError(f"{data_dir}: task {task} with labels {labels}, but the model {model_dir} knows {known}; evaluate a model trained on this benchmark")
+        raise DataError(
+            f"{data_dir}: task {task} with labels {labels}, but the model {model_dir} knows {known}; evaluate a model trained on this benchmark"
+        )
     examples = load_from_disk(str(Path(data_dir) / "examples"))
     if split not in examples:
-        raise DataError(f"{data_dir}: no '{split}' split (it has {', '.join(examples)}); pass --split with one of those")
+        raise DataError(
+            f"{data_dir}: no '{split}' split (it has {', '.join(examples)}); pass --split with one of those"
+        )
     measure = manifest.get("official_measure")
     t0 = time.time()
     predictor = Predictor(model_dir, batch_size=batch_size)
@@ -88,14 +109,33 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
     rows = []
     for e, p in zip(ev, probs):
         k = int(np.argmax(p))
-        rows.append({"id": e["id"], "split": split, "doc_id": e["doc_id"], "target": e["target"], "text": e["text"][:400], "text_full": e["text"], "text_pair": e["text_pair"],
-                     "gold": e["label"], "pred": labels[k], "prob": float(p[k]), "probs": {lab: float(x) for lab, x in zip(labels, p)}, "has_gold": True})
+        rows.append(
+            {
+                "id": e["id"],
+                "split": split,
+                "doc_id": e["doc_id"],
+                "target": e["target"],
+                "text": e["text"][:400],
+                "text_full": e["text"],
+                "text_pair": e["text_pair"],
+                "gold": e["label"],
+                "pred": labels[k],
+                "prob": float(p[k]),
+                "probs": {lab: float(x) for lab, x in zip(labels, p)},
+                "has_gold": True,
+            }
+        )
     gold, pred = [r["gold"] for r in rows], [r["pred"] for r in rows]
     m = scores(gold, pred, labels, measure)
     cal = calibration(np.array([r["prob"] for r in rows]), np.array([g == q for g, q in zip(gold, pred)]))
     train = examples["train"].to_list() if "train" in examples else []
     log.info("baselines: majority and TF-IDF + logistic regression on %d train examples", len(train))
-    sres = {"task": m, "calibration": cal, "per_target": per_target(rows, labels, measure), "baselines": baselines(train, rows, labels, measure)}
+    sres = {
+        "task": m,
+        "calibration": cal,
+        "per_target": per_target(rows, labels, measure),
+        "baselines": baselines(train, rows, labels, measure),
+    }
     result = {
         "format_version": REPORT_FORMAT,
         "kind": "benchmark",
@@ -105,8 +145,14 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
         "official_measure": measure,
         "primary_split": split,
         "splits": {split: sres},
-        "summary": {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], measure or "official": m["official"], "ece": cal["ece"],
-                    "tfidf_logreg_macro_f1": sres["baselines"].get("tfidf_logreg", {}).get("macro_f1"), "tfidf_logreg_official": sres["baselines"].get("tfidf_logreg", {}).get("official")},
+        "summary": {
+            "accuracy": m["accuracy"],
+            "macro_f1": m["macro_f1"],
+            measure or "official": m["official"],
+            "ece": cal["ece"],
+            "tfidf_logreg_macro_f1": sres["baselines"].get("tfidf_logreg", {}).get("macro_f1"),
+            "tfidf_logreg_official": sres["baselines"].get("tfidf_logreg", {}).get("official"),
+        },
     }
     result["model"] = model_summary(model_dir, predictor.model_id, predictor.model_version, predictor.temperature)
     result["data"] = {"path": str(Path(data_dir).resolve()), "data_hash": manifest["data_hash"], "splits": [split]}
@@ -114,7 +160,14 @@ def evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, out
     result["seconds"] = round(time.time() - t0, 1)
     out = Path(output) if output else report_dir_of(model_dir)
     page, md = render(result, rows)
-    write_report(out, metrics=result, predictions=[{k: v for k, v in r.items() if k not in ("text_full", "text_pair")} for r in rows], verdicts={}, html=page, markdown=md)
+    write_report(
+        out,
+        metrics=result,
+        predictions=[{k: v for k, v in r.items() if k not in ("text_full", "text_pair")} for r in rows],
+        verdicts={},
+        html=page,
+        markdown=md,
+    )
     log.info("report written to %s (%.0f s)", out, result["seconds"])
     return out
 
@@ -134,30 +187,65 @@ def render(result: dict, rows: list[dict]) -> tuple[str, str]:
     s = result["splits"][split]
     m, measure = s["task"], result["official_measure"]
     name = f"{result['benchmark']} ({result['task']})"
-    systems = [("model", {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "official": m["official"]})] + [(f"baseline: {k}", v) for k, v in s["baselines"].items()]
+    systems = [("model", {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "official": m["official"]})] + [
+        (f"baseline: {k}", v) for k, v in s["baselines"].items()
+    ]
     f1s = {lab: v["f1"] for lab, v in m["per_class"].items()}
     f1s.update({f"baseline {k}": v["macro_f1"] for k, v in s["baselines"].items()})
     f1s["model macro-F1"] = m["macro_f1"]
-    figs = [confusion_plot(m, f"{name}: confusion ({split})"), f1_plot(f1s, f"{name}: F1 per class, macro-F1 vs baselines")]
+    figs = [
+        confusion_plot(m, f"{name}: confusion ({split})"),
+        f1_plot(f1s, f"{name}: F1 per class, macro-F1 vs baselines"),
+    ]
     if s["calibration"]["ece"] is not None:
         figs.append(reliability_plot(s["calibration"], "reliability"))
     wrong = sorted((r for r in rows if r["pred"] != r["gold"]), key=lambda r: -r["prob"])[:50]
-    p = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report: {html.escape(name)}</title><style>{CSS}</style></head><body>",
-         f"<h1>Evaluation report: {html.escape(name)}</h1>",
-         f"<p>Model <code>{html.escape(result['model']['path'])}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}, trained in {_fmt(result['model'].get('train_seconds'))} s) "
-         f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}), split <b>{html.escape(split)}</b>, {m['n']} examples. Official measure: <b>{html.escape(str(measure))}</b>.</p>",
-         "<h2>Model and baselines</h2><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th><th>" + html.escape(str(measure)) + "</th></tr></thead><tbody>"
-         + "".join(f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td><td>{_fmt(x['official'])}</td></tr>" for n, x in systems) + "</tbody></table>",
-         "<div class='figs'>" + "".join(f"<img alt='figure {i + 1}' src='{f}'>" for i, f in enumerate(figs)) + "</div>",
-         "<h2>Per class</h2>" + _metric_table(m),
-         f"<p>Expected calibration error {_fmt(s['calibration']['ece'])} (temperature {_fmt(result['model']['temperature'])}, fitted on validation).</p>",
-         "<h2>Per target</h2><table><thead><tr><th>target</th><th>n</th><th>accuracy</th><th>macro-F1</th><th>" + html.escape(str(measure)) + "</th></tr></thead><tbody>"
-         + "".join(f"<tr><td>{html.escape(t)}</td><td>{v['n']}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{_fmt(v['official'])}</td></tr>" for t, v in s["per_target"].items()) + "</tbody></table>",
-         f"<h2>Most confident errors ({len(wrong)})</h2><table class='passages'><thead><tr><th>target</th><th>text</th><th>gold</th><th>predicted (p)</th></tr></thead><tbody>"
-         + "".join(f"<tr class='bad'><td>{html.escape(r['target'][:80])}</td><td>{html.escape(r['text'][:300])}</td><td>{html.escape(r['gold'])}</td><td>{html.escape(r['pred'])} ({_fmt(r['prob'])})</td></tr>" for r in wrong) + "</tbody></table>",
-         "</body></html>"]
-    md = [f"# Evaluation report: {name}", "", f"Split `{split}`, {m['n']} examples; official measure `{measure}`.", "", f"| system | accuracy | macro-F1 | {measure} |", "|---|---|---|---|"]
+    p = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report: {html.escape(name)}</title><style>{CSS}</style></head><body>",
+        f"<h1>Evaluation report: {html.escape(name)}</h1>",
+        f"<p>Model <code>{html.escape(result['model']['path'])}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}, trained in {_fmt(result['model'].get('train_seconds'))} s) "
+        f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}), split <b>{html.escape(split)}</b>, {m['n']} examples. Official measure: <b>{html.escape(str(measure))}</b>.</p>",
+        "<h2>Model and baselines</h2><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th><th>"
+        + html.escape(str(measure))
+        + "</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td><td>{_fmt(x['official'])}</td></tr>"
+            for n, x in systems
+        )
+        + "</tbody></table>",
+        "<div class='figs'>" + "".join(f"<img alt='figure {i + 1}' src='{f}'>" for i, f in enumerate(figs)) + "</div>",
+        "<h2>Per class</h2>" + _metric_table(m),
+        f"<p>Expected calibration error {_fmt(s['calibration']['ece'])} (temperature {_fmt(result['model']['temperature'])}, fitted on validation).</p>",
+        "<h2>Per target</h2><table><thead><tr><th>target</th><th>n</th><th>accuracy</th><th>macro-F1</th><th>"
+        + html.escape(str(measure))
+        + "</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr><td>{html.escape(t)}</td><td>{v['n']}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{_fmt(v['official'])}</td></tr>"
+            for t, v in s["per_target"].items()
+        )
+        + "</tbody></table>",
+        f"<h2>Most confident errors ({len(wrong)})</h2><table class='passages'><thead><tr><th>target</th><th>text</th><th>gold</th><th>predicted (p)</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr class='bad'><td>{html.escape(r['target'][:80])}</td><td>{html.escape(r['text'][:300])}</td><td>{html.escape(r['gold'])}</td><td>{html.escape(r['pred'])} ({_fmt(r['prob'])})</td></tr>"
+            for r in wrong
+        )
+        + "</tbody></table>",
+        "</body></html>",
+    ]
+    md = [
+        f"# Evaluation report: {name}",
+        "",
+        f"Split `{split}`, {m['n']} examples; official measure `{measure}`.",
+        "",
+        f"| system | accuracy | macro-F1 | {measure} |",
+        "|---|---|---|---|",
+    ]
     md += [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} | {_fmt(x['official'])} |" for n, x in systems]
-    md += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [f"| {lab} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {_fmt(v['f1'])} | {v['support']} |" for lab, v in m["per_class"].items()]
-    md += ["", "| target | n | macro-F1 | " + str(measure) + " |", "|---|---|---|---|"] + [f"| {t} | {v['n']} | {_fmt(v['macro_f1'])} | {_fmt(v['official'])} |" for t, v in s["per_target"].items()]
+    md += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [
+        f"| {lab} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {_fmt(v['f1'])} | {v['support']} |"
+        for lab, v in m["per_class"].items()
+    ]
+    md += ["", "| target | n | macro-F1 | " + str(measure) + " |", "|---|---|---|---|"] + [
+        f"| {t} | {v['n']} | {_fmt(v['macro_f1'])} | {_fmt(v['official'])} |" for t, v in s["per_target"].items()
+    ]
     return "".join(p), "\n".join(md) + "\n"

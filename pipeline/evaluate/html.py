@@ -35,7 +35,15 @@ def confusion_plot(metrics: dict, title: str) -> str:
     ax.set_title(title, fontsize=10)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=8, color="white" if m[i, j] > m.max() / 2 else "black")
+            ax.text(
+                j,
+                i,
+                int(m[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if m[i, j] > m.max() / 2 else "black",
+            )
     return _png(fig)
 
 
@@ -48,8 +56,16 @@ def reliability_plot(cal: dict, title: str) -> str:
     bins = [b for b in cal["bins"] if b["n"]]
     fig, ax = plt.subplots(figsize=(4, 3.6))
     ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect calibration")
-    ax.bar([(b["lo"] + b["hi"]) / 2 for b in bins], [b["accuracy"] for b in bins], width=0.09, alpha=0.7, label="accuracy per bin")
-    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color="C3", ms=3, label="mean confidence")
+    ax.bar(
+        [(b["lo"] + b["hi"]) / 2 for b in bins],
+        [b["accuracy"] for b in bins],
+        width=0.09,
+        alpha=0.7,
+        label="accuracy per bin",
+    )
+    ax.plot(
+        [b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color="C3", ms=3, label="mean confidence"
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence")
@@ -108,12 +124,27 @@ details summary{cursor:pointer}
 def render_report(result: dict, predictions: list[dict], verdicts: dict, disputes: dict) -> tuple[str, str]:
     """Returns (html, markdown)."""
     s = result["summary"]
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title><style>{CSS}</style></head><body>"]
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title><style>{CSS}</style></head><body>"
+    ]
     parts.append("<h1>Evaluation report</h1>")
-    parts.append(f"<p>Model <code>{html.escape(str(result['model']['path']))}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}) "
-                 f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}). Primary split: <b>{result['primary_split']}</b>.</p>")
-    parts.append("<h2>Summary</h2><table class='summary'><tbody>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in s.items()) + "</tbody></table>")
-    md = ["# Evaluation report", "", f"Model `{result['model']['path']}` on `{result['data']['path']}`, primary split `{result['primary_split']}`.", "", "| metric | value |", "|---|---|"]
+    parts.append(
+        f"<p>Model <code>{html.escape(str(result['model']['path']))}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}) "
+        f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}). Primary split: <b>{result['primary_split']}</b>.</p>"
+    )
+    parts.append(
+        "<h2>Summary</h2><table class='summary'><tbody>"
+        + "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in s.items())
+        + "</tbody></table>"
+    )
+    md = [
+        "# Evaluation report",
+        "",
+        f"Model `{result['model']['path']}` on `{result['data']['path']}`, primary split `{result['primary_split']}`.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
     md += [f"| {k} | {_fmt(v)} |" for k, v in s.items()]
     for split, sres in result["splits"].items():
         pm = sres["passages"]
@@ -125,59 +156,129 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 continue
             m = pm[task]
             rows = [("model", m)] + [(f"baseline: {n}", b.get(task)) for n, b in base.items() if b.get(task)]
-            parts.append(f"<h3>{task}: which {'side the passage favors' if task == 'stance' else 'side’s account it judges, and how'}</h3>")
-            parts.append("<table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>" + "".join(f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for n, x in rows) + "</tbody></table>")
-            md += [f"### {task}", "", "| system | accuracy | macro-F1 |", "|---|---|---|"] + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows] + [""]
+            parts.append(
+                f"<h3>{task}: which {'side the passage favors' if task == 'stance' else 'side’s account it judges, and how'}</h3>"
+            )
+            parts.append(
+                "<table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
+                    for n, x in rows
+                )
+                + "</tbody></table>"
+            )
+            md += (
+                [f"### {task}", "", "| system | accuracy | macro-F1 |", "|---|---|---|"]
+                + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows]
+                + [""]
+            )
             figs = [f"<img alt='{task} confusion matrix' src='{confusion_plot(m, f'{task} confusion ({split})')}'>"]
             f1s = {lab: v["f1"] for lab, v in m["per_class"].items()}
             f1s.update({f"baseline {n}": b[task]["macro_f1"] for n, b in base.items() if b.get(task)})
             f1s["model macro-F1"] = m["macro_f1"]
-            figs.append(f"<img alt='{task} F1 per class' src='{f1_plot(f1s, f'{task}: F1 per class and macro-F1 vs baselines')}'>")
+            figs.append(
+                f"<img alt='{task} F1 per class' src='{f1_plot(f1s, f'{task}: F1 per class and macro-F1 vs baselines')}'>"
+            )
             if task == "stance" and pm.get("stance_calibration", {}).get("ece") is not None:
-                figs.append(f"<img alt='reliability diagram' src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>")
+                figs.append(
+                    f"<img alt='reliability diagram' src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>"
+                )
             parts.append("<div class='figs'>" + "".join(figs) + "</div>")
             parts.append(_metric_table(m))
             if task == "credibility" and "credibility_model_only" in pm:
                 cf = pm["credibility_cue_fallbacks"]
-                parts.append(f"<p>The model alone: accuracy {_fmt(pm['credibility_model_only']['accuracy'])}, macro-F1 {_fmt(pm['credibility_model_only']['macro_f1'])}. "
-                             f"The explicit-cue fallback (author-voice passages the model judges none) judged {cf['n']} passages, {cf['right']} of them as gold does.</p>")
+                parts.append(
+                    f"<p>The model alone: accuracy {_fmt(pm['credibility_model_only']['accuracy'])}, macro-F1 {_fmt(pm['credibility_model_only']['macro_f1'])}. "
+                    f"The explicit-cue fallback (author-voice passages the model judges none) judged {cf['n']} passages, {cf['right']} of them as gold does.</p>"
+                )
             if task == "stance" and "stance_high_confidence" in pm:
                 hc = pm["stance_high_confidence"]
-                parts.append(f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
-                             + "By voice: " + ", ".join(f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})" for k, v in pm.get("stance_by_voice", {}).items()) + "</p>")
+                parts.append(
+                    f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
+                    + "By voice: "
+                    + ", ".join(
+                        f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})"
+                        for k, v in pm.get("stance_by_voice", {}).items()
+                    )
+                    + "</p>"
+                )
             if task == "stance" and pm.get("stance_risk_coverage"):
-                parts.append("<p>Abstaining below a side-favored probability (set <code>train.abstain_threshold</code> to apply one when scoring):</p><table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th><th>macro-F1 on kept</th></tr></thead><tbody>"
-                             + "".join(f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for x in pm["stance_risk_coverage"]) + "</tbody></table>")
+                parts.append(
+                    "<p>Abstaining below a side-favored probability (set <code>train.abstain_threshold</code> to apply one when scoring):</p><table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th><th>macro-F1 on kept</th></tr></thead><tbody>"
+                    + "".join(
+                        f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
+                        for x in pm["stance_risk_coverage"]
+                    )
+                    + "</tbody></table>"
+                )
         if "source_side" in pm:
-            rows = [("classifier", pm["source_side"]), ("rules", pm["source_side_rules"]), ("rules, then the classifier where they find no source", pm["source_side_rules_then_model"])]
+            rows = [
+                ("classifier", pm["source_side"]),
+                ("rules", pm["source_side_rules"]),
+                ("rules, then the classifier where they find no source", pm["source_side_rules_then_model"]),
+            ]
             ab = pm["source_side_where_rules_abstain"]
-            parts.append("<h3>source side: whose claim the passage carries (author, a side, other)</h3><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
-                         + "".join(f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>" for n, x in rows) + "</tbody></table>"
-                         + f"<p>Where the rules find no source ({ab['n']} passages, {ab['gold_attributed']} of them attributed in gold): accuracy {_fmt(ab['rules_accuracy'])} with the rules' author default, {_fmt(ab['combined_accuracy'])} with the classifier (threshold {ab['threshold']}).</p>")
-            parts.append("<p>Rules, then the classifier, by the probability it needs:</p><table><thead><tr><th>threshold</th><th>accuracy</th><th>passages re-attributed</th></tr></thead><tbody>"
-                         + "".join(f"<tr><td>{x['threshold']:.1f}</td><td>{_fmt(x['accuracy'])}</td><td>{x['reattributed']}</td></tr>" for x in pm.get("source_side_threshold_sweep", [])) + "</tbody></table>")
-            parts.append(f"<div class='figs'><img alt='source side confusion matrix' src='{confusion_plot(pm['source_side_rules_then_model'], f'source side, rules then classifier ({split})')}'></div>")
-            md += ["### source side", "", "| system | accuracy | macro-F1 |", "|---|---|---|"] + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows] + [""]
+            parts.append(
+                "<h3>source side: whose claim the passage carries (author, a side, other)</h3><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
+                    for n, x in rows
+                )
+                + "</tbody></table>"
+                + f"<p>Where the rules find no source ({ab['n']} passages, {ab['gold_attributed']} of them attributed in gold): accuracy {_fmt(ab['rules_accuracy'])} with the rules' author default, {_fmt(ab['combined_accuracy'])} with the classifier (threshold {ab['threshold']}).</p>"
+            )
+            parts.append(
+                "<p>Rules, then the classifier, by the probability it needs:</p><table><thead><tr><th>threshold</th><th>accuracy</th><th>passages re-attributed</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{x['threshold']:.1f}</td><td>{_fmt(x['accuracy'])}</td><td>{x['reattributed']}</td></tr>"
+                    for x in pm.get("source_side_threshold_sweep", [])
+                )
+                + "</tbody></table>"
+            )
+            parts.append(
+                f"<div class='figs'><img alt='source side confusion matrix' src='{confusion_plot(pm['source_side_rules_then_model'], f'source side, rules then classifier ({split})')}'></div>"
+            )
+            md += (
+                ["### source side", "", "| system | accuracy | macro-F1 |", "|---|---|---|"]
+                + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows]
+                + [""]
+            )
         ex = sres.get("examples") or {}
         if ex:
-            parts.append("<h3>Per-side examples (as trained)</h3><table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
-                         + "".join(f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>" for t, v in ex.items()) + "</tbody></table>")
+            parts.append(
+                "<h3>Per-side examples (as trained)</h3><table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>"
+                    for t, v in ex.items()
+                )
+                + "</tbody></table>"
+            )
         sw = sres.get("side_swap") or {}
         if sw.get("n"):
-            parts.append(f"<p><b>Side-swap audit:</b> with everything the text calls each side (name, aliases, actors) moved to the other side, {_fmt(sw['consistency'])} of {sw['n']} passages get the swapped prediction"
-                         f" ({_fmt(sw.get('mirrored_inputs'))} of them get the mirror image of their input; {_fmt(sw.get('indistinct'))} get the same input for both sides)."
-                         f" A perfect model scores {_fmt(sw.get('perfect_model'))}. {html.escape(sw.get('perfect_model_why', ''))}</p>")
-            md.append(f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']}; inputs mirrored: {_fmt(sw.get('mirrored_inputs'))}; indistinct: {_fmt(sw.get('indistinct'))}; "
-                      f"a perfect model scores {_fmt(sw.get('perfect_model'))}). {sw.get('perfect_model_why', '')}")
+            parts.append(
+                f"<p><b>Side-swap audit:</b> with everything the text calls each side (name, aliases, actors) moved to the other side, {_fmt(sw['consistency'])} of {sw['n']} passages get the swapped prediction"
+                f" ({_fmt(sw.get('mirrored_inputs'))} of them get the mirror image of their input; {_fmt(sw.get('indistinct'))} get the same input for both sides)."
+                f" A perfect model scores {_fmt(sw.get('perfect_model'))}. {html.escape(sw.get('perfect_model_why', ''))}</p>"
+            )
+            md.append(
+                f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']}; inputs mirrored: {_fmt(sw.get('mirrored_inputs'))}; indistinct: {_fmt(sw.get('indistinct'))}; "
+                f"a perfect model scores {_fmt(sw.get('perfect_model'))}). {sw.get('perfect_model_why', '')}"
+            )
         art = sres.get("articles") or {}
-        parts.append(f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} over {art.get('n_with_gold', 0)} articles with answers.</p>")
-        md.append(f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}")
+        parts.append(
+            f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} over {art.get('n_with_gold', 0)} articles with answers.</p>"
+        )
+        md.append(
+            f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}"
+        )
         preds = [p for p in predictions if p["split"] == split]
         for v in verdicts.get(split, []):
             doc_preds = [p for p in preds if p["doc_id"] == v["doc_id"]]
             text_of = {p["index"]: p["text"] for p in doc_preds}
             parts.append(_article_card(v, text_of, doc_preds))
-            md.append(f"- **{v['doc_id']}** {v.get('title') or ''}: author favors **{v['author_favors']}** (gold {v.get('gold_author_favors')}), more credible **{v['more_credible']}** (gold {v.get('gold_more_credible')})")
+            md.append(
+                f"- **{v['doc_id']}** {v.get('title') or ''}: author favors **{v['author_favors']}** (gold {v.get('gold_author_favors')}), more credible **{v['more_credible']}** (gold {v.get('gold_more_credible')})"
+            )
             for i in v["more_credible_evidence"][:1] or v["author_favors_evidence"][:1]:
                 md.append(f"  - evidence: “{text_of.get(i, '')}”")
     parts.append("</body></html>")
@@ -186,12 +287,18 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
 
 def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
     def ev(idxs):
-        return "".join(f"<li>[{i}] “{html.escape(text_of.get(i, ''))}”</li>" for i in idxs) or "<li class='muted'>none</li>"
+        return (
+            "".join(f"<li>[{i}] “{html.escape(text_of.get(i, ''))}”</li>" for i in idxs)
+            or "<li class='muted'>none</li>"
+        )
 
     gold = ""
     if v.get("gold_author_favors") is not None:
         gold = f" <span class='muted'>(gold: favors {html.escape(str(v['gold_author_favors']))}, more credible {html.escape(str(v.get('gold_more_credible')))})</span>"
-    sources = ", ".join(f"{html.escape(q['source'])} ({html.escape(q['side'])}, {q['count']}×)" for q in v["quoted_sources"]) or "none"
+    sources = (
+        ", ".join(f"{html.escape(q['source'])} ({html.escape(q['side'])}, {q['count']}×)" for q in v["quoted_sources"])
+        or "none"
+    )
     rows = []
     for p in doc_preds:
         cls = "" if not p["has_gold"] else (" class='ok'" if p["stance"] == p["gold_stance"] else " class='bad'")
@@ -201,11 +308,16 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
             f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (explicit cue)' if p.get('credibility_by') == 'cue' else ' (' + _fmt(p['credibility_prob']) + (', and an explicit cue' if p.get('credibility_by') == 'model+cue' else '') + ')'}</td>"
             f"<td>{html.escape(str(p['gold_stance']))}</td><td>{html.escape(str(p['gold_credibility']))}</td><td>{right}</td></tr>"
         )
-    table = ("<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th><th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th><th>right</th></tr></thead><tbody>"
-             + "".join(rows) + "</tbody></table>")
-    return (f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
-            f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}{' (from the credibility verdict: the side-favored passages alone decide nothing)' if v.get('author_favors_by') == 'credibility' else ''}; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible.{gold}</p>"
-            f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
-            f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"
-            f"<p>Quoted sources: {sources}</p>"
-            f"<details><summary>{len(doc_preds)} passages</summary>{table}</details></div>")
+    table = (
+        "<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th><th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th><th>right</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    return (
+        f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
+        f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}{' (from the credibility verdict: the side-favored passages alone decide nothing)' if v.get('author_favors_by') == 'credibility' else ''}; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible.{gold}</p>"
+        f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
+        f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"
+        f"<p>Quoted sources: {sources}</p>"
+        f"<details><summary>{len(doc_preds)} passages</summary>{table}</details></div>"
+    )

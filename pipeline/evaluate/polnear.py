@@ -98,7 +98,9 @@ def read_polnear(root: str | Path, split: str = "test", limit: int | None = None
     base = Path(root) / split
     text_dir, ann_dir = base / "text", base / "attributions"
     if not text_dir.is_dir() or not ann_dir.is_dir():
-        raise DataError(f"{base}: expected PolNeAR's '{split}/text' and '{split}/attributions' folders; point the path at PolNeAR's data folder")
+        raise DataError(
+            f"{base}: expected PolNeAR's '{split}/text' and '{split}/attributions' folders; point the path at PolNeAR's data folder"
+        )
     docs = []
     for txt in sorted(text_dir.glob("*.txt"))[:limit]:
         anns = sorted(ann_dir.glob(f"{txt.stem}_*.ann"))
@@ -127,7 +129,7 @@ def sentences_with_offsets(text: str) -> list[tuple[int, str, int]]:
             hit = re.compile(pattern).search(para, cursor)
             if hit is None:
                 continue
-            out.append((base + hit.start(), para[hit.start():hit.end()], p))
+            out.append((base + hit.start(), para[hit.start() : hit.end()], p))
             cursor = hit.end()
     return out
 
@@ -165,7 +167,7 @@ def predict_spans(doc: PolnearDoc, direct_only: bool = False) -> tuple[set[Span]
 
 def _tokens(text: str, span: Span) -> set[int]:
     """Start offsets of the word tokens inside ``span``."""
-    return {span[0] + m.start() for m in re.finditer(r"\w+", text[span[0]:span[1]])}
+    return {span[0] + m.start() for m in re.finditer(r"\w+", text[span[0] : span[1]])}
 
 
 def match_count(pred: set[Span], gold: set[Span], text: str, mode: str) -> int:
@@ -175,8 +177,9 @@ def match_count(pred: set[Span], gold: set[Span], text: str, mode: str) -> int:
     ``overlap``: the spans share at least one word token; matched greedily,
     largest overlap first, so one long prediction cannot match two gold spans.
     """
+
     def trim(s: Span) -> Span:
-        seg = text[s[0]:s[1]]
+        seg = text[s[0] : s[1]]
         return s[0] + len(seg) - len(seg.lstrip()), s[1] - len(seg) + len(seg.rstrip())
 
     if mode == "exact":
@@ -200,7 +203,14 @@ def prf(tp: int, n_pred: int, n_gold: int) -> dict:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "predicted": n_pred, "gold": n_gold}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "tp": tp,
+        "predicted": n_pred,
+        "gold": n_gold,
+    }
 
 
 def score(docs: list[PolnearDoc], predictions: list[tuple[set[Span], set[Span]]]) -> dict:
@@ -214,5 +224,7 @@ def score(docs: list[PolnearDoc], predictions: list[tuple[set[Span], set[Span]]]
     for what, idx, gold_of in (("source", 0, lambda d: d.source_spans), ("cue", 1, lambda d: d.cue_spans)):
         for mode in ("exact", "overlap"):
             tp = sum(match_count(pred[idx], gold_of(d), d.text, mode) for d, pred in zip(docs, predictions))
-            out[f"{what}_{mode}"] = prf(tp, sum(len(pred[idx]) for pred in predictions), sum(len(gold_of(d)) for d in docs))
+            out[f"{what}_{mode}"] = prf(
+                tp, sum(len(pred[idx]) for pred in predictions), sum(len(gold_of(d)) for d in docs)
+            )
     return out

@@ -43,7 +43,14 @@ log = logging.getLogger(__name__)
 FIXED_SPLITS = ("train", "validation", "test", "unlabelled")
 
 
-def evaluate(model_dir: str | Path, data_dir: str | Path, output: str | Path | None = None, split: str = "test", batch_size: int = 64, command: str = "") -> Path:
+def evaluate(
+    model_dir: str | Path,
+    data_dir: str | Path,
+    output: str | Path | None = None,
+    split: str = "test",
+    batch_size: int = 64,
+    command: str = "",
+) -> Path:
     """Evaluate a model folder on a dataset folder and write the report folder.
 
     The requested split is the primary one (its scores fill ``summary``);
@@ -91,9 +98,13 @@ def load_dataset_folder(data_dir: str | Path) -> tuple[dict, dict[str, Dispute],
     return manifest, disputes, read_article_answers(data_dir)
 
 
-def _evaluate_benchmark(model_dir, data_dir, manifest: dict, label_map: dict, output, split: str, batch_size: int, command: str) -> Path:
+def _evaluate_benchmark(
+    model_dir, data_dir, manifest: dict, label_map: dict, output, split: str, batch_size: int, command: str
+) -> Path:
     if manifest.get("kind") != "benchmark":
-        raise DataError(f"{data_dir}: commentary data, but {model_dir} was trained on the {label_map.get('benchmark')} benchmark; evaluate a model trained on commentary")
+        raise DataError(
+            f"{data_dir}: commentary data, but {model_dir} was trained on the {label_map.get('benchmark')} benchmark; evaluate a model trained on commentary"
+        )
     from pipeline.evaluate.benchmark import evaluate_benchmark
 
     return evaluate_benchmark(model_dir, data_dir, manifest, label_map, output, split, batch_size, command)
@@ -107,10 +118,14 @@ def check_model_fits_data(model_dir, data_dir, manifest: dict, label_map: dict) 
     """
     unknown = [t for t in manifest["tasks"] if t not in label_map["tasks"]]
     if unknown:
-        raise DataError(f"{data_dir}: has '{unknown[0]}' labels the model {model_dir} does not know (it knows {', '.join(label_map['tasks'])}); evaluate a model trained on that task")
+        raise DataError(
+            f"{data_dir}: has '{unknown[0]}' labels the model {model_dir} does not know (it knows {', '.join(label_map['tasks'])}); evaluate a model trained on that task"
+        )
     for t in manifest["tasks"]:
         if manifest["task_labels"][t] != label_map["tasks"][t]:
-            raise DataError(f"{data_dir}: labels for {t} are {manifest['task_labels'][t]}, the model's are {label_map['tasks'][t]}; rebuild the data or retrain")
+            raise DataError(
+                f"{data_dir}: labels for {t} are {manifest['task_labels'][t]}, the model's are {label_map['tasks'][t]}; rebuild the data or retrain"
+            )
     return [t for t in manifest["tasks"] if t in label_map["tasks"]]
 
 
@@ -124,7 +139,9 @@ def load_passages(data_dir: str | Path, split: str):
 
     passages = load_from_disk(str(Path(data_dir) / "passages"))
     if split not in passages:
-        raise DataError(f"{data_dir}: no '{split}' split (it has {', '.join(passages)}); pass --split with one of those")
+        raise DataError(
+            f"{data_dir}: no '{split}' split (it has {', '.join(passages)}); pass --split with one of those"
+        )
     return passages
 
 
@@ -140,7 +157,15 @@ def score_split(predictor, rows: list[dict], disputes: dict[str, Dispute]) -> li
     return scored
 
 
-def split_report(predictor, scored: list[dict], rows: list[dict], train_rows: list[dict], disputes: dict[str, Dispute], answers: dict, tasks: list[str]) -> tuple[dict, list[dict]]:
+def split_report(
+    predictor,
+    scored: list[dict],
+    rows: list[dict],
+    train_rows: list[dict],
+    disputes: dict[str, Dispute],
+    answers: dict,
+    tasks: list[str],
+) -> tuple[dict, list[dict]]:
     """One split's section of ``metrics.json`` and its article verdicts."""
     verdicts, art_summary = article_metrics(scored, disputes, answers)
     section = {

@@ -21,11 +21,17 @@ from pipeline.score.source_model import DEFAULT_THRESHOLD
 
 def gold_credibility_dict(r: dict) -> dict | None:
     """A passage row's gold credibility as ``{side, judgment}``, or None."""
-    return {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]} if r.get("gold_credibility_side") else None
+    return (
+        {"side": r["gold_credibility_side"], "judgment": r["gold_credibility_judgment"]}
+        if r.get("gold_credibility_side")
+        else None
+    )
 
 
 def gold_credibility(r: dict) -> str:
-    return f"{r['gold_credibility_side']}:{r['gold_credibility_judgment']}" if r.get("gold_credibility_side") else "none"
+    return (
+        f"{r['gold_credibility_side']}:{r['gold_credibility_judgment']}" if r.get("gold_credibility_side") else "none"
+    )
 
 
 def pred_credibility(r: dict) -> str:
@@ -57,14 +63,18 @@ def stance_metrics(rows: list[dict]) -> dict:
     """Side favored: overall, on high-confidence gold, by voice, calibration and risk-coverage."""
     out: dict = {"stance": classification_metrics([r["gold_stance"] for r in rows], [r["stance"] for r in rows])}
     high = [r for r in rows if r.get("gold_confidence") == "high"]
-    out["stance_high_confidence"] = classification_metrics([r["gold_stance"] for r in high], [r["stance"] for r in high])
+    out["stance_high_confidence"] = classification_metrics(
+        [r["gold_stance"] for r in high], [r["stance"] for r in high]
+    )
     conf = np.array([r["stance_prob"] for r in rows])
     correct = np.array([r["stance"] == r["gold_stance"] for r in rows])
     out["stance_calibration"] = calibration(conf, correct)
     by_source = defaultdict(list)
     for r in rows:
         by_source["author" if r["gold_source"] == "author" else "attributed"].append(r)
-    out["stance_by_voice"] = {k: classification_metrics([r["gold_stance"] for r in v], [r["stance"] for r in v]) for k, v in by_source.items()}
+    out["stance_by_voice"] = {
+        k: classification_metrics([r["gold_stance"] for r in v], [r["stance"] for r in v]) for k, v in by_source.items()
+    }
     out["stance_risk_coverage"] = risk_coverage(rows)
     return out
 
@@ -77,9 +87,13 @@ def credibility_metrics(rows: list[dict]) -> dict:
     return {
         "credibility": classification_metrics(gold, pred),
         "credibility_model_only": classification_metrics(gold, model_only),
-        "credibility_cue_fallbacks": {"n": sum(r.get("credibility_by") == "cue" for r in rows),
-                                      "right": sum(r.get("credibility_by") == "cue" and p == g for r, p, g in zip(rows, pred, gold))},
-        "credibility_detection": classification_metrics(["judged" if g != "none" else "none" for g in gold], ["judged" if p != "none" else "none" for p in pred]),
+        "credibility_cue_fallbacks": {
+            "n": sum(r.get("credibility_by") == "cue" for r in rows),
+            "right": sum(r.get("credibility_by") == "cue" and p == g for r, p, g in zip(rows, pred, gold)),
+        },
+        "credibility_detection": classification_metrics(
+            ["judged" if g != "none" else "none" for g in gold], ["judged" if p != "none" else "none" for p in pred]
+        ),
     }
 
 
@@ -102,7 +116,9 @@ def source_side_metrics(rows: list[dict], threshold: float = DEFAULT_THRESHOLD) 
 
     gold = [gold_source_side(r) for r in rows]
     rules = [rule_source_side(r) for r in rows]
-    predicted = [passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"]) for r in rows]
+    predicted = [
+        passage_source_side(list(r["side_probs"]["source_side"]), r["side_probs"]["source_side"]) for r in rows
+    ]
     model = [side for side, _ in predicted]
 
     def combined(t: float) -> list[str]:
@@ -113,16 +129,25 @@ def source_side_metrics(rows: list[dict], threshold: float = DEFAULT_THRESHOLD) 
     sweep = []
     for t in (0.5, 0.6, 0.7, 0.8, 0.9):
         comb = combined(t)
-        sweep.append({"threshold": t, "accuracy": float(np.mean([g == c for g, c in zip(gold, comb)])), "reattributed": sum(comb[i] != "author" for i in abstained)})
+        sweep.append(
+            {
+                "threshold": t,
+                "accuracy": float(np.mean([g == c for g, c in zip(gold, comb)])),
+                "reattributed": sum(comb[i] != "author" for i in abstained),
+            }
+        )
     return {
         "source_side_threshold_sweep": sweep,
         "source_side": classification_metrics(gold, model),
         "source_side_rules": classification_metrics(gold, rules),
         "source_side_rules_then_model": classification_metrics(gold, hybrid),
-        "source_side_where_rules_abstain": {"n": len(abstained), "gold_attributed": sum(gold[i] != "author" for i in abstained),
-                                            "rules_accuracy": float(np.mean([gold[i] == "author" for i in abstained])) if abstained else None,
-                                            "combined_accuracy": float(np.mean([gold[i] == hybrid[i] for i in abstained])) if abstained else None,
-                                            "threshold": threshold},
+        "source_side_where_rules_abstain": {
+            "n": len(abstained),
+            "gold_attributed": sum(gold[i] != "author" for i in abstained),
+            "rules_accuracy": float(np.mean([gold[i] == "author" for i in abstained])) if abstained else None,
+            "combined_accuracy": float(np.mean([gold[i] == hybrid[i] for i in abstained])) if abstained else None,
+            "threshold": threshold,
+        },
     }
 
 
@@ -133,13 +158,28 @@ def risk_coverage(rows: list[dict], thresholds=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -
     for t in thresholds:
         kept = [r for r in rows if r["stance_prob"] >= t]
         m = classification_metrics([r["gold_stance"] for r in kept], [r["stance"] for r in kept])
-        out.append({"threshold": t, "coverage": len(kept) / len(rows), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": len(kept)})
+        out.append(
+            {
+                "threshold": t,
+                "coverage": len(kept) / len(rows),
+                "accuracy": m["accuracy"],
+                "macro_f1": m["macro_f1"],
+                "n": len(kept),
+            }
+        )
     return out
 
 
 def gold_labels_of(r: dict, task: str, dispute: Dispute) -> dict[str, str]:
     """A passage row's per-side gold labels for ``task``, as the model was trained on them."""
-    return gold_target_labels(task, dispute.side_names, r["gold_stance"], gold_credibility_dict(r), r.get("gold_source"), r.get("gold_source_side"))
+    return gold_target_labels(
+        task,
+        dispute.side_names,
+        r["gold_stance"],
+        gold_credibility_dict(r),
+        r.get("gold_source"),
+        r.get("gold_source_side"),
+    )
 
 
 def example_metrics(scored: list[dict], disputes: dict[str, Dispute], tasks: list[str]) -> dict:
@@ -177,8 +217,12 @@ def article_metrics(scored: list[dict], disputes: dict[str, Dispute], answers: d
     cred = [v for v in verdicts if "more_credible" in (answers.get(v["doc_id"]) or {})]
     summary = {
         "n": len(verdicts),
-        "author_favors_accuracy": float(np.mean([v["author_favors"] == v["gold_author_favors"] for v in judged])) if judged else None,
-        "more_credible_accuracy": float(np.mean([v["more_credible"] == v["gold_more_credible"] for v in cred])) if cred else None,
+        "author_favors_accuracy": float(np.mean([v["author_favors"] == v["gold_author_favors"] for v in judged]))
+        if judged
+        else None,
+        "more_credible_accuracy": float(np.mean([v["more_credible"] == v["gold_more_credible"] for v in cred]))
+        if cred
+        else None,
         "n_with_gold": len(judged),
     }
     return verdicts, summary

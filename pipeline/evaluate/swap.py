@@ -61,8 +61,14 @@ def side_swap_audit(predictor, scored: list[dict], disputes: dict[str, Dispute])
             mirrored += i not in unmirrored
             indistinct += i in same
     share = lambda k: k / total if total else None
-    return {"consistency": share(agree), "n": total, "mirrored_inputs": share(mirrored),
-            "indistinct": share(indistinct), "perfect_model": PERFECT, "perfect_model_why": PERFECT_WHY}
+    return {
+        "consistency": share(agree),
+        "n": total,
+        "mirrored_inputs": share(mirrored),
+        "indistinct": share(indistinct),
+        "perfect_model": PERFECT,
+        "perfect_model_why": PERFECT_WHY,
+    }
 
 
 def reattributed(rows: list[dict], dispute: Dispute) -> list[dict]:
@@ -82,8 +88,9 @@ def reattributed(rows: list[dict], dispute: Dispute) -> list[dict]:
     return out
 
 
-def compare_inputs(original: list[dict], dispute: Dispute, swapped: list[dict], swapped_dispute: Dispute,
-                   input_cfg: dict) -> tuple[set[int], set[int]]:
+def compare_inputs(
+    original: list[dict], dispute: Dispute, swapped: list[dict], swapped_dispute: Dispute, input_cfg: dict
+) -> tuple[set[int], set[int]]:
     """Positions of the passages whose side-favored input asked about one side
     under ``swapped_dispute`` differs from the original input asked about the
     other (not mirrored), and of those whose original input is the same for
@@ -92,10 +99,13 @@ def compare_inputs(original: list[dict], dispute: Dispute, swapped: list[dict], 
 
     a, b = dispute.side_names[:2]
     swap = {a: b, b: a}
-    before = {(i, side): (text, pair)
-              for i, _, side, text, pair in passage_inputs(original, dispute, ["stance"], input_cfg)}
-    after = {(i, swap.get(side, side)): (text, pair)
-             for i, _, side, text, pair in passage_inputs(swapped, swapped_dispute, ["stance"], input_cfg)}
+    before = {
+        (i, side): (text, pair) for i, _, side, text, pair in passage_inputs(original, dispute, ["stance"], input_cfg)
+    }
+    after = {
+        (i, swap.get(side, side)): (text, pair)
+        for i, _, side, text, pair in passage_inputs(swapped, swapped_dispute, ["stance"], input_cfg)
+    }
     unmirrored = {i for i, side in before if before[(i, side)] != after.get((i, side))}
     same = {i for i, side in before if side == a and before[(i, a)] == before[(i, b)]}
     return unmirrored, same

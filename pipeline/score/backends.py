@@ -111,8 +111,11 @@ class Int8Backend(TorchBackend):
         self.input_names = input_names
         model = _load_hf_model(model_dir)
         head = _head_prefixes(model)
-        spec = {name: per_channel_dynamic_qconfig for name, m in model.named_modules()
-                if isinstance(m, torch.nn.Linear) and not name.startswith(head)}
+        spec = {
+            name: per_channel_dynamic_qconfig
+            for name, m in model.named_modules()
+            if isinstance(m, torch.nn.Linear) and not name.startswith(head)
+        }
         if not spec:
             raise ModelError(f"{model_dir}: no Linear layers to quantize for --backend int8; use --backend torch")
         # torch.ao quantized tensors are deprecated in favour of torchao, still supported in 2.13
@@ -142,8 +145,10 @@ class Bf16Backend(TorchBackend):
 
         super().__init__(model_dir, input_names)
         if self.device.type == "cpu" and not _cpu_has_bf16():
-            raise ModelError("--backend bf16 needs a GPU or a CPU with native bfloat16 (AVX512-BF16 or AMX); "
-                             "this CPU has neither, use --backend int8 or torch")
+            raise ModelError(
+                "--backend bf16 needs a GPU or a CPU with native bfloat16 (AVX512-BF16 or AMX); "
+                "this CPU has neither, use --backend int8 or torch"
+            )
         self.dtype = torch.bfloat16
         for m in self.model.modules():  # cast the Linear weights once, not on every call under autocast
             if isinstance(m, torch.nn.Linear):
@@ -205,8 +210,10 @@ class OnnxBackend:
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         have = {i.name for i in self.session.get_inputs()}
         if have != set(input_names):
-            raise ModelError(f"{path}: ONNX inputs {sorted(have)} do not match the tokenizer's {sorted(input_names)}; "
-                             f"delete {path.parent} to re-export")
+            raise ModelError(
+                f"{path}: ONNX inputs {sorted(have)} do not match the tokenizer's {sorted(input_names)}; "
+                f"delete {path.parent} to re-export"
+            )
 
     @staticmethod
     def model_path(model_dir: Path, input_names: list[str]) -> Path:
@@ -251,8 +258,14 @@ class OnnxInt8StaticBackend(OnnxBackend):
         return onnx_int8_static_path(model_dir, input_names)
 
 
-BACKENDS = {"torch": TorchBackend, "bf16": Bf16Backend, "int8": Int8Backend, "onnx": OnnxBackend,
-            "onnx-int8": OnnxInt8Backend, "onnx-int8-static": OnnxInt8StaticBackend}
+BACKENDS = {
+    "torch": TorchBackend,
+    "bf16": Bf16Backend,
+    "int8": Int8Backend,
+    "onnx": OnnxBackend,
+    "onnx-int8": OnnxInt8Backend,
+    "onnx-int8-static": OnnxInt8StaticBackend,
+}
 AUTO = "auto"  # not a class: resolve_backend picks one of BACKENDS for this machine
 
 
@@ -278,8 +291,10 @@ def check_backend(name: str) -> None:
     if name not in BACKENDS:
         close = difflib.get_close_matches(name, [*BACKENDS, AUTO], n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ModelError(f"unknown backend {name!r}; {hint}expected one of {', '.join(BACKENDS)} or {AUTO} "
-                         "(the default: the fastest batch-invariant one here)")
+        raise ModelError(
+            f"unknown backend {name!r}; {hint}expected one of {', '.join(BACKENDS)} or {AUTO} "
+            "(the default: the fastest batch-invariant one here)"
+        )
     if issubclass(BACKENDS[name], OnnxBackend):
         require_extra("onnx", f"--backend {name}", error=ModelError)
 
@@ -350,8 +365,12 @@ def _static_int8_check(model_dir: Path, input_names: list[str]) -> tuple[bool, s
     try:
         check = export_info(onnx_int8_static_path(model_dir, input_names)).get("check", {})
     except Exception as exc:  # noqa: BLE001 - a read-only folder, an export or calibration failure: take another
-        log.warning("backend auto: no static int8 graph for %s (%s: %s)", model_dir, type(exc).__name__,
-                    str(exc).splitlines()[0][:160] if str(exc) else "")
+        log.warning(
+            "backend auto: no static int8 graph for %s (%s: %s)",
+            model_dir,
+            type(exc).__name__,
+            str(exc).splitlines()[0][:160] if str(exc) else "",
+        )
         return False, f"it could not be made ({type(exc).__name__})"
     figures = f"{check.get('agreement', 0):.1%} of {check.get('inputs', 0)} {check.get('source', '?')}"
     if "macro_f1" in check:
@@ -370,8 +389,12 @@ def _onnx_export_ok(model_dir: Path, input_names: list[str]) -> tuple[bool, str]
     try:
         onnx_path(model_dir, input_names)
     except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch still runs
-        log.warning("backend auto: no ONNX export of %s (%s: %s)", model_dir, type(exc).__name__,
-                    str(exc).splitlines()[0][:160] if str(exc) else "")
+        log.warning(
+            "backend auto: no ONNX export of %s (%s: %s)",
+            model_dir,
+            type(exc).__name__,
+            str(exc).splitlines()[0][:160] if str(exc) else "",
+        )
         return False, f"the ONNX export could not be made ({type(exc).__name__})"
     return True, ""
 

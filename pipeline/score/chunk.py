@@ -16,10 +16,31 @@ from pipeline.dispute import Dispute
 from pipeline.text.readers import Article
 from pipeline.text.rows import article_rows
 
-PASSAGE_FIELDS = ("doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "form", "source_by",
-                  "stance", "stance_prob", "stance_probs", "abstained",
-                  "credibility", "credibility_prob", "credibility_probs", "credibility_by",
-                  "model_id", "model_version", "file", "file_hash", "encoding")
+PASSAGE_FIELDS = (
+    "doc_id",
+    "index",
+    "paragraph",
+    "text",
+    "role",
+    "source",
+    "source_side",
+    "cue",
+    "form",
+    "source_by",
+    "stance",
+    "stance_prob",
+    "stance_probs",
+    "abstained",
+    "credibility",
+    "credibility_prob",
+    "credibility_probs",
+    "credibility_by",
+    "model_id",
+    "model_version",
+    "file",
+    "file_hash",
+    "encoding",
+)
 
 
 def _load_malloc_trim():
@@ -70,15 +91,26 @@ def score_chunk(predictor, articles: list[Article], dispute: Dispute, source_cla
     scored = score_passages(predictor, flat, dispute)
     passages, verdicts, pos = [], [], 0
     for rows in rows_per:
-        doc = scored[pos:pos + len(rows)]
+        doc = scored[pos : pos + len(rows)]
         pos += len(rows)
         for r in doc:
             rec = {k: r.get(k) for k in PASSAGE_FIELDS}
             rec["model_id"], rec["model_version"] = predictor.model_id, predictor.model_version
             passages.append(json.dumps(rec, ensure_ascii=False) + "\n")
         v = article_verdict(doc, dispute.side_names)
-        v.update(file=doc[0]["file"] if doc else None, file_hash=doc[0]["file_hash"] if doc else None, model_id=predictor.model_id, model_version=predictor.model_version)
+        v.update(
+            file=doc[0]["file"] if doc else None,
+            file_hash=doc[0]["file_hash"] if doc else None,
+            model_id=predictor.model_id,
+            model_version=predictor.model_version,
+        )
         verdicts.append(json.dumps(v, ensure_ascii=False) + "\n")
     release_freed_memory()
     t2 = time.perf_counter()
-    return {"passages": "".join(passages).encode(), "articles": "".join(verdicts).encode(), "n_passages": len(flat), "segment_s": t1 - t0, "model_s": t2 - t1}
+    return {
+        "passages": "".join(passages).encode(),
+        "articles": "".join(verdicts).encode(),
+        "n_passages": len(flat),
+        "segment_s": t1 - t0,
+        "model_s": t2 - t1,
+    }

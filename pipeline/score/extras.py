@@ -20,8 +20,13 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 }
 
 
-def require_extra(extra: str, needed_by: str, what: str | None = None, error: type[StanceError] = ConfigError,
-                  modules: tuple[str, ...] | None = None) -> None:
+def require_extra(
+    extra: str,
+    needed_by: str,
+    what: str | None = None,
+    error: type[StanceError] = ConfigError,
+    modules: tuple[str, ...] | None = None,
+) -> None:
     """Import ``extra``'s modules, or raise ``error`` naming the extra and how to install it.
 
     Args:
@@ -38,6 +43,8 @@ def require_extra(extra: str, needed_by: str, what: str | None = None, error: ty
         try:
             importlib.import_module(name)
         except ImportError:
-            raise error(f"{needed_by} needs {what or name} (the [{extra}] extra), which is not installed; "
-                        f"install with pip install 'stance-pipeline[{extra}]' "
-                        f"(from a checkout: pip install -e '.[{extra}]')") from None
+            raise error(
+                f"{needed_by} needs {what or name} (the [{extra}] extra), which is not installed; "
+                f"install with pip install 'stance-pipeline[{extra}]' "
+                f"(from a checkout: pip install -e '.[{extra}]')"
+            ) from None

@@ -114,8 +114,10 @@ def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise ModelError(f"{path.parent}: cannot write the ONNX export ({exc.strerror}); "
-                         "copy the model folder somewhere writable or use --backend torch") from None
+        raise ModelError(
+            f"{path.parent}: cannot write the ONNX export ({exc.strerror}); "
+            "copy the model folder somewhere writable or use --backend torch"
+        ) from None
     try:
         fused = export_fused(model_dir, Path(tmp), input_names)
         if not fused:
@@ -133,13 +135,24 @@ def export_onnx(model_dir: Path, path: Path, input_names: list[str]) -> None:
 def _export_unfused(model_dir: Path, out: Path, input_names: list[str]) -> None:
     """The whole model through the torch.export-based exporter (any architecture; no fusion)."""
     model = load_hf_model(model_dir)
-    example = {k: torch.ones(2, 8, dtype=torch.long) if k != "token_type_ids" else torch.zeros(2, 8, dtype=torch.long)
-               for k in input_names}
+    example = {
+        k: torch.ones(2, 8, dtype=torch.long) if k != "token_type_ids" else torch.zeros(2, 8, dtype=torch.long)
+        for k in input_names
+    }
     batch = torch.export.Dim("batch", min=1, max=65536)
     seq = torch.export.Dim("sequence", min=1, max=_max_positions(model))
     shapes = {k: {0: batch, 1: seq} for k in input_names}
-    program = torch.onnx.export(LogitsOnly(model), (), kwargs=example, input_names=input_names, output_names=["logits"],
-                                dynamic_shapes=shapes, dynamo=True, external_data=False, verbose=False)
+    program = torch.onnx.export(
+        LogitsOnly(model),
+        (),
+        kwargs=example,
+        input_names=input_names,
+        output_names=["logits"],
+        dynamic_shapes=shapes,
+        dynamo=True,
+        external_data=False,
+        verbose=False,
+    )
     program.save(str(out), external_data=False)
 
 
@@ -174,24 +187,41 @@ def export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             axes = {**{k: {0: "batch", 1: "sequence"} for k in names}, "logits": {0: "batch"}}
-            torch.onnx.export(LogitsOnly(model), tuple(feed[k][:2, :8] for k in names), str(raw), input_names=names,
-                              output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)
+            torch.onnx.export(
+                LogitsOnly(model),
+                tuple(feed[k][:2, :8] for k in names),
+                str(raw),
+                input_names=names,
+                output_names=["logits"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
         # every FUSABLE config answers to these names (DistilBERT's n_heads, dim, n_layers through its attribute_map)
-        fused = optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
-                               hidden_size=cfg.hidden_size, opt_level=0)
+        fused = optimize_model(
+            str(raw), model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size, opt_level=0
+        )
         got = fused.get_fused_operator_statistics().get("Attention", 0)
         if got != cfg.num_hidden_layers - trimmed:
-            log.info("onnx: %d of %d attention layers fused; using the torch.export exporter", got,
-                     cfg.num_hidden_layers - trimmed)
+            log.info(
+                "onnx: %d of %d attention layers fused; using the torch.export exporter",
+                got,
+                cfg.num_hidden_layers - trimmed,
+            )
             return False
         fused.save_model_to_file(str(out))
         diff = _max_logit_diff(out, {k: feed[k].numpy() for k in names}, torch_logits)
         if not diff < 1e-3:
-            log.warning("onnx: the fused graph's logits differ from torch's by %.2g; using the torch.export exporter",
-                        diff)
+            log.warning(
+                "onnx: the fused graph's logits differ from torch's by %.2g; using the torch.export exporter", diff
+            )
             return False
-        log.info("onnx: fused export (%d Attention nodes%s; max |logit - torch| %.1g)", got,
-                 ", last layer for the first token only" if trimmed else "", diff)
+        log.info(
+            "onnx: fused export (%d Attention nodes%s; max |logit - torch| %.1g)",
+            got,
+            ", last layer for the first token only" if trimmed else "",
+            diff,
+        )
         return True
     except Exception as exc:  # noqa: BLE001 - any exporter or optimizer failure means: use the other exporter
         first = str(exc).splitlines()[0][:160] if str(exc) else ""
@@ -259,9 +289,12 @@ def first_token_last_layer(model) -> bool:
     layers = getattr(getattr(getattr(model, "base_model", None), "encoder", None), "layer", None)
     last = layers[-1] if layers is not None and len(layers) else None
     sa = getattr(getattr(last, "attention", None), "self", None)
-    if not all(hasattr(sa, a) for a in ("query", "key", "value", "attention_head_size", "scaling")) \
-            or not hasattr(last, "feed_forward_chunk") or not hasattr(last.attention, "output") \
-            or getattr(last, "crossattention", None) is not None:
+    if (
+        not all(hasattr(sa, a) for a in ("query", "key", "value", "attention_head_size", "scaling"))
+        or not hasattr(last, "feed_forward_chunk")
+        or not hasattr(last.attention, "output")
+        or getattr(last, "crossattention", None) is not None
+    ):
         return False
     layers[-1] = FirstTokenLayer(last)
     return True
@@ -292,8 +325,9 @@ def quantize_onnx(src: Path, path: Path) -> None:
     Nodes reading the classification head's weights stay fp32, as in the
     ``int8`` backend. Written atomically.
     """
-    require_extra("onnx", "--backend onnx-int8 (to quantize the export)", error=ModelError,
-                  modules=("onnx", "onnxruntime"))
+    require_extra(
+        "onnx", "--backend onnx-int8 (to quantize the export)", error=ModelError, modules=("onnx", "onnxruntime")
+    )
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -311,8 +345,15 @@ def quantize_onnx(src: Path, path: Path) -> None:
     try:
         # fused contrib ops (Attention, SkipLayerNormalization) defeat shape inference; their tensors are fp32
         extra = {"DefaultTensorType": onnx.TensorProto.FLOAT}
-        quantize_dynamic(str(src), tmp, per_channel=True, reduce_range=False, weight_type=QuantType.QInt8,
-                         nodes_to_exclude=keep_fp32, extra_options=extra)
+        quantize_dynamic(
+            str(src),
+            tmp,
+            per_channel=True,
+            reduce_range=False,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=keep_fp32,
+            extra_options=extra,
+        )
         share_as_umask_allows(tmp)
         os.replace(tmp, path)
     finally:
@@ -355,8 +396,11 @@ def onnx_int8_static_path(model_dir: Path, input_names: list[str]) -> Path:
     missing, older than the dynamic int8 graph it is made from, or made by another version (its sidecar)."""
     src = onnx_int8_path(model_dir, input_names)
     path = Path(model_dir) / ONNX_STATIC_FILE
-    if path.is_file() and path.stat().st_mtime_ns >= src.stat().st_mtime_ns \
-            and export_info(path).get("static") == STATIC_VERSION:
+    if (
+        path.is_file()
+        and path.stat().st_mtime_ns >= src.stat().st_mtime_ns
+        and export_info(path).get("static") == STATIC_VERSION
+    ):
         return path
     quantize_static_onnx(Path(model_dir), src, path, input_names)
     return path
@@ -389,16 +433,25 @@ def quantize_static_onnx(model_dir: Path, dynamic: Path, path: Path, input_names
     Raises:
         ModelError: the ``[onnx]`` extra is missing.
     """
-    require_extra("onnx", "--backend onnx-int8-static (to calibrate the int8 graph)", error=ModelError,
-                  modules=("onnx", "onnxruntime"))
+    require_extra(
+        "onnx",
+        "--backend onnx-int8-static (to calibrate the int8 graph)",
+        error=ModelError,
+        modules=("onnx", "onnxruntime"),
+    )
     import onnx
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(model_dir))
     max_length = int(_read_label_map(model_dir).get("input", {}).get("max_length", 256))
     data = calibration_inputs(model_dir)
-    log.info("onnx-int8-static: calibrating %s on %d inputs (%s) -> %s (once)", dynamic, len(data["calibrate"]),
-             data["source"], path)
+    log.info(
+        "onnx-int8-static: calibrating %s on %d inputs (%s) -> %s (once)",
+        dynamic,
+        len(data["calibrate"]),
+        data["source"],
+        path,
+    )
     model = onnx.load(str(dynamic))
     ranges = activation_ranges(model, tok, data["calibrate"], input_names, max_length)
     freeze_activation_scales(model, ranges)
@@ -407,20 +460,30 @@ def quantize_static_onnx(model_dir: Path, dynamic: Path, path: Path, input_names
     try:
         onnx.save(model, tmp)
         share_as_umask_allows(tmp)
-        check = compare_with_fp32(Path(model_dir) / ONNX_FILE, {"static": Path(tmp), "dynamic": dynamic}, tok, data,
-                                  input_names, max_length)
+        check = compare_with_fp32(
+            Path(model_dir) / ONNX_FILE, {"static": Path(tmp), "dynamic": dynamic}, tok, data, input_names, max_length
+        )
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    info = {"static": STATIC_VERSION, "method": "dynamic int8 graph, activation scales frozen at the calibrated "
-            "min/max (uint8, per tensor); weights int8 per channel", "calibration": {
-                "source": data["source"], "inputs": len(data["calibrate"]), "tensors": len(ranges)}, "check": check}
+    info = {
+        "static": STATIC_VERSION,
+        "method": "dynamic int8 graph, activation scales frozen at the calibrated "
+        "min/max (uint8, per tensor); weights int8 per channel",
+        "calibration": {"source": data["source"], "inputs": len(data["calibrate"]), "tensors": len(ranges)},
+        "check": check,
+    }
     write_json(path.with_name(path.name + ".json"), info)  # after the graph: a crash between costs only a redo
-    log.info("onnx-int8-static: argmax agrees with fp32 on %.1f%% of %d %s (dynamic int8: %.1f%%)%s: %s",
-             100 * check["agreement"], check["inputs"], check["source"], 100 * check["dynamic"]["agreement"],
-             f", macro-F1 {check['macro_f1']:.4f} vs {check['macro_f1_fp32']:.4f} for fp32" if "macro_f1" in check
-             else "", "passed" if check["passed"] else f"failed: {check['why']}")
+    log.info(
+        "onnx-int8-static: argmax agrees with fp32 on %.1f%% of %d %s (dynamic int8: %.1f%%)%s: %s",
+        100 * check["agreement"],
+        check["inputs"],
+        check["source"],
+        100 * check["dynamic"]["agreement"],
+        f", macro-F1 {check['macro_f1']:.4f} vs {check['macro_f1_fp32']:.4f} for fp32" if "macro_f1" in check else "",
+        "passed" if check["passed"] else f"failed: {check['why']}",
+    )
     return info
 
 
@@ -430,8 +493,9 @@ def _read_label_map(model_dir: Path) -> dict:
     return read_label_map(model_dir)
 
 
-def activation_ranges(model, tokenizer, pairs: list[tuple[str, str]], input_names: list[str],
-                      max_length: int) -> dict[str, tuple[float, float]]:
+def activation_ranges(
+    model, tokenizer, pairs: list[tuple[str, str]], input_names: list[str], max_length: int
+) -> dict[str, tuple[float, float]]:
     """The (min, max) each ``DynamicQuantizeLinear`` input of ``model`` takes over ``pairs``, scored one at a
     time so that no padding enters the ranges."""
     import onnx
@@ -443,8 +507,9 @@ def activation_ranges(model, tokenizer, pairs: list[tuple[str, str]], input_name
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     have = {o.name for o in probe.graph.output}
-    probe.graph.output.extend(onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None)
-                              for t in tensors if t not in have)
+    probe.graph.output.extend(
+        onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None) for t in tensors if t not in have
+    )
     session = _session(probe.SerializeToString(), ort)
     lo = np.full(len(tensors), np.inf)
     hi = np.full(len(tensors), -np.inf)
@@ -471,18 +536,26 @@ def freeze_activation_scales(model, ranges: dict[str, tuple[float, float]]) -> i
         lo, hi = min(0.0, lo), max(0.0, hi)
         scale = np.float32((hi - lo) / 255.0) if hi > lo else np.float32(1.0)
         zero = np.uint8(np.clip(np.round(-lo / scale), 0, 255))
-        model.graph.initializer.extend([numpy_helper.from_array(np.array(scale, dtype=np.float32), n.output[1]),
-                                        numpy_helper.from_array(np.array(zero, dtype=np.uint8), n.output[2])])
-        nodes.append(helper.make_node("QuantizeLinear", [n.input[0], n.output[1], n.output[2]], [n.output[0]],
-                                      name=f"{n.name}_static"))
+        model.graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.array(scale, dtype=np.float32), n.output[1]),
+                numpy_helper.from_array(np.array(zero, dtype=np.uint8), n.output[2]),
+            ]
+        )
+        nodes.append(
+            helper.make_node(
+                "QuantizeLinear", [n.input[0], n.output[1], n.output[2]], [n.output[0]], name=f"{n.name}_static"
+            )
+        )
         frozen += 1
     del model.graph.node[:]
     model.graph.node.extend(nodes)
     return frozen
 
 
-def compare_with_fp32(fp32: Path, graphs: dict[str, Path], tokenizer, data: dict, input_names: list[str],
-                      max_length: int) -> dict:
+def compare_with_fp32(
+    fp32: Path, graphs: dict[str, Path], tokenizer, data: dict, input_names: list[str], max_length: int
+) -> dict:
     """Argmax agreement (and, with labels, macro-F1) of each of ``graphs`` against the fp32 graph on
     ``data["check"]``, and whether each gives the same outputs when the inputs are batched otherwise (in a
     random order, 7 a batch). The first graph is the one checked (:func:`static_verdict`), the others are
@@ -498,10 +571,12 @@ def compare_with_fp32(fp32: Path, graphs: dict[str, Path], tokenizer, data: dict
     for key, path in graphs.items():
         got = _logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length)
         again = _logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length, rows=7, shuffle=0)
-        r = {"agreement": round(float((ref.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
-             "max_abs_prob_diff": round(float(np.abs(softmax(ref) - softmax(got)).max()) if len(pairs) else 0.0, 4),
-             "rebatch_agreement": round(float((again.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
-             "rebatch_max_abs_prob_diff": float(np.abs(softmax(again) - softmax(got)).max()) if len(pairs) else 0.0}
+        r = {
+            "agreement": round(float((ref.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
+            "max_abs_prob_diff": round(float(np.abs(softmax(ref) - softmax(got)).max()) if len(pairs) else 0.0, 4),
+            "rebatch_agreement": round(float((again.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
+            "rebatch_max_abs_prob_diff": float(np.abs(softmax(again) - softmax(got)).max()) if len(pairs) else 0.0,
+        }
         if data.get("gold") is not None:
             r["macro_f1"] = round(classification_metrics(names(data["gold"]), names(got.argmax(1)))["macro_f1"], 4)
         results[key] = r
@@ -511,8 +586,13 @@ def compare_with_fp32(fp32: Path, graphs: dict[str, Path], tokenizer, data: dict
         out["macro_f1_fp32"] = round(classification_metrics(names(data["gold"]), names(ref.argmax(1)))["macro_f1"], 4)
     out.update({k: results[k] for k in others})
     passed, why = static_verdict(out)
-    out.update(min_agreement=MIN_AGREEMENT, max_loss_vs_dynamic=MAX_LOSS_VS_DYNAMIC,
-               rebatch_tolerance=REBATCH_TOLERANCE, passed=passed, why=why)
+    out.update(
+        min_agreement=MIN_AGREEMENT,
+        max_loss_vs_dynamic=MAX_LOSS_VS_DYNAMIC,
+        rebatch_tolerance=REBATCH_TOLERANCE,
+        passed=passed,
+        why=why,
+    )
     return out
 
 
@@ -528,8 +608,10 @@ def static_verdict(check: dict) -> tuple[bool, str]:
     if agreement < MIN_AGREEMENT:
         return False, f"argmax agrees with fp32 on {agreement:.1%}, under {MIN_AGREEMENT:.0%}"
     if agreement < dynamic - MAX_LOSS_VS_DYNAMIC:
-        return False, (f"argmax agrees with fp32 on {agreement:.1%}, more than {MAX_LOSS_VS_DYNAMIC:.0%} under "
-                       f"dynamic int8's {dynamic:.1%}: calibration cost accuracy")
+        return False, (
+            f"argmax agrees with fp32 on {agreement:.1%}, more than {MAX_LOSS_VS_DYNAMIC:.0%} under "
+            f"dynamic int8's {dynamic:.1%}: calibration cost accuracy"
+        )
     if check["rebatch_max_abs_prob_diff"] > REBATCH_TOLERANCE:
         return False, f"probabilities moved by {check['rebatch_max_abs_prob_diff']:.1g} when rebatched"
     return True, ""
@@ -543,8 +625,16 @@ def _session(model, ort):
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def _logits(session, tokenizer, pairs: list[tuple[str, str]], input_names: list[str], max_length: int,
-            rows: int = 16, tokens: int = 1024, shuffle: int | None = None) -> np.ndarray:
+def _logits(
+    session,
+    tokenizer,
+    pairs: list[tuple[str, str]],
+    input_names: list[str],
+    max_length: int,
+    rows: int = 16,
+    tokens: int = 1024,
+    shuffle: int | None = None,
+) -> np.ndarray:
     """Logits in input order, in length-sorted batches of at most ``rows`` inputs and ``tokens`` padded tokens
     (``shuffle``: batches in a random order of that seed instead, each mixing long and short inputs)."""
     import random
@@ -591,14 +681,23 @@ def calibration_inputs(model_dir: Path, calibrate: int = CALIBRATION_INPUTS, che
     examples = _dataset_examples(dataset, tasks, calibrate, check) if dataset else None
     if examples is not None:
         train, held = examples
-        return {"calibrate": list(zip(train["text"], train["text_pair"])),
-                "check": list(zip(held["text"], held["text_pair"])),
-                "gold": [int(x) for x in held["slot"]], "tasks": list(held["task"]),
-                "source": f"training examples of {dataset}", "check_source": f"validation examples of {dataset}"}
+        return {
+            "calibrate": list(zip(train["text"], train["text_pair"])),
+            "check": list(zip(held["text"], held["text_pair"])),
+            "gold": [int(x) for x in held["slot"]],
+            "tasks": list(held["task"]),
+            "source": f"training examples of {dataset}",
+            "check_source": f"validation examples of {dataset}",
+        }
     context = bool(label_map.get("input", {}).get("context_sentences", 0))
-    return {"calibrate": generated_inputs(tasks, calibrate, seed=0, context=context),
-            "check": generated_inputs(tasks, check, seed=1, context=context), "gold": None, "tasks": None,
-            "source": "generated sentences", "check_source": "generated inputs"}
+    return {
+        "calibrate": generated_inputs(tasks, calibrate, seed=0, context=context),
+        "check": generated_inputs(tasks, check, seed=1, context=context),
+        "gold": None,
+        "tasks": None,
+        "source": "generated sentences",
+        "check_source": "generated inputs",
+    }
 
 
 def _dataset_examples(dataset: str, tasks: list[str], calibrate: int, check: int):
@@ -611,8 +710,11 @@ def _dataset_examples(dataset: str, tasks: list[str], calibrate: int, check: int
 
         dd = load_from_disk(str(Path(dataset) / "examples"))
     except Exception as exc:  # noqa: BLE001 - a moved, deleted or foreign folder: fall back to generated inputs
-        log.info("onnx-int8-static: dataset %s unreadable (%s); calibrating on generated sentences", dataset,
-                 type(exc).__name__)
+        log.info(
+            "onnx-int8-static: dataset %s unreadable (%s); calibrating on generated sentences",
+            dataset,
+            type(exc).__name__,
+        )
         return None
     held = next((s for s in ("validation", "test") if s in dd), None)
     if "train" not in dd or held is None:
@@ -627,15 +729,54 @@ def _dataset_examples(dataset: str, tasks: list[str], calibrate: int, check: int
     return (train, held) if len(train) and len(held) else None
 
 
-_ACTORS = ("union", "company", "ministry", "council", "regulator", "club", "drivers", "port authority",
-           "government", "opposition", "embassy", "contractor", "committee", "mayor", "league", "suppliers")
-_VERBS = ("blamed", "accused", "praised", "criticised", "defended", "contradicted", "thanked", "sued", "warned",
-          "questioned", "rejected the offer from", "agreed with", "denied the account of", "met")
-_TAILS = ("for the collapse of the talks", "over the delayed payments", "after the vote on Tuesday",
-          "of misleading the public about the figures", "in a statement issued late on Friday",
-          "despite the report published last week", "and said the numbers did not add up",
-          "while the inquiry was still under way", "at a press conference outside the building",
-          "saying the 4.5% offer was final", "and called the claim \u201centirely false\u201d", "")
+_ACTORS = (
+    "union",
+    "company",
+    "ministry",
+    "council",
+    "regulator",
+    "club",
+    "drivers",
+    "port authority",
+    "government",
+    "opposition",
+    "embassy",
+    "contractor",
+    "committee",
+    "mayor",
+    "league",
+    "suppliers",
+)
+_VERBS = (
+    "blamed",
+    "accused",
+    "praised",
+    "criticised",
+    "defended",
+    "contradicted",
+    "thanked",
+    "sued",
+    "warned",
+    "questioned",
+    "rejected the offer from",
+    "agreed with",
+    "denied the account of",
+    "met",
+)
+_TAILS = (
+    "for the collapse of the talks",
+    "over the delayed payments",
+    "after the vote on Tuesday",
+    "of misleading the public about the figures",
+    "in a statement issued late on Friday",
+    "despite the report published last week",
+    "and said the numbers did not add up",
+    "while the inquiry was still under way",
+    "at a press conference outside the building",
+    "saying the 4.5% offer was final",
+    "and called the claim \u201centirely false\u201d",
+    "",
+)
 _SOURCES = ("[author]", "[this side]", "[other side]", "[third party]")
 
 

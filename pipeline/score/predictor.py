@@ -11,8 +11,8 @@ outputs: the side favored, the credibility judgment, with probabilities.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -50,7 +50,14 @@ class Predictor:
         ModelError: not a model folder, or an unknown backend.
     """
 
-    def __init__(self, model_dir: str | Path, batch_size: int = 64, calibrated: bool = True, backend: str = "torch", batch_tokens: int | None | str = "auto"):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        batch_size: int = 64,
+        calibrated: bool = True,
+        backend: str = "torch",
+        batch_tokens: int | None | str = "auto",
+    ):
         from transformers import AutoTokenizer
 
         from pipeline.score.backends import AUTO, get_backend, resolve_backend
@@ -63,7 +70,9 @@ class Predictor:
         self.temperature = float(calibration.get("temperature", 1.0)) if calibrated else 1.0
         self.abstain_threshold = calibration.get("abstain_threshold") if calibrated else None
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
-        self.input_names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in self.tokenizer.model_input_names]
+        self.input_names = [
+            k for k in ("input_ids", "attention_mask", "token_type_ids") if k in self.tokenizer.model_input_names
+        ]
         self.backend_name, self.backend_reason = resolve_backend(backend, self.model_dir, self.input_names)
         self.backend = get_backend(self.backend_name, self.model_dir, self.input_names)
         self.batch_size = batch_size
@@ -111,7 +120,9 @@ def length_batches(order: Sequence[int], lengths: Sequence[int], batch_size: int
         start = end
 
 
-def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], input_cfg: dict) -> list[tuple[int, str, str, str, str]]:
+def passage_inputs(
+    rows: list[dict], dispute: Dispute, tasks: Sequence[str], input_cfg: dict
+) -> list[tuple[int, str, str, str, str]]:
     """(row position, task, side, text, text_pair) for every body row, task and side."""
     out = []
     for i, r in enumerate(rows):
@@ -120,12 +131,23 @@ def passage_inputs(rows: list[dict], dispute: Dispute, tasks: Sequence[str], inp
         ctx = r.get("context") if input_cfg.get("context_sentences", 0) else None
         for task in tasks:
             for side in dispute.side_names:
-                text, pair = model_input(task, dispute, side, r["text"], r["source"], r["source_side"], ctx, input_cfg.get("with_source", True))
+                text, pair = model_input(
+                    task,
+                    dispute,
+                    side,
+                    r["text"],
+                    r["source"],
+                    r["source_side"],
+                    ctx,
+                    input_cfg.get("with_source", True),
+                )
                 out.append((i, task, side, text, pair))
     return out
 
 
-def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, credibility_cues: bool = True) -> list[dict]:
+def score_passages(
+    predictor: Predictor, rows: list[dict], dispute: Dispute, credibility_cues: bool = True
+) -> list[dict]:
     """Add model outputs to passage rows (a new dict per row, input order kept).
 
     Body rows get ``stance`` (a side or ``neutral``), ``stance_prob``,
@@ -159,18 +181,36 @@ def score_passages(predictor: Predictor, rows: list[dict], dispute: Dispute, cre
     out = []
     for i, r in enumerate(rows):
         row = dict(r)
-        row.update(stance=None, stance_prob=None, stance_probs=None, credibility=None, credibility_prob=None,
-                   credibility_probs=None, credibility_by=None, side_probs=None, abstained=None)
+        row.update(
+            stance=None,
+            stance_prob=None,
+            stance_probs=None,
+            credibility=None,
+            credibility_prob=None,
+            credibility_probs=None,
+            credibility_by=None,
+            side_probs=None,
+            abstained=None,
+        )
         if (i, "stance") in per:
             sp = passage_stance(sides, per[(i, "stance")])
             best = side_favored(sp)
             threshold = predictor.abstain_threshold
-            row.update(stance=best, stance_prob=sp[best], stance_probs=sp, abstained=threshold is not None and sp[best] < threshold)
+            row.update(
+                stance=best,
+                stance_prob=sp[best],
+                stance_probs=sp,
+                abstained=threshold is not None and sp[best] < threshold,
+            )
         if (i, "credibility") in per:
             judgment, p = passage_credibility(sides, per[(i, "credibility")])
             cred_probs = {sd: dict(zip(TASK_LABELS["credibility"], per[(i, "credibility")][sd])) for sd in sides}
-            row.update(credibility=judgment, credibility_prob=p, credibility_probs=cred_probs,
-                       credibility_by="model" if judgment else None)
+            row.update(
+                credibility=judgment,
+                credibility_prob=p,
+                credibility_probs=cred_probs,
+                credibility_by="model" if judgment else None,
+            )
             vote = lf_credibility_cue(r, dispute) if credibility_cues and r.get("source") in (None, "author") else None
             if vote:
                 side, how = vote.split(":")

@@ -56,8 +56,17 @@ _END = None  # put on the queue after the last chunk
 class ChunkScorer:
     """A Ray Data actor: loads the model once, then scores one chunk of articles per row."""
 
-    def __init__(self, model_dir: str, model_id: str, dispute: Dispute, backend: str, batch_size: int, threads: int,
-                 source_model: str | None = None, source_threshold: float = DEFAULT_THRESHOLD):
+    def __init__(
+        self,
+        model_dir: str,
+        model_id: str,
+        dispute: Dispute,
+        backend: str,
+        batch_size: int,
+        threads: int,
+        source_model: str | None = None,
+        source_threshold: float = DEFAULT_THRESHOLD,
+    ):
         import torch
 
         from pipeline.score.predictor import Predictor
@@ -70,14 +79,22 @@ class ChunkScorer:
         if source_model:
             from pipeline.score.source_model import SourceSideClassifier
 
-            self.source_classifier = SourceSideClassifier(source_model, threshold=source_threshold,
-                                                          batch_size=batch_size)
+            self.source_classifier = SourceSideClassifier(
+                source_model, threshold=source_threshold, batch_size=batch_size
+            )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from pipeline.score.chunk import score_chunk
 
-        out: dict[str, list] = {"seq": [], "n_articles": [], "passages": [], "articles": [], "n_passages": [],
-                                "segment_s": [], "model_s": []}
+        out: dict[str, list] = {
+            "seq": [],
+            "n_articles": [],
+            "passages": [],
+            "articles": [],
+            "n_passages": [],
+            "segment_s": [],
+            "model_s": [],
+        }
         for seq, payload in zip(batch["seq"], batch["payload"]):
             articles: list[Article] = pickle.loads(payload)
             res = score_chunk(self.predictor, articles, self.dispute, self.source_classifier)
@@ -99,8 +116,9 @@ class ChunkFeed(Datasource):
     def estimate_inmemory_data_size(self) -> int | None:
         return None
 
-    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
-                       data_context=None) -> list[ReadTask]:
+    def get_read_tasks(
+        self, parallelism: int, per_task_row_limit: int | None = None, data_context=None
+    ) -> list[ReadTask]:
         meta = BlockMetadata(num_rows=None, size_bytes=None, input_files=None, exec_stats=None)
         return [ReadTask(partial(_read_feed, self.queue), metadata=meta, per_task_row_limit=per_task_row_limit)]
 
@@ -119,8 +137,9 @@ def _connect(address: str | None, log_to_driver: bool = False) -> None:
     ray.init(address=address, include_dashboard=False, log_to_driver=log_to_driver, configure_logging=False)
 
 
-def score_chunks_ray(chunks: Iterable[list[Article]], cfg: ScoreConfig, dispute: Dispute, threads: int = 1,
-                     window: int | None = None) -> Iterator[tuple[int, dict]]:
+def score_chunks_ray(
+    chunks: Iterable[list[Article]], cfg: ScoreConfig, dispute: Dispute, threads: int = 1, window: int | None = None
+) -> Iterator[tuple[int, dict]]:
     """Score chunks on Ray Data actors; yield ``(articles in chunk, score_chunk result)`` in chunk order.
 
     Args:
@@ -143,8 +162,12 @@ def score_chunks_ray(chunks: Iterable[list[Article]], cfg: ScoreConfig, dispute:
     try:
         feed.top_up()
         workers = min(workers, feed.sent) if feed.exhausted else workers  # no actor loads a model for nothing
-        log.info("ray: streaming chunks to %d actor(s) x %d thread(s), at most %d chunk(s) out", workers, threads,
-                 feed.window)
+        log.info(
+            "ray: streaming chunks to %d actor(s) x %d thread(s), at most %d chunk(s) out",
+            workers,
+            threads,
+            feed.window,
+        )
         yield from _results(_dataset(feed.queue, cfg, dispute, workers, threads), feed)
     finally:
         feed.queue.shutdown(force=True)
@@ -182,12 +205,19 @@ def _dataset(queue: Queue, cfg: ScoreConfig, dispute: Dispute, workers: int, thr
     # on as soon as the queue gives it (at the default 128 MiB, a window of chunks would wait forever)
     ctx.target_max_block_size = 1
     # workers do not share the driver's working directory: give them absolute paths
-    kwargs = {"model_dir": str(Path(cfg.model).resolve()), "model_id": model_identity(cfg.model)[0], "dispute": dispute,
-              "backend": cfg.backend, "batch_size": cfg.batch_size, "threads": threads,
-              "source_model": str(Path(cfg.source_model).resolve()) if cfg.source_model else None,
-              "source_threshold": cfg.source_threshold}
-    return ds.map_batches(ChunkScorer, fn_constructor_kwargs=kwargs, batch_size=1, concurrency=workers,
-                          num_cpus=threads)
+    kwargs = {
+        "model_dir": str(Path(cfg.model).resolve()),
+        "model_id": model_identity(cfg.model)[0],
+        "dispute": dispute,
+        "backend": cfg.backend,
+        "batch_size": cfg.batch_size,
+        "threads": threads,
+        "source_model": str(Path(cfg.source_model).resolve()) if cfg.source_model else None,
+        "source_threshold": cfg.source_threshold,
+    }
+    return ds.map_batches(
+        ChunkScorer, fn_constructor_kwargs=kwargs, batch_size=1, concurrency=workers, num_cpus=threads
+    )
 
 
 def _results(ds: ray.data.Dataset, feed: _Feeder) -> Iterator[tuple[int, dict]]:
@@ -200,9 +230,16 @@ def _results(ds: ray.data.Dataset, feed: _Feeder) -> Iterator[tuple[int, dict]]:
             while feed.received in waiting:  # preserve_order already yields in order; this keeps it so regardless
                 r = waiting.pop(feed.received)
                 feed.received += 1
-                yield int(r["n_articles"]), {"passages": bytes(r["passages"]), "articles": bytes(r["articles"]),
-                                             "n_passages": int(r["n_passages"]), "segment_s": float(r["segment_s"]),
-                                             "model_s": float(r["model_s"])}
+                yield (
+                    int(r["n_articles"]),
+                    {
+                        "passages": bytes(r["passages"]),
+                        "articles": bytes(r["articles"]),
+                        "n_passages": int(r["n_passages"]),
+                        "segment_s": float(r["segment_s"]),
+                        "model_s": float(r["model_s"]),
+                    },
+                )
                 feed.top_up()
     finally:
         rows.close()  # shuts the executor and its actors down now, also when the caller stops early
@@ -217,5 +254,6 @@ def _export_once(cfg: ScoreConfig) -> None:
     from pipeline.score.backends import BACKENDS
 
     names = AutoTokenizer.from_pretrained(str(cfg.model)).model_input_names
-    BACKENDS[cfg.backend].model_path(Path(cfg.model), [k for k in ("input_ids", "attention_mask", "token_type_ids")
-                                                       if k in names])
+    BACKENDS[cfg.backend].model_path(
+        Path(cfg.model), [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in names]
+    )

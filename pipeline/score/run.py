@@ -144,8 +144,9 @@ def load_models(cfg: ScoreConfig, predictor=None) -> Models:
     if cfg.source_model is not None:
         from pipeline.score.source_model import SourceSideClassifier
 
-        source_classifier = SourceSideClassifier(cfg.source_model, threshold=cfg.source_threshold,
-                                                 batch_size=cfg.batch_size)
+        source_classifier = SourceSideClassifier(
+            cfg.source_model, threshold=cfg.source_threshold, batch_size=cfg.batch_size
+        )
     if cfg.engine == "local":
         predictor = predictor or Predictor(cfg.model, batch_size=cfg.batch_size, backend=cfg.backend)
         model_version = predictor.model_version
@@ -182,8 +183,14 @@ def open_run(out: Path, fingerprint: str, progress: bool = True) -> ScoreRun:
 def _load_state(out: Path, fingerprint: str) -> dict:
     """A fresh state; or the folder's own when it has the same fingerprint, after cutting its partial files back
     to the sizes it recorded."""
-    state = {"fingerprint": fingerprint, "articles_done": 0, "bytes": {k: 0 for k in OUTPUTS}, "passages": 0,
-             "articles": 0, "rejects": 0}
+    state = {
+        "fingerprint": fingerprint,
+        "articles_done": 0,
+        "bytes": {k: 0 for k in OUTPUTS},
+        "passages": 0,
+        "articles": 0,
+        "rejects": 0,
+    }
     state_path = out / STATE
     if not state_path.is_file():
         return state
@@ -197,12 +204,19 @@ def _load_state(out: Path, fingerprint: str) -> dict:
     return old
 
 
-def scored_chunks(cfg: ScoreConfig, inputs: list[str], stdin_bytes: bytes | None, dispute: Dispute, models: Models,
-                  run: ScoreRun) -> Iterator[tuple[int, dict]]:
+def scored_chunks(
+    cfg: ScoreConfig, inputs: list[str], stdin_bytes: bytes | None, dispute: Dispute, models: Models, run: ScoreRun
+) -> Iterator[tuple[int, dict]]:
     """``(articles in chunk, score_chunk result)`` in input order, after what ``run`` has done; rejects go
     to ``run`` as the chunks are read."""
-    chunks = iter_chunks(inputs, stdin_bytes, cfg.chunk_articles, skip_articles=run.state["articles_done"],
-                         skip_rejects=run.state["rejects"], on_reject=partial(write_reject, run))
+    chunks = iter_chunks(
+        inputs,
+        stdin_bytes,
+        cfg.chunk_articles,
+        skip_articles=run.state["articles_done"],
+        skip_rejects=run.state["rejects"],
+        on_reject=partial(write_reject, run),
+    )
     if cfg.engine == "local":
         return ((len(b), score_chunk(models.predictor, b, dispute, models.source_classifier)) for b in chunks)
     from pipeline.score.ray_engine import score_chunks_ray
@@ -244,15 +258,31 @@ def finish(run: ScoreRun, cfg: ScoreConfig, inputs: list[str], command: str) -> 
             _convert(run.partial(k), final[k], cfg.format)
             run.partial(k).unlink()
     state = run.state
-    summary = {"passages": state["passages"], "articles": state["articles"], "rejects": state["rejects"],
-               "passages_file": str(final["passages"]), "articles_file": str(final["articles"]),
-               "rejects_file": str(final["rejects"]), "seconds": round(time.time() - run.t0, 2), "command": command,
-               "backend": cfg.backend, "engine": cfg.engine, "timing": {k: round(v, 3) for k, v in run.timing.items()},
-               "inputs": list(inputs), "config": dataclasses.asdict(cfg), "code_version": __version__}
+    summary = {
+        "passages": state["passages"],
+        "articles": state["articles"],
+        "rejects": state["rejects"],
+        "passages_file": str(final["passages"]),
+        "articles_file": str(final["articles"]),
+        "rejects_file": str(final["rejects"]),
+        "seconds": round(time.time() - run.t0, 2),
+        "command": command,
+        "backend": cfg.backend,
+        "engine": cfg.engine,
+        "timing": {k: round(v, 3) for k, v in run.timing.items()},
+        "inputs": list(inputs),
+        "config": dataclasses.asdict(cfg),
+        "code_version": __version__,
+    }
     state.update(complete=True, summary=summary)
     write_json(run.out / STATE, state)
-    log.info("scored %d articles, %d passages (%d rejected) in %.1f s", state["articles"], state["passages"],
-             state["rejects"], summary["seconds"])
+    log.info(
+        "scored %d articles, %d passages (%d rejected) in %.1f s",
+        state["articles"],
+        state["passages"],
+        state["rejects"],
+        summary["seconds"],
+    )
     return summary
 
 
@@ -295,8 +325,14 @@ def repeated_line_keys(files: list[Path]) -> dict[str, frozenset[int]]:
     return {folder: frozenset(k for k, n in c.items() if n > 1) for folder, c in counts.items()}
 
 
-def iter_chunks(inputs: list[str], stdin_bytes: bytes | None, chunk_articles: int, skip_articles: int = 0,
-                skip_rejects: int = 0, on_reject=None) -> Iterator[list[Article]]:
+def iter_chunks(
+    inputs: list[str],
+    stdin_bytes: bytes | None,
+    chunk_articles: int,
+    skip_articles: int = 0,
+    skip_rejects: int = 0,
+    on_reject=None,
+) -> Iterator[list[Article]]:
     """Articles in input order, grouped ``chunk_articles`` at a time, after the first ``skip_articles``.
 
     Rejects go to ``on_reject`` as they are met, except the first ``skip_rejects``
@@ -342,8 +378,10 @@ def _truncate(path: Path, size: int) -> None:
         with open(path, "r+b") as f:
             f.truncate(size)
     elif size:
-        raise DataError(f"{path}: partial output missing but the state file says {size} bytes were written; "
-                        "delete the output folder and rerun")
+        raise DataError(
+            f"{path}: partial output missing but the state file says {size} bytes were written; "
+            "delete the output folder and rerun"
+        )
 
 
 def _convert(src: Path, dst: Path, fmt: str) -> None:
@@ -352,8 +390,10 @@ def _convert(src: Path, dst: Path, fmt: str) -> None:
     from pipeline.io import atomic_open
 
     rows = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines() if line]
-    flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
-            for r in rows]
+    flat = [
+        {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
+        for r in rows
+    ]
     df = pd.DataFrame(flat)
     with atomic_open(dst, "wb") as f:
         if fmt == "csv":

@@ -38,13 +38,17 @@ def combine_source(row: dict, side: str, prob: float, threshold: float) -> tuple
 class SourceSideClassifier:
     """A trained source-side model folder, applied to passage rows."""
 
-    def __init__(self, model_dir: str | Path, threshold: float = DEFAULT_THRESHOLD, batch_size: int = 64, backend: str = "torch"):
+    def __init__(
+        self, model_dir: str | Path, threshold: float = DEFAULT_THRESHOLD, batch_size: int = 64, backend: str = "torch"
+    ):
         from pipeline.contracts import read_label_map
         from pipeline.score.predictor import Predictor
 
         lm = read_label_map(model_dir)
         if list(lm["tasks"]) != ["source_side"]:
-            raise ModelError(f"{model_dir}: not a source-side model (its tasks are {', '.join(lm['tasks'])}); train one with configs/source_side.yaml")
+            raise ModelError(
+                f"{model_dir}: not a source-side model (its tasks are {', '.join(lm['tasks'])}); train one with configs/source_side.yaml"
+            )
         if not 0 < threshold < 1:
             raise ModelError(f"source-side threshold {threshold}: must be a probability between 0 and 1")
         self.predictor = Predictor(model_dir, batch_size=batch_size, backend=backend)

@@ -48,7 +48,9 @@ OPEN_CUE_VERBS = (
     "interjected|recounted|recounts|explained|shouted|yelled|chanted|stated|testified|disclosed|discloses|highlighted"
 )
 OPEN_CUE = re.compile(rf"\b({OPEN_CUE_VERBS})\b", re.IGNORECASE)
-ACCORDING = re.compile(r"\baccording to\s+((?:(?:mr|mrs|ms|dr|gen|col|prof|sen|rep|gov|st)\.\s+)?[^,.;:“”\"]+)", re.IGNORECASE)
+ACCORDING = re.compile(
+    r"\baccording to\s+((?:(?:mr|mrs|ms|dr|gen|col|prof|sen|rep|gov|st)\.\s+)?[^,.;:“”\"]+)", re.IGNORECASE
+)
 CONTENT_VERBS = (
     "suggests?|suggested|indicates?|indicated|says|said|holds?|held|claims?|claimed|maintains?|maintained|blames?|blamed|"
     "puts? it|has it|had it|goes|went|runs|ran|insists?|insisted|portrays?|portrayed|paints?|painted|presents?|presented|"
@@ -56,15 +58,71 @@ CONTENT_VERBS = (
     "depicts?|depicted|points?|pointed|attributes?|attributed|is that|was that"
 )
 ACCOUNT_NOUNS = r"version|account|claim|claims|story|narrative|telling|explanation|line|position|figures|numbers|case|argument|statement"
-PRONOUN_SUBJECT = re.compile(r"(?:^|[,;:—–-]\s*|\band\s+)(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+)?$", re.IGNORECASE)
-CLAUSE_PRONOUN = re.compile(r"^\s*(?:(?:but|and|yet|later|then|still)\s*,?\s+)?(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|went further,\s+|was\s+\w+\s*$)?$", re.IGNORECASE)
-PREPOSITIONS = {"to", "of", "with", "by", "for", "against", "from", "at", "on", "about", "toward", "towards", "over", "than", "into", "between", "after", "before", "like", "as"}
-GENERIC_SOURCES = {
-    "reports", "report", "media", "press", "newspaper", "newspapers", "analysts", "analyst", "experts", "expert", "observers",
-    "commentators", "scholars", "researchers", "critics", "polls", "poll", "economists", "economist", "diplomats",
-    "sources", "survey", "surveys", "study", "studies", "data", "figures", "records", "documents", "witnesses", "residents",
+PRONOUN_SUBJECT = re.compile(
+    r"(?:^|[,;:—–-]\s*|\band\s+)(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+)?$", re.IGNORECASE
+)
+CLAUSE_PRONOUN = re.compile(
+    r"^\s*(?:(?:but|and|yet|later|then|still)\s*,?\s+)?(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|went further,\s+|was\s+\w+\s*$)?$",
+    re.IGNORECASE,
+)
+PREPOSITIONS = {
+    "to",
+    "of",
+    "with",
+    "by",
+    "for",
+    "against",
+    "from",
+    "at",
+    "on",
+    "about",
+    "toward",
+    "towards",
+    "over",
+    "than",
+    "into",
+    "between",
+    "after",
+    "before",
+    "like",
+    "as",
 }
-AUTHOR_MARKERS = re.compile(r"\b(I|my|me|this writer|in my view|we should|in our view|to my mind|in the view of this writer)\b")
+GENERIC_SOURCES = {
+    "reports",
+    "report",
+    "media",
+    "press",
+    "newspaper",
+    "newspapers",
+    "analysts",
+    "analyst",
+    "experts",
+    "expert",
+    "observers",
+    "commentators",
+    "scholars",
+    "researchers",
+    "critics",
+    "polls",
+    "poll",
+    "economists",
+    "economist",
+    "diplomats",
+    "sources",
+    "survey",
+    "surveys",
+    "study",
+    "studies",
+    "data",
+    "figures",
+    "records",
+    "documents",
+    "witnesses",
+    "residents",
+}
+AUTHOR_MARKERS = re.compile(
+    r"\b(I|my|me|this writer|in my view|we should|in our view|to my mind|in the view of this writer)\b"
+)
 
 
 @dataclass
@@ -105,7 +163,10 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-NOT_REPORTED = re.compile(r"\b(not|n't|never|should|must|would|could|might|to|yet to|was|were|is|are|been|be|being)\s+(?:\w+ly\s+|also\s+)?$", re.IGNORECASE)
+NOT_REPORTED = re.compile(
+    r"\b(not|n't|never|should|must|would|could|might|to|yet to|was|were|is|are|been|be|being)\s+(?:\w+ly\s+|also\s+)?$",
+    re.IGNORECASE,
+)
 
 
 def _is_cue_use(text: str, m: re.Match) -> bool:
@@ -115,7 +176,7 @@ def _is_cue_use(text: str, m: re.Match) -> bool:
     word = m.group(1)
     if not word.islower() and m.start() > 0:
         return False
-    before = text[:m.start()]
+    before = text[: m.start()]
     if NOT_REPORTED.search(before):
         return False
     if re.search(r"\b(which|what|whom)\s+(?:[\w’'-]+\s+){1,4}$", before, re.IGNORECASE):
@@ -141,18 +202,136 @@ class _NoDispute:
 _NO_DISPUTE = _NoDispute()
 # words that end a subject noun phrase when read backwards from the cue
 NP_STOP = {
-    "that", "which", "whom", "whose", "when", "while", "as", "because", "if", "and", "but", "or", "nor", "so", "than", "then",
-    "after", "before", "since", "though", "although", "where", "what", "whether", "in", "on", "at", "to", "with", "by",
-    "from", "into", "about", "over", "under", "through", "during", "against", "is", "was", "are", "were", "be", "been",
-    "being", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might", "must",
-    "not", "also", "even", "still", "just", "only", "now", "there", "here", "this", "these", "those", "such", "like",
-    "more", "most", "very", "too", "how", "why", "once", "ago", "last", "yesterday", "today", "recently", "later", "already",
-    "again", "however", "meanwhile", "instead", "said", "says", "say", "told", "tells", "wrote", "writes",
+    "that",
+    "which",
+    "whom",
+    "whose",
+    "when",
+    "while",
+    "as",
+    "because",
+    "if",
+    "and",
+    "but",
+    "or",
+    "nor",
+    "so",
+    "than",
+    "then",
+    "after",
+    "before",
+    "since",
+    "though",
+    "although",
+    "where",
+    "what",
+    "whether",
+    "in",
+    "on",
+    "at",
+    "to",
+    "with",
+    "by",
+    "from",
+    "into",
+    "about",
+    "over",
+    "under",
+    "through",
+    "during",
+    "against",
+    "is",
+    "was",
+    "are",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "must",
+    "not",
+    "also",
+    "even",
+    "still",
+    "just",
+    "only",
+    "now",
+    "there",
+    "here",
+    "this",
+    "these",
+    "those",
+    "such",
+    "like",
+    "more",
+    "most",
+    "very",
+    "too",
+    "how",
+    "why",
+    "once",
+    "ago",
+    "last",
+    "yesterday",
+    "today",
+    "recently",
+    "later",
+    "already",
+    "again",
+    "however",
+    "meanwhile",
+    "instead",
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "wrote",
+    "writes",
 }
 NP_JOIN = {"of", "for", "at"}  # inside a noun phrase: "a spokesman for the campaign", "a professor at Yale"
-DETERMINERS = {"the", "a", "an", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "both", "most", "other", "another", "one", "few", "all", "no"}
+DETERMINERS = {
+    "the",
+    "a",
+    "an",
+    "his",
+    "her",
+    "their",
+    "its",
+    "our",
+    "my",
+    "your",
+    "some",
+    "many",
+    "several",
+    "two",
+    "three",
+    "both",
+    "most",
+    "other",
+    "another",
+    "one",
+    "few",
+    "all",
+    "no",
+}
 PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "who", "which"}
-AUX_TAIL = re.compile(r"(?:\s+(?:has|have|had|also|then|later|again|once|publicly|privately|repeatedly|previously|recently|frequently|often|never|already|would|will|did|does|do|may|might|could|can|\w+ly))*\s*$", re.IGNORECASE)
+AUX_TAIL = re.compile(
+    r"(?:\s+(?:has|have|had|also|then|later|again|once|publicly|privately|repeatedly|previously|recently|frequently|often|never|already|would|will|did|does|do|may|might|could|can|\w+ly))*\s*$",
+    re.IGNORECASE,
+)
 
 
 def _open_subject(pre: str, floor: int) -> tuple[str, tuple[int, int]] | None:
@@ -173,18 +352,20 @@ def _open_subject(pre: str, floor: int) -> tuple[str, tuple[int, int]] | None:
     i = len(toks) - 2
     while i >= 0:
         t, nxt = toks[i], toks[i + 1]
-        gap = pre[t.end():nxt.start()]
+        gap = pre[t.end() : nxt.start()]
         if gap.strip() not in ("",):
             break
         w = t.group(0).lower()
-        if w in NP_JOIN and i > 0 and not pre[toks[i - 1].end():t.start()].strip():
+        if w in NP_JOIN and i > 0 and not pre[toks[i - 1].end() : t.start()].strip():
             start = t.start()
             i -= 1
             continue
         if w in NP_STOP or w in PRONOUNS:
             break
         start = t.start()
-        if w in DETERMINERS and not (i >= 2 and toks[i - 1].group(0).lower() in NP_JOIN and not pre[toks[i - 1].end():t.start()].strip()):
+        if w in DETERMINERS and not (
+            i >= 2 and toks[i - 1].group(0).lower() in NP_JOIN and not pre[toks[i - 1].end() : t.start()].strip()
+        ):
             break  # a determiner opens the phrase, unless a joiner links it to a head before ("officials at the ministry")
         i -= 1
     # a noun phrase opened by a joiner is not one ("of the party said")
@@ -200,14 +381,53 @@ def _open_subject(pre: str, floor: int) -> tuple[str, tuple[int, int]] | None:
 
 
 SOURCE_NOUNS = {
-    "officials", "official", "spokesman", "spokeswoman", "spokesperson", "aides", "aide", "advisers", "adviser", "advisors",
-    "campaign", "supporters", "voters", "people", "democrats", "republicans", "leaders", "lawmakers", "members", "staff",
-    "statement", "letter", "memo", "email", "emails", "tweet", "post", "article", "editorial", "ad", "polls", "poll",
-    "prosecutors", "investigators", "authorities", "police", "agency", "department", "committee", "group", "organization",
+    "officials",
+    "official",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "aides",
+    "aide",
+    "advisers",
+    "adviser",
+    "advisors",
+    "campaign",
+    "supporters",
+    "voters",
+    "people",
+    "democrats",
+    "republicans",
+    "leaders",
+    "lawmakers",
+    "members",
+    "staff",
+    "statement",
+    "letter",
+    "memo",
+    "email",
+    "emails",
+    "tweet",
+    "post",
+    "article",
+    "editorial",
+    "ad",
+    "polls",
+    "poll",
+    "prosecutors",
+    "investigators",
+    "authorities",
+    "police",
+    "agency",
+    "department",
+    "committee",
+    "group",
+    "organization",
 }
 
 
-def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) -> tuple[str, str | None, bool, tuple[int, int] | None] | None:
+def _subject_before(
+    dispute: Dispute, text: str, end: int, spans, last_speaker
+) -> tuple[str, str | None, bool, tuple[int, int] | None] | None:
     """The speaker of a cue at ``end``: the last non-possessive mention before it
     that is not the object of a preposition, else a pronoun (last speaker), else
     a generic source noun phrase (third party). In the no-dispute mode a subject
@@ -223,20 +443,22 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
     for start, stop, canon, side, body in dispute.find(pre):
         if start < clause_start or _inside(start, spans):
             continue
-        after = text[stop:stop + 2]
+        after = text[stop : stop + 2]
         if after.startswith(("’s", "'s", "’", "'")):
             continue
-        before_words = re.findall(r"[A-Za-z]+", text[max(0, start - 25):start])
+        before_words = re.findall(r"[A-Za-z]+", text[max(0, start - 25) : start])
         sentence_initial_as = re.match(r"^\s*as\s+(the\s+)?$", text[:start], re.IGNORECASE)
         if before_words and before_words[-1].lower() in PREPOSITIONS and not sentence_initial_as:
             continue
         lead = text[:start]
-        if re.search(r"\b(that|whether|remember|remembers|recall that)\b", lead, re.IGNORECASE) and not re.search(r"[“\"]", lead):
+        if re.search(r"\b(that|whether|remember|remembers|recall that)\b", lead, re.IGNORECASE) and not re.search(
+            r"[“\"]", lead
+        ):
             return None  # the attribution sits inside the author's own clause
         best = (canon, side, body, (start, stop))
     if best:
         return best
-    clause = pre[clause_start + 1:]
+    clause = pre[clause_start + 1 :]
     pm = PRONOUN_SUBJECT.search(pre)
     cm = None if pm else CLAUSE_PRONOUN.match(clause)
     if pm or cm:
@@ -244,7 +466,7 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
         if last_speaker:
             return (*last_speaker[:3], span)
         if open_mode:
-            return (text[span[0]:span[1]], None, False, span)
+            return (text[span[0] : span[1]], None, False, span)
     if open_mode:
         found = _open_subject(pre, clause_start + 1)
         if found:
@@ -254,12 +476,19 @@ def _subject_before(dispute: Dispute, text: str, end: int, spans, last_speaker) 
             return (phrase, None, False, span)
         return None
     # an unknown named or generic subject at the clause start: a third party
-    subj = re.sub(r"^(however|but|yet|and|meanwhile|still|moreover|also|indeed)[, ]+", "", pre[clause_start + 1:].strip(" ,"), flags=re.IGNORECASE)
+    subj = re.sub(
+        r"^(however|but|yet|and|meanwhile|still|moreover|also|indeed)[, ]+",
+        "",
+        pre[clause_start + 1 :].strip(" ,"),
+        flags=re.IGNORECASE,
+    )
     subj = subj.strip(" ,")
     words = subj.split()
     if 1 <= len(words) <= 8 and not re.search(r"\b(that|it|this|which|who|there)\b", subj, re.IGNORECASE):
         head = re.sub(r"[^\w]", "", words[-1]).lower()
-        if head in GENERIC_SOURCES or (words[0][:1].isupper() and any(w[:1].isupper() for w in words[1:] if w.lower() not in {"the", "a"})):
+        if head in GENERIC_SOURCES or (
+            words[0][:1].isupper() and any(w[:1].isupper() for w in words[1:] if w.lower() not in {"the", "a"})
+        ):
             at = pre.rfind(subj)
             return (re.sub(r"^(the|a)\s+", "", subj, flags=re.IGNORECASE), "other", False, (at, at + len(subj)))
     return None
@@ -280,7 +509,9 @@ def _np_source(dispute: Dispute, np: str) -> tuple[str, str, bool]:
     return re.sub(r"^(the|a)\s+", "", np, flags=re.IGNORECASE), "other", False
 
 
-INVERTED_NP = re.compile(r"\s+((?:(?:the|a|an)\s+)?(?:(?:mr|mrs|ms|dr|gen|sen|rep|gov|prof|st|lt|col)\.\s+)?(?:[\w’'&-]+\.?\s+){0,5}?[\w’'&-]+)(?=\s*(?:[,.;:!?]|$|\s+(?:in|on|at|during|who|after|before|when|to|of)\b))")
+INVERTED_NP = re.compile(
+    r"\s+((?:(?:the|a|an)\s+)?(?:(?:mr|mrs|ms|dr|gen|sen|rep|gov|prof|st|lt|col)\.\s+)?(?:[\w’'&-]+\.?\s+){0,5}?[\w’'&-]+)(?=\s*(?:[,.;:!?]|$|\s+(?:in|on|at|during|who|after|before|when|to|of)\b))"
+)
 
 
 def _shift(span: tuple[int, int] | None, by: int) -> tuple[int, int] | None:
@@ -291,11 +522,17 @@ def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
     """``(speaker, cue, cue span)`` for a sentence holding a direct quote, or None;
     the speaker is ``(source, side, is_body, source span)``, spans in ``text``."""
     open_mode = isinstance(dispute, _NoDispute)
-    outside = [(0, spans[0][0])] + [(spans[i][1], spans[i + 1][0]) for i in range(len(spans) - 1)] + [(spans[-1][1], len(text))]
+    outside = (
+        [(0, spans[0][0])]
+        + [(spans[i][1], spans[i + 1][0]) for i in range(len(spans) - 1)]
+        + [(spans[-1][1], len(text))]
+    )
     # cue after the quote: ”, Lind said. / ”, said Lind. / " — Lind
     for a, b in outside[1:]:
         seg = text[a:b]
-        m = re.match(rf"^[\s,]*(?:[—–-]\s*)?(?:({CUE_VERBS})\s+)?(.{{0,80}}?)(?:\s+({CUE_VERBS}))?\b", seg, re.IGNORECASE)
+        m = re.match(
+            rf"^[\s,]*(?:[—–-]\s*)?(?:({CUE_VERBS})\s+)?(.{{0,80}}?)(?:\s+({CUE_VERBS}))?\b", seg, re.IGNORECASE
+        )
         ments = [x for x in dispute.find(seg) if x[0] < 60]
         cue_m = CUE.search(seg[:80])
         if open_mode and cue_m and not cue_m.group(1).islower():
@@ -307,12 +544,20 @@ def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
             return (canon, side, body, (a + start, a + stop)), (cue_m.group(1) if cue_m else "—"), cue_span
         pron = re.match(r"^[\s,]*(he|she|they)\s", seg, re.IGNORECASE)
         if cue_m and last_speaker and pron:
-            return (*last_speaker[:3], (a + pron.start(1), a + pron.end(1))), cue_m.group(1), (a + cue_m.start(1), a + cue_m.end(1))
-        if open_mode and cue_m and re.fullmatch(r"[\s,—–-]*", seg[:cue_m.start()]):
+            return (
+                (*last_speaker[:3], (a + pron.start(1), a + pron.end(1))),
+                cue_m.group(1),
+                (a + cue_m.start(1), a + cue_m.end(1)),
+            )
+        if open_mode and cue_m and re.fullmatch(r"[\s,—–-]*", seg[: cue_m.start()]):
             # inverted: ”, said Mr. Lind. / ”, says the report.
             inv = INVERTED_NP.match(seg, cue_m.end())
             if inv and inv.group(1).split()[0].lower() not in NP_STOP | PRONOUNS | {"that"}:
-                return (inv.group(1), None, False, (a + inv.start(1), a + inv.end(1))), cue_m.group(1), (a + cue_m.start(1), a + cue_m.end(1))
+                return (
+                    (inv.group(1), None, False, (a + inv.start(1), a + inv.end(1))),
+                    cue_m.group(1),
+                    (a + cue_m.start(1), a + cue_m.end(1)),
+                )
         if cue_m and m and cue_m.start() < 40:
             sub = _subject_before(dispute, seg, cue_m.start(), [], last_speaker)
             if sub:
@@ -344,7 +589,7 @@ EVALUATIVE = re.compile(
 )
 
 
-def _continues(prev: "Attribution", text: str) -> bool:
+def _continues(prev: Attribution, text: str) -> bool:
     """Whether a cue-less sentence carries on the previous sentence's reported speech.
 
     Only indirect speech (or a continuation of it) is carried on: after a
@@ -352,7 +597,12 @@ def _continues(prev: "Attribution", text: str) -> bool:
     comment. Sentences with the author's evaluative or narrative markers
     ("should", "has not", "That is ...") stay with the author.
     """
-    if prev.form not in ("indirect", "continuation") or prev.cue == "according to" or prev.source_side == "other" and prev.form == "continuation":
+    if (
+        prev.form not in ("indirect", "continuation")
+        or prev.cue == "according to"
+        or prev.source_side == "other"
+        and prev.form == "continuation"
+    ):
         return False
     if AUTHOR_MARKERS.search(text) or text.rstrip().endswith("?") or EVALUATIVE.search(text):
         return False
@@ -364,7 +614,7 @@ CUE_AUX = re.compile(r"(?:\b(?:has|have|had|also|has also|have also|had also|lat
 
 def widen_cue(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """Grow a cue span back over its auxiliaries ("has denied", "also said"), as PolNeAR marks cues."""
-    m = CUE_AUX.search(text[:span[0]])
+    m = CUE_AUX.search(text[: span[0]])
     return (m.start(), span[1]) if m else span
 
 
@@ -380,7 +630,7 @@ def more_attributions(text: str, att: Attribution) -> list[tuple[tuple[int, int]
         if att.cue_span and cue[0] < att.cue_span[1] or _inside(m.start(), spans) or not _is_cue_use(text, m):
             continue
         if m.group(1).endswith("ing"):
-            if att.cue_span and re.search(r"[,;—–]\s*(?:\w+ly\s+)?$", text[:m.start()]):
+            if att.cue_span and re.search(r"[,;—–]\s*(?:\w+ly\s+)?$", text[: m.start()]):
                 out.append((None, cue))
             continue
         sub = _subject_before(_NO_DISPUTE, text, m.start(), spans, None)
@@ -414,7 +664,7 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
     open_quote_from: Attribution | None = None  # a quotation still open from the previous sentence
     for i, text in enumerate(texts):
         spans = _quoted_spans(text)
-        long_spans = [s for s in spans if _words(text[s[0]:s[1]]) >= 4]
+        long_spans = [s for s in spans if _words(text[s[0] : s[1]]) >= 4]
         att = None
         # 1. a quotation that began in an earlier sentence of the paragraph
         if open_quote_from is not None and i > 0 and paragraphs[i] == paragraphs[i - 1]:
@@ -425,21 +675,38 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
             if found:
                 (canon, side, _, source_span), cue, cue_span = found
                 att = Attribution(canon, side, cue, "direct", source_span, cue_span)
-            elif text.lstrip()[:1] in "“\"" and out and paragraphs[i] == paragraphs[i - 1] and out[-1].form == "direct":
+            elif text.lstrip()[:1] in '“"' and out and paragraphs[i] == paragraphs[i - 1] and out[-1].form == "direct":
                 prev = out[-1]
                 att = Attribution(prev.source, prev.source_side, prev.cue, "direct")
         # 3. a side's account paraphrased by the author ("Trump's version suggests that ...")
         if att is None and not AUTHOR_MARKERS.search(text):
             for start, stop, canon, side, body in dispute.find(text):
-                tail = text[stop:stop + 80]
-                m = re.match(rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+(?:of|for)\s+[^,.;]{{0,40}}?)?(?:,[^,]{{1,25}},)?\s+(?:\w+ly\s+)?(?:(?:seems|appears|seemed|appeared)\s+to\s+)?({CONTENT_VERBS})\b", tail)
+                tail = text[stop : stop + 80]
+                m = re.match(
+                    rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+(?:of|for)\s+[^,.;]{{0,40}}?)?(?:,[^,]{{1,25}},)?\s+(?:\w+ly\s+)?(?:(?:seems|appears|seemed|appeared)\s+to\s+)?({CONTENT_VERBS})\b",
+                    tail,
+                )
                 lead = re.match(r"^(?:in|by)\s+(?:the\s+)?$", text[:start], re.IGNORECASE)
                 in_m = re.match(rf"^(?:’s|'s)\s+(?:own\s+)?({ACCOUNT_NOUNS})\s*,", tail) if lead else None
                 if m and not _inside(start, spans):
-                    att = Attribution(canon, side, f"{m.group(1)} ... {m.group(2)}", "account", (start, stop), (stop + m.start(1), stop + m.end(2)))
+                    att = Attribution(
+                        canon,
+                        side,
+                        f"{m.group(1)} ... {m.group(2)}",
+                        "account",
+                        (start, stop),
+                        (stop + m.start(1), stop + m.end(2)),
+                    )
                     break
                 if in_m and not _inside(start, spans):
-                    att = Attribution(canon, side, f"{text[:start].strip().lower()} ... {in_m.group(1)}", "account", (start, stop), (0, stop + in_m.end(1)))
+                    att = Attribution(
+                        canon,
+                        side,
+                        f"{text[:start].strip().lower()} ... {in_m.group(1)}",
+                        "account",
+                        (start, stop),
+                        (0, stop + in_m.end(1)),
+                    )
                     break
         # 4. "according to X"
         if att is None:
@@ -448,7 +715,9 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
                 canon, side, _ = _np_source(dispute, m.group(1))
                 np_start = m.start(1) + len(m.group(1)) - len(m.group(1).lstrip())
                 np_span = (np_start, m.start(1) + len(m.group(1).rstrip()))
-                att = Attribution(canon, side, "according to", "indirect", np_span, (m.start(), m.start() + len("according to")))
+                att = Attribution(
+                    canon, side, "according to", "indirect", np_span, (m.start(), m.start() + len("according to"))
+                )
         # 5. reported speech: a cue verb and its subject
         if att is None:
             for m in (OPEN_CUE if open_mode else CUE).finditer(text):
@@ -462,7 +731,9 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         if att is None and out and paragraphs[i] == paragraphs[i - 1]:
             prev = out[-1]
             if _continues(prev, text):
-                att = Attribution(prev.source, prev.source_side, prev.cue if prev.form == "continuation" else None, "continuation")
+                att = Attribution(
+                    prev.source, prev.source_side, prev.cue if prev.form == "continuation" else None, "continuation"
+                )
         att = att or Attribution()
         if att.form == "continuation":
             att.cue = None

@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pipeline.dispute import Dispute
 
@@ -38,7 +38,10 @@ PRAISE_WORDS = (
     r"restraint|flexib(?:le|ility)|patient|patience|sensible|fair offer|deserves? credit|to its credit|to their credit|"
     r"acted responsibly|responsibly|in good faith|was right|were right|is right|are right|vindicated"
 )
-BLAME_OBJECT = re.compile(r"\b(blamed|blames|blaming|accused|accuses|accusing|faulted|faults|criticised|criticized|condemned|condemns)\s+$", re.IGNORECASE)
+BLAME_OBJECT = re.compile(
+    r"\b(blamed|blames|blaming|accused|accuses|accusing|faulted|faults|criticised|criticized|condemned|condemns)\s+$",
+    re.IGNORECASE,
+)
 CREDIBLE = re.compile(
     r"\b(more credible|most credible|credible|believable|holds? up|held up|stands? up|checks? out|checked out|borne out|"
     r"bears? out|is accurate|was accurate|are accurate|were accurate|is correct|was correct|is true|was true|"
@@ -52,9 +55,17 @@ NOT_CREDIBLE = re.compile(
     r"dubious|questionable|misleading|false|untrue|entitled to be sceptical|entitled to be skeptical)\b",
     re.IGNORECASE,
 )
-DISTANCING = re.compile(r"\b(claimed|claims|alleged|alleges|insisted|insists|purported|purports|asserted|asserts)\b", re.IGNORECASE)
-ADMITTING = re.compile(r"\b(admitted|admits|conceded|concedes|acknowledged|acknowledges|later admitted|was forced to admit)\b", re.IGNORECASE)
-HEDGES = re.compile(r"\b(allegedly|supposedly|so-called|purportedly|ostensibly|what it calls|what they call|what he calls|what she calls)\b", re.IGNORECASE)
+DISTANCING = re.compile(
+    r"\b(claimed|claims|alleged|alleges|insisted|insists|purported|purports|asserted|asserts)\b", re.IGNORECASE
+)
+ADMITTING = re.compile(
+    r"\b(admitted|admits|conceded|concedes|acknowledged|acknowledges|later admitted|was forced to admit)\b",
+    re.IGNORECASE,
+)
+HEDGES = re.compile(
+    r"\b(allegedly|supposedly|so-called|purportedly|ostensibly|what it calls|what they call|what he calls|what she calls)\b",
+    re.IGNORECASE,
+)
 WINDOW = 60  # characters around a side mention that a cue must fall in
 
 
@@ -94,7 +105,11 @@ def _single(votes: set[str]) -> str | None:
 def lf_quoted_source_side(row: dict, dispute: Dispute) -> str | None:
     """A passage carrying a side's quoted or reported claim favors that side."""
     side = row.get("source_side")
-    if row.get("source", "author") != "author" and side in dispute.side_names and row.get("form") in ("direct", "indirect", "account", "continuation"):
+    if (
+        row.get("source", "author") != "author"
+        and side in dispute.side_names
+        and row.get("form") in ("direct", "indirect", "account", "continuation")
+    ):
         return side
     return None
 
@@ -105,12 +120,16 @@ def lf_blame(row: dict, dispute: Dispute) -> str | None:
     text = _outside_quotes(row["text"])
     blamed = set()
     for a, b, side in _side_mentions(text, dispute):
-        after = text[b:b + WINDOW]
+        after = text[b : b + WINDOW]
         if re.match(rf"^(?:’s|'s)?[^.;]{{0,40}}?\b({BLAME_VERBS})\b", after, re.IGNORECASE):
             blamed.add(side)
-        elif re.search(rf"\b({BLAME_NOUNS})\b[^.;]{{0,25}}$", text[max(0, a - WINDOW):a], re.IGNORECASE) and re.search(r"\b(lies with|rests with|belongs to|of|on)\s+(?:the\s+)?$", text[max(0, a - 12):a], re.IGNORECASE):
+        elif re.search(
+            rf"\b({BLAME_NOUNS})\b[^.;]{{0,25}}$", text[max(0, a - WINDOW) : a], re.IGNORECASE
+        ) and re.search(
+            r"\b(lies with|rests with|belongs to|of|on)\s+(?:the\s+)?$", text[max(0, a - 12) : a], re.IGNORECASE
+        ):
             blamed.add(side)
-        elif BLAME_OBJECT.search(text[max(0, a - 20):a]):
+        elif BLAME_OBJECT.search(text[max(0, a - 20) : a]):
             blamed.add(side)
     side = _single(blamed)
     return _other(side, dispute) if side else None
@@ -121,8 +140,10 @@ def lf_praise(row: dict, dispute: Dispute) -> str | None:
     text = _outside_quotes(row["text"])
     praised = set()
     for a, b, side in _side_mentions(text, dispute):
-        window = text[max(0, a - 30):b + WINDOW]
-        if re.search(rf"\b({PRAISE_WORDS})\b", window, re.IGNORECASE) and not re.search(r"\b(not|never|no longer|hardly)\b", window, re.IGNORECASE):
+        window = text[max(0, a - 30) : b + WINDOW]
+        if re.search(rf"\b({PRAISE_WORDS})\b", window, re.IGNORECASE) and not re.search(
+            r"\b(not|never|no longer|hardly)\b", window, re.IGNORECASE
+        ):
             praised.add(side)
     return _single(praised)
 
@@ -133,7 +154,7 @@ def lf_credibility_cue(row: dict, dispute: Dispute) -> str | None:
     text = _outside_quotes(row["text"])
     votes = set()
     for a, b, side in _side_mentions(text, dispute):
-        window = text[a:b + WINDOW + 20]
+        window = text[a : b + WINDOW + 20]
         if NOT_CREDIBLE.search(window):
             votes.add(f"{side}:not_credible")
         elif CREDIBLE.search(window) and not re.search(r"\b(not|never|hardly|less)\b", window, re.IGNORECASE):
@@ -149,10 +170,14 @@ def lf_claimed_admitted(row: dict, dispute: Dispute) -> str | None:
     text = _outside_quotes(row["text"])
     votes = set()
     for a, b, side in _side_mentions(text, dispute):
-        verb = re.match(r"^\s+(?:\w+ly\s+|later\s+|has\s+|had\s+)*(\w+)", text[b:b + 40])
+        verb = re.match(r"^\s+(?:\w+ly\s+|later\s+|has\s+|had\s+)*(\w+)", text[b : b + 40])
         if verb and (DISTANCING.fullmatch(verb.group(1)) or ADMITTING.fullmatch(verb.group(1))):
             votes.add(f"{side}:not_credible")
-    if not votes and ADMITTING.search(text) and re.search(r"\bas\s+(?:the\s+)?\w+\s+(?:later\s+)?(admitted|conceded|acknowledged)", text, re.IGNORECASE):
+    if (
+        not votes
+        and ADMITTING.search(text)
+        and re.search(r"\bas\s+(?:the\s+)?\w+\s+(?:later\s+)?(admitted|conceded|acknowledged)", text, re.IGNORECASE)
+    ):
         ments = _side_mentions(text, dispute)
         if ments:
             votes.add(f"{ments[0][2]}:not_credible")
@@ -185,7 +210,9 @@ def lf_hedge(row: dict, dispute: Dispute) -> str | None:
     text = _outside_quotes(row["text"])
     votes = set()
     for m in HEDGES.finditer(text):
-        near = {side for a, b, side in _side_mentions(text, dispute) if abs(a - m.end()) <= 50 or abs(b - m.start()) <= 50}
+        near = {
+            side for a, b, side in _side_mentions(text, dispute) if abs(a - m.end()) <= 50 or abs(b - m.start()) <= 50
+        }
         if len(near) == 1:
             votes.add(f"{near.pop()}:not_credible")
     return _single(votes)
@@ -194,11 +221,20 @@ def lf_hedge(row: dict, dispute: Dispute) -> str | None:
 LABELLING_FUNCTIONS: dict[str, LabellingFunction] = {
     lf.name: lf
     for lf in (
-        LabellingFunction("quoted_source_side", "stance", lf_quoted_source_side, "a quoted or reported side favors itself"),
+        LabellingFunction(
+            "quoted_source_side", "stance", lf_quoted_source_side, "a quoted or reported side favors itself"
+        ),
         LabellingFunction("blame", "stance", lf_blame, "blame of a side favors the other side"),
         LabellingFunction("praise", "stance", lf_praise, "praise of a side favors it"),
-        LabellingFunction("credibility_cue", "credibility", lf_credibility_cue, "credible / not credible / without evidence near a side"),
-        LabellingFunction("claimed_admitted", "credibility", lf_claimed_admitted, "the writer's 'X claimed' / 'as X admitted'"),
+        LabellingFunction(
+            "credibility_cue",
+            "credibility",
+            lf_credibility_cue,
+            "credible / not credible / without evidence near a side",
+        ),
+        LabellingFunction(
+            "claimed_admitted", "credibility", lf_claimed_admitted, "the writer's 'X claimed' / 'as X admitted'"
+        ),
         LabellingFunction("scare_quotes", "credibility", lf_scare_quotes, "scare quotes around a side's words"),
         LabellingFunction("hedge", "credibility", lf_hedge, "allegedly / so-called near a side"),
     )
@@ -215,7 +251,9 @@ def gold_label(row: dict, task: str) -> str | None:
     return f"{side}:{judgment}" if side else "none"
 
 
-def vote_matrix(rows: list[dict], disputes: dict[str, Dispute], functions: dict[str, LabellingFunction] | None = None) -> list[dict[str, str]]:
+def vote_matrix(
+    rows: list[dict], disputes: dict[str, Dispute], functions: dict[str, LabellingFunction] | None = None
+) -> list[dict[str, str]]:
     """``votes[i][name]``: the label function ``name`` gives body row ``i`` (abstentions omitted)."""
     functions = functions or LABELLING_FUNCTIONS
     out = []
@@ -230,7 +268,9 @@ def vote_matrix(rows: list[dict], disputes: dict[str, Dispute], functions: dict[
     return out
 
 
-def summarize(rows: list[dict], votes: list[dict[str, str]], functions: dict[str, LabellingFunction] | None = None) -> list[dict]:
+def summarize(
+    rows: list[dict], votes: list[dict[str, str]], functions: dict[str, LabellingFunction] | None = None
+) -> list[dict]:
     """Per function: coverage, overlaps and conflicts over body passages, and accuracy on gold.
 
     - ``votes``: passages it labels; ``coverage``: that over all body passages;
@@ -249,23 +289,29 @@ def summarize(rows: list[dict], votes: list[dict[str, str]], functions: dict[str
         others = [[o for o in votes[i] if o != name and functions[o].task == lf.task] for i in voted]
         overl = sum(1 for o in others if o)
         confl = sum(1 for i, o in zip(voted, others) if any(votes[i][x] != votes[i][name] for x in o))
-        golds = [(votes[i][name], gold_label(rows[i], lf.task)) for i in voted if gold_label(rows[i], lf.task) is not None]
+        golds = [
+            (votes[i][name], gold_label(rows[i], lf.task)) for i in voted if gold_label(rows[i], lf.task) is not None
+        ]
         correct = sum(1 for v, g in golds if v == g)
-        table.append({
-            "function": name,
-            "task": lf.task,
-            "votes": len(voted),
-            "coverage": round(len(voted) / n, 4),
-            "overlaps": round(overl / n, 4),
-            "conflicts": round(confl / n, 4),
-            "gold_votes": len(golds),
-            "correct": correct,
-            "accuracy": round(correct / len(golds), 4) if golds else None,
-        })
+        table.append(
+            {
+                "function": name,
+                "task": lf.task,
+                "votes": len(voted),
+                "coverage": round(len(voted) / n, 4),
+                "overlaps": round(overl / n, 4),
+                "conflicts": round(confl / n, 4),
+                "gold_votes": len(golds),
+                "correct": correct,
+                "accuracy": round(correct / len(golds), 4) if golds else None,
+            }
+        )
     return table
 
 
-def combine(votes: dict[str, str], weights: dict[str, float], task: str, functions: dict[str, LabellingFunction] | None = None) -> tuple[str | None, list[str]]:
+def combine(
+    votes: dict[str, str], weights: dict[str, float], task: str, functions: dict[str, LabellingFunction] | None = None
+) -> tuple[str | None, list[str]]:
     """Weighted vote of one passage's labels for one task.
 
     Returns:

@@ -25,10 +25,31 @@ from pipeline.io import MAX_FILE_BYTES, decode_text, sha256_bytes
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".json": "jsonl"}
+SUFFIXES = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+}
 # documents no reader takes: named on the command line or found in a folder, they are rejects with the fix
-EXPORT_ONLY = {".pdf", ".doc", ".docx", ".odt", ".rtf", ".pages", ".epub", ".xls", ".xlsx", ".ods", ".ppt", ".pptx",
-               ".zip"}
+EXPORT_ONLY = {
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".odt",
+    ".rtf",
+    ".pages",
+    ".epub",
+    ".xls",
+    ".xlsx",
+    ".ods",
+    ".ppt",
+    ".pptx",
+    ".zip",
+}
 
 
 @dataclass
@@ -68,9 +89,11 @@ def norm_line(line: str) -> str:
     return " ".join(line.split()).casefold()
 
 
-HTML_START = re.compile(r"^(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
-                        r"<(!doctype\s+html|html|head|body|article|main|section|div|header|nav|p|h[1-6]|meta|title)\b",
-                        re.IGNORECASE | re.DOTALL)
+HTML_START = re.compile(
+    r"^(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
+    r"<(!doctype\s+html|html|head|body|article|main|section|div|header|nav|p|h[1-6]|meta|title)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 HTML_BLOCK = re.compile(r"</(p|div|h[1-6]|article|section|li|td|body|html)\s*>", re.IGNORECASE)
 
 
@@ -90,7 +113,9 @@ def read_html(text: str, doc_id: str, path: str = "") -> Article:
     """Extract body, title, byline and date from an HTML page with trafilatura."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True)
+    doc = trafilatura.bare_extraction(
+        text, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+    )
     body = getattr(doc, "text", None) if doc is not None else None
     if not body:
         raise DataError(f"{path or doc_id}: no article text found in the HTML; check it is an article page")
@@ -166,7 +191,7 @@ def read_bytes(raw: bytes, name: str, kind: str | None = None) -> tuple[list[Art
     except DataError as exc:
         msg = str(exc)
         prefix = f"{name}: "
-        return [], [Reject(name, msg[len(prefix):] if msg.startswith(prefix) else msg)]
+        return [], [Reject(name, msg[len(prefix) :] if msg.startswith(prefix) else msg)]
     file_hash = sha256_bytes(raw)
     for a in articles:
         a.file_hash, a.encoding = file_hash, encoding

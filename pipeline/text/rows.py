@@ -32,22 +32,39 @@ def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> 
     passages = segment_article(article)
     body = [p for p in passages if p.role == "body"]
     if not body:
-        log.warning("%s: no body passages (%d lines, all read as title, byline, date or page chrome); "
-                    "check it is an article, in .txt, .html or .jsonl",
-                    article.path or article.doc_id, len(article.lines))
+        log.warning(
+            "%s: no body passages (%d lines, all read as title, byline, date or page chrome); "
+            "check it is an article, in .txt, .html or .jsonl",
+            article.path or article.doc_id,
+            len(article.lines),
+        )
     atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
     att_of = {p.index: a for p, a in zip(body, atts)}
     rows, prev = [], None
     for p in passages:
         a = att_of.get(p.index)
-        rows.append({
-            "doc_id": article.doc_id, "dispute": dispute.name, "index": p.index, "paragraph": p.paragraph, "text": p.text, "role": p.role,
-            "context": prev if p.role == "body" else None,
-            "source": a.source if a else "author", "source_side": a.source_side if a else None, "cue": a.cue if a else None, "form": a.form if a else None,
-            "file": article.path, "file_hash": article.file_hash, "encoding": article.encoding,
-            "title": article.title, "byline": article.byline, "date": article.date,
-            "source_by": "rules" if p.role == "body" else None,
-        })
+        rows.append(
+            {
+                "doc_id": article.doc_id,
+                "dispute": dispute.name,
+                "index": p.index,
+                "paragraph": p.paragraph,
+                "text": p.text,
+                "role": p.role,
+                "context": prev if p.role == "body" else None,
+                "source": a.source if a else "author",
+                "source_side": a.source_side if a else None,
+                "cue": a.cue if a else None,
+                "form": a.form if a else None,
+                "file": article.path,
+                "file_hash": article.file_hash,
+                "encoding": article.encoding,
+                "title": article.title,
+                "byline": article.byline,
+                "date": article.date,
+                "source_by": "rules" if p.role == "body" else None,
+            }
+        )
         if p.role == "body":
             prev = p.text
     if source_classifier is not None:

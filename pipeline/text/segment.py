@@ -37,33 +37,50 @@ BYLINE = re.compile(r"^(by\s+\S.*|[•·\-–]\s*\S.*|written by .*|author\s*:.*
 END_PUNCT = re.compile(r"[.!?…][”\"’')\]]*$")
 
 # -- chrome by shape ---------------------------------------------------------------
-LINK = re.compile(r"https?://|\bwww\.|\b[\w.+-]+@[\w-]+\.[\w.]+|\b[\w-]+\.(com|org|net|info|io|co\.uk|news)(/\S*)?\b"
-                  r"|[»›→]\s*$|^\s*[«‹←]", re.IGNORECASE)
+LINK = re.compile(
+    r"https?://|\bwww\.|\b[\w.+-]+@[\w-]+\.[\w.]+|\b[\w-]+\.(com|org|net|info|io|co\.uk|news)(/\S*)?\b"
+    r"|[»›→]\s*$|^\s*[«‹←]",
+    re.IGNORECASE,
+)
 MENU_SEP = re.compile(r"\s*[|·•]\s*|\s+/\s+")
 AUTHOR = re.compile(r"^(by|written by|author\s*:)\s", re.IGNORECASE)
-LANGUAGES = set("""
+LANGUAGES = set(
+    """
     english français francais french español espanol spanish deutsch german italiano italian português portugues
     portuguese nederlands dutch polski polish svenska swedish norsk dansk suomi türkçe turkce русский українська
     العربية عربي فارسی עברית हिन्दी 中文 简体 繁體 简体中文 繁體中文 日本語 한국어 ελληνικά română magyar čeština
-    bahasa indonesia melayu tiếng việt ไทย kiswahili català euskara galego""".split())
+    bahasa indonesia melayu tiếng việt ไทย kiswahili català euskara galego""".split()
+)
 # calls to action: these open chrome outright; "sign"/"log" with a particle (sign up, log in) do too;
 # the softer verbs (read, follow, watch) need an object that points at the site, in a non-sentence
 CTA_VERBS = {"click", "subscribe", "unsubscribe"}
 CTA_PARTICLE = {"sign": {"up", "in", "out", "into"}, "log": {"in", "out", "on", "into"}}
-CTA_SOFT = set("""tap donate download register follow share listen watch join continue read see view get visit like
-    support try""".split())
-CTA_OBJECTS = set("""here now us newsletter newsletters app podcast free updates alerts link online full more reading
-    latest briefing edition account subscription below above story article video gallery""".split())
-MEDIA_CREDIT = re.compile(r"^\(?\s*(file\s+)?(photo(graph)?s?|images?|pictures?|pictured|video|graphic|illustration"
-                          r"|infographic|credit|caption|(top|main|header|lead|feature[d]?)\s+(image|photo))"
-                          r"(\s+(credit|by))?\s*[:|/]", re.IGNORECASE)
-PROMO = re.compile(r"^(more|most|latest|top|other|related|also|recommended|popular|further|editor'?s'?|today'?s)\b",
-                   re.IGNORECASE)
-PROMO_NOUNS = set("""stories story news articles reads reading posts videos headlines picks coverage links podcasts
-    viewed shared popular""".split())
+CTA_SOFT = set(
+    """tap donate download register follow share listen watch join continue read see view get visit like
+    support try""".split()
+)
+CTA_OBJECTS = set(
+    """here now us newsletter newsletters app podcast free updates alerts link online full more reading
+    latest briefing edition account subscription below above story article video gallery""".split()
+)
+MEDIA_CREDIT = re.compile(
+    r"^\(?\s*(file\s+)?(photo(graph)?s?|images?|pictures?|pictured|video|graphic|illustration"
+    r"|infographic|credit|caption|(top|main|header|lead|feature[d]?)\s+(image|photo))"
+    r"(\s+(credit|by))?\s*[:|/]",
+    re.IGNORECASE,
+)
+PROMO = re.compile(
+    r"^(more|most|latest|top|other|related|also|recommended|popular|further|editor'?s'?|today'?s)\b", re.IGNORECASE
+)
+PROMO_NOUNS = set(
+    """stories story news articles reads reading posts videos headlines picks coverage links podcasts
+    viewed shared popular""".split()
+)
 # a finite verb of the closed class: a line with one is a sentence, whatever its length
-AUX = set("""is are was were am be been has have had will would can could should may might must does did do says said
-    isn't aren't wasn't won't can't don't doesn't didn't""".split())
+AUX = set(
+    """is are was were am be been has have had will would can could should may might must does did do says said
+    isn't aren't wasn't won't can't don't doesn't didn't""".split()
+)
 
 
 def _words(line: str) -> list[str]:
@@ -100,8 +117,11 @@ def chrome_shape(line: str) -> str | None:
     if MEDIA_CREDIT.match(bare) and len(words) <= 40:
         return "credit"
     sentence = _is_sentence(bare)
-    if len(words) <= 12 and (words[0] in CTA_VERBS or (len(words) > 1 and words[1] in CTA_PARTICLE.get(words[0], ()))
-                             or (words[0] in CTA_SOFT and CTA_OBJECTS & set(words[1:]) and not sentence)):
+    if len(words) <= 12 and (
+        words[0] in CTA_VERBS
+        or (len(words) > 1 and words[1] in CTA_PARTICLE.get(words[0], ()))
+        or (words[0] in CTA_SOFT and CTA_OBJECTS & set(words[1:]) and not sentence)
+    ):
         return "action"
     if sentence:
         return None
@@ -122,8 +142,14 @@ def chrome_reason(line: str, repeated: frozenset = frozenset()) -> str | None:
     shape = chrome_shape(line)
     if shape:
         return shape
-    if repeated and norm_line(line) in repeated and len(bare.split()) <= 12 and not _is_sentence(bare) \
-            and not DATE.match(bare) and not BYLINE.match(line.strip()):
+    if (
+        repeated
+        and norm_line(line) in repeated
+        and len(bare.split()) <= 12
+        and not _is_sentence(bare)
+        and not DATE.match(bare)
+        and not BYLINE.match(line.strip())
+    ):
         return "repeated"
     return None
 
@@ -143,12 +169,22 @@ def _is_body_like(line: str) -> bool:
 
 
 def _is_author_bio(line: str, names: list[str]) -> bool:
-    """"The author is a hydrologist ..." or "<byline name> is a columnist ..."."""
+    """ "The author is a hydrologist ..." or "<byline name> is a columnist ..."."""
     head = " ".join(line.split()[:8])
-    if re.match(r"^(the author|the writer|this author)\b.*\b(is|was|has|farms|writes|works|teaches|covers|lives)\b", head, re.IGNORECASE):
+    if re.match(
+        r"^(the author|the writer|this author)\b.*\b(is|was|has|farms|writes|works|teaches|covers|lives)\b",
+        head,
+        re.IGNORECASE,
+    ):
         return True
-    return any(n and line.startswith(n) and re.match(r"^\s+(is|was|has been|writes|teaches|covers)\b", line[len(n):]) for n in names) or bool(
-        re.match(r"^[A-Z][a-z]+ [A-Z][a-z]+ is (a|an|the) (former |senior |retired )?[a-z -]{0,30}(columnist|writer|journalist|fellow|professor|editor|correspondent|planner|analyst|researcher|economist|lecturer)\b", line)
+    return any(
+        n and line.startswith(n) and re.match(r"^\s+(is|was|has been|writes|teaches|covers)\b", line[len(n) :])
+        for n in names
+    ) or bool(
+        re.match(
+            r"^[A-Z][a-z]+ [A-Z][a-z]+ is (a|an|the) (former |senior |retired )?[a-z -]{0,30}(columnist|writer|journalist|fellow|professor|editor|correspondent|planner|analyst|researcher|economist|lecturer)\b",
+            line,
+        )
     )
 
 
@@ -186,7 +222,11 @@ def line_roles(lines: list[str], has_header: bool = True, repeated: frozenset = 
             elif BYLINE.match(line.strip()) and len(line.split()) <= 12:
                 roles.append("byline")
                 seen_byline = True
-                author_names.append(re.sub(r"^(by|written by|author\s*:)\s+|^[•·\-–]\s*", "", line.strip(), flags=re.IGNORECASE).split(",")[0].strip())
+                author_names.append(
+                    re.sub(r"^(by|written by|author\s*:)\s+|^[•·\-–]\s*", "", line.strip(), flags=re.IGNORECASE)
+                    .split(",")[0]
+                    .strip()
+                )
             elif seen_title and line.rstrip().endswith("?"):
                 roles.append("body")  # a question subhead opens the body
                 in_header = False
@@ -235,16 +275,64 @@ def split_sentences(paragraph: str) -> list[str]:
     return out
 
 
-ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "sen", "rep", "gov", "pres", "prof", "st", "jr", "sr", "no", "vs", "etc", "inc", "corp", "co", "ltd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m"}
-SPEECH_TAG = re.compile(r"^([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}|[Hh]e|[Ss]he|[Tt]hey|[Tt]he \w+(?: \w+)?)\s+(said|says|asked|added|replied|insisted|wrote|told \w+|went on)\b[^.!?]{0,60}[.!?]$")
+ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "cmdr",
+    "adm",
+    "sen",
+    "rep",
+    "gov",
+    "pres",
+    "prof",
+    "st",
+    "jr",
+    "sr",
+    "no",
+    "vs",
+    "etc",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.g",
+    "i.e",
+    "a.m",
+    "p.m",
+}
+SPEECH_TAG = re.compile(
+    r"^([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}|[Hh]e|[Ss]he|[Tt]hey|[Tt]he \w+(?: \w+)?)\s+(said|says|asked|added|replied|insisted|wrote|told \w+|went on)\b[^.!?]{0,60}[.!?]$"
+)
 
 
 def _split_inside(sentence: str) -> list[str]:
     """Split what pysbd keeps together inside quotations: “First. Second,” and “One.” “Two.”."""
     pieces, start = [], 0
     for m in re.finditer(r"(?<=[.!?])([”\"]?)\s+(?=[“\"]?[A-Z])", sentence):
-        before = sentence[start:m.start()]
-        last = re.findall(r"([\w.]+)[.!?]$", before.rstrip("”\""))
+        before = sentence[start : m.start()]
+        last = re.findall(r"([\w.]+)[.!?]$", before.rstrip('”"'))
         token = last[0].lower().rstrip(".") if last else ""
         if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
             continue
@@ -253,7 +341,7 @@ def _split_inside(sentence: str) -> list[str]:
         straight_open = sentence[: m.start()].count('"') % 2 == 1
         if not (opened > 0 or straight_open or closing):
             continue  # outside quotes pysbd has already decided
-        pieces.append(sentence[start:m.end()].strip())
+        pieces.append(sentence[start : m.end()].strip())
         start = m.end()
     pieces.append(sentence[start:].strip())
     return [p for p in pieces if p]
@@ -272,6 +360,10 @@ def segment_article(article: Article) -> list[Passage]:
             if getattr(article, role) is None:
                 found = [x.text for x in passages if x.role == role]
                 if found:
-                    value = found[0] if role != "byline" else found[0].lstrip("•·-– ").removeprefix("By ").removeprefix("by ")
+                    value = (
+                        found[0]
+                        if role != "byline"
+                        else found[0].lstrip("•·-– ").removeprefix("By ").removeprefix("by ")
+                    )
                     setattr(article, role, value)
     return passages

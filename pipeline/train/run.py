@@ -63,25 +63,34 @@ def check_dataset(dataset_dir: str | Path, cfg: Config, where: str) -> dict:
     if manifest.get("kind") == "benchmark":
         for task, labels in manifest.get("task_labels", {}).items():
             if not labels or len(set(labels)) != len(labels):
-                raise DataError(f"{manifest_path}: task_labels.{task}: {labels} is not a list of distinct labels; "
-                                "rebuild the dataset")
+                raise DataError(
+                    f"{manifest_path}: task_labels.{task}: {labels} is not a list of distinct labels; "
+                    "rebuild the dataset"
+                )
     else:
         missing = [t for t in cfg.build.tasks if t not in manifest.get("task_labels", {})]
         if missing:
             has = ", ".join(manifest.get("task_labels", {}))
-            raise DataError(f"{d}: the dataset has no '{missing[0]}' examples (it has {has}); "
-                            f"rebuild it with build.tasks including {missing[0]}")
+            raise DataError(
+                f"{d}: the dataset has no '{missing[0]}' examples (it has {has}); "
+                f"rebuild it with build.tasks including {missing[0]}"
+            )
         for task, labels in manifest["task_labels"].items():
             if task not in TASK_LABELS:
-                raise DataError(f"{d}: task '{task}' is not one this version knows ({', '.join(TASK_LABELS)}); "
-                                "rebuild the dataset")
+                raise DataError(
+                    f"{d}: task '{task}' is not one this version knows ({', '.join(TASK_LABELS)}); rebuild the dataset"
+                )
             if labels != TASK_LABELS[task]:
-                raise DataError(f"{d}: labels for task {task} are {labels}, but this version expects "
-                                f"{TASK_LABELS[task]}; rebuild the dataset")
+                raise DataError(
+                    f"{d}: labels for task {task} are {labels}, but this version expects "
+                    f"{TASK_LABELS[task]}; rebuild the dataset"
+                )
     for split in ("train", "validation"):
         if not manifest["splits"].get(split):
-            raise DataError(f"{d}: the {split} split is empty; add labelled articles or lower build.split fractions "
-                            "so every split gets articles")
+            raise DataError(
+                f"{d}: the {split} split is empty; add labelled articles or lower build.split fractions "
+                "so every split gets articles"
+            )
     return manifest
 
 
@@ -166,12 +175,18 @@ def plan_resume(ckpt_dir: Path, tc: TrainConfig, data_hash: str) -> ResumePlan:
         info = ckpt_dir / RUN_INFO
         before = read_json(info) if info.is_file() else {}
         if before and (before.get("base_model"), before.get("tiny")) != (tc.model, tc.tiny):
-            raise ModelError(f"{last}: checkpoint was trained from {before.get('base_model')}, not {tc.model}; "
-                             f"delete {ckpt_dir} or pass --train.resume false")
+            raise ModelError(
+                f"{last}: checkpoint was trained from {before.get('base_model')}, not {tc.model}; "
+                f"delete {ckpt_dir} or pass --train.resume false"
+            )
         if before.get("data_hash") not in (None, data_hash):
             # the data changed since (labels edited, articles added): those checkpoints cannot be continued
-            log.warning("%s: checkpoints were trained on data %s, not the current %s; training afresh",
-                        ckpt_dir, before["data_hash"][:12], data_hash[:12])
+            log.warning(
+                "%s: checkpoints were trained on data %s, not the current %s; training afresh",
+                ckpt_dir,
+                before["data_hash"][:12],
+                data_hash[:12],
+            )
             resume = False
         else:
             log.info("resuming from %s (step %s)", last, state.get("global_step"))
@@ -245,8 +260,13 @@ def class_weights(counts, tasks: list[str], task_labels: dict[str, list[str]]):
 def log_training_data(ds: dict, tok: dict, tasks: list[str], counts, weights) -> None:
     """Split sizes, label counts, weights and a few examples, so a wrong dataset shows in the log."""
     rounded = None if weights is None else {t: [round(float(x), 3) for x in weights[i]] for i, t in enumerate(tasks)}
-    log.info("train examples %d, validation %d; label counts per task %s; class weights %s", len(tok["train"]),
-             len(tok["validation"]), {t: counts[i].tolist() for i, t in enumerate(tasks)}, rounded)
+    log.info(
+        "train examples %d, validation %d; label counts per task %s; class weights %s",
+        len(tok["train"]),
+        len(tok["validation"]),
+        {t: counts[i].tolist() for i, t in enumerate(tasks)},
+        rounded,
+    )
     for row in ds["train"].select(range(min(3, len(ds["train"])))):
         log.info("sample: %s || %s -> %s", row["text"][:100], row["text_pair"][:60], row["label"])
 
@@ -317,12 +337,17 @@ def fit_calibration(val, abstain_threshold: float | None) -> dict:
 
     val_logits = val.predictions[0] if isinstance(val.predictions, tuple) else val.predictions
     temperature = fit_temperature(val_logits, val.label_ids[0])
-    return {"temperature": temperature, "fitted_on": "validation", "n": int(len(val_logits)),
-            "abstain_threshold": abstain_threshold}
+    return {
+        "temperature": temperature,
+        "fitted_on": "validation",
+        "n": int(len(val_logits)),
+        "abstain_threshold": abstain_threshold,
+    }
 
 
-def run_provenance(cfg: Config, source: str, manifest: dict, trainer, steps, seconds: float, command: str,
-                   config_path: str) -> dict:
+def run_provenance(
+    cfg: Config, source: str, manifest: dict, trainer, steps, seconds: float, command: str, config_path: str
+) -> dict:
     """How the model was made: base model, data, code, command, and where this run
     started (``start_step`` > 0: continued from a checkpoint; ``train_seconds``
     and ``steps_this_run`` cover this run only)."""
@@ -348,8 +373,9 @@ def run_provenance(cfg: Config, source: str, manifest: dict, trainer, steps, sec
     }
 
 
-def model_label_map(cfg: Config, manifest: dict, tasks: list[str], task_labels: dict[str, list[str]],
-                    n_slots: int) -> dict:
+def model_label_map(
+    cfg: Config, manifest: dict, tasks: list[str], task_labels: dict[str, list[str]], n_slots: int
+) -> dict:
     """What scoring needs to read the head: the labels of each task's slots and the input format."""
     return {
         "tasks": {t: task_labels[t] for t in tasks},
@@ -357,13 +383,26 @@ def model_label_map(cfg: Config, manifest: dict, tasks: list[str], task_labels: 
         "kind": manifest.get("kind", "commentary"),
         "benchmark": manifest.get("benchmark"),
         "official_measure": manifest.get("official_measure"),
-        "input": {"context_sentences": cfg.build.context_sentences, "with_source": cfg.build.with_source,
-                  "max_length": cfg.train.max_length},
+        "input": {
+            "context_sentences": cfg.build.context_sentences,
+            "with_source": cfg.build.with_source,
+            "max_length": cfg.train.max_length,
+        },
     }
 
 
-def write_model_folder(out: Path, trainer, tokenizer, cfg: Config, manifest: dict, *, label_map: dict,
-                       calibration: dict, provenance: dict, metrics: dict) -> None:
+def write_model_folder(
+    out: Path,
+    trainer,
+    tokenizer,
+    cfg: Config,
+    manifest: dict,
+    *,
+    label_map: dict,
+    calibration: dict,
+    provenance: dict,
+    metrics: dict,
+) -> None:
     """The best weights, the tokenizer and the model folder's files (:func:`write_model_files`).
 
     Only what scoring needs goes here: ``save_model`` also writes the pickled
@@ -382,9 +421,15 @@ def write_model_folder(out: Path, trainer, tokenizer, cfg: Config, manifest: dic
     if (out / "checkpoints").is_dir():
         log.info("%s: removing training checkpoints an earlier version kept in the model folder", out / "checkpoints")
         shutil.rmtree(out / "checkpoints")
-    write_model_files(out, label_map=label_map, calibration=calibration,
-                      train_config_yaml=yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True),
-                      provenance=provenance, metrics=metrics, card=model_card(cfg, manifest, provenance, metrics))
+    write_model_files(
+        out,
+        label_map=label_map,
+        calibration=calibration,
+        train_config_yaml=yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True),
+        provenance=provenance,
+        metrics=metrics,
+        card=model_card(cfg, manifest, provenance, metrics),
+    )
 
 
 def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
@@ -428,11 +473,23 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
 
     calibration = fit_calibration(val, tc.abstain_threshold)
     validation = {k.removeprefix("test_"): v for k, v in val.metrics.items()}
-    metrics = {"train_loss": result.training_loss, "validation": validation, "temperature": calibration["temperature"],
-               "log_history": list(trainer.state.log_history)}
-    write_model_folder(out, trainer, tokenizer, cfg, manifest, metrics=metrics, calibration=calibration,
-                       label_map=model_label_map(cfg, manifest, tasks, task_labels, n_slots),
-                       provenance=run_provenance(cfg, source, manifest, trainer, steps, seconds, command, config_path))
+    metrics = {
+        "train_loss": result.training_loss,
+        "validation": validation,
+        "temperature": calibration["temperature"],
+        "log_history": list(trainer.state.log_history),
+    }
+    write_model_folder(
+        out,
+        trainer,
+        tokenizer,
+        cfg,
+        manifest,
+        metrics=metrics,
+        calibration=calibration,
+        label_map=model_label_map(cfg, manifest, tasks, task_labels, n_slots),
+        provenance=run_provenance(cfg, source, manifest, trainer, steps, seconds, command, config_path),
+    )
     log.info("model written to %s (best %s, %.0f s)", out, trainer.state.best_model_checkpoint, seconds)
     return out
 
@@ -445,22 +502,25 @@ def model_card(cfg: Config, manifest: dict, provenance: dict, metrics: dict) -> 
         disputes = f"none (public benchmark {manifest['benchmark']}, task {', '.join(manifest['tasks'])})"
     else:
         disputes = ", ".join(manifest["disputes"])
-    per_task = ", ".join(f"{k.removesuffix('_macro_f1')} macro-F1 {fmt(x)}" for k, x in v.items()
-                         if k.endswith("_macro_f1") and k != "macro_f1")
+    per_task = ", ".join(
+        f"{k.removesuffix('_macro_f1')} macro-F1 {fmt(x)}"
+        for k, x in v.items()
+        if k.endswith("_macro_f1") and k != "macro_f1"
+    )
     return f"""# Model card: {cfg.run_name}
 
 Target-conditioned stance and credibility classifier over commentary passages,
-fine-tuned from `{provenance['base_model']}` by `stance train`.
+fine-tuned from `{provenance["base_model"]}` by `stance train`.
 
 ## Data
-- Dataset: `{provenance['dataset']}`, data hash `{provenance['data_hash']}`
+- Dataset: `{provenance["dataset"]}`, data hash `{provenance["data_hash"]}`
 - Disputes: {disputes}
 - Examples per split (passage x side x task): {splits}
 
 ## Metrics (validation split)
-- accuracy {fmt(v.get('accuracy'))}, macro-F1 {fmt(v.get('macro_f1'))}
+- accuracy {fmt(v.get("accuracy"))}, macro-F1 {fmt(v.get("macro_f1"))}
 - per task: {per_task}
-- calibration temperature {metrics['temperature']:.3f} (fitted on validation)
+- calibration temperature {metrics["temperature"]:.3f} (fitted on validation)
 
 See the evaluation report (`report/metrics.json`, `report/report.html`) for test-split metrics, \
 baselines and per-article verdicts.
@@ -482,5 +542,5 @@ with the evidence passages shown, not to replace reading.
 - Irony, sarcasm and implicit stance are often missed.
 
 ## Reproduce
-`{provenance['command'] or 'stance train ' + provenance['config_path']}` (code {provenance['code_version']}).
+`{provenance["command"] or "stance train " + provenance["config_path"]}` (code {provenance["code_version"]}).
 """

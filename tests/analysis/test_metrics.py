@@ -21,7 +21,9 @@ from pipeline.labels import (
 def test_classification_metrics_against_hand_computation():
     m = classification_metrics(["a", "a", "b", "b", "c"], ["a", "b", "b", "b", "a"])
     assert m["accuracy"] == pytest.approx(0.6)
-    assert m["per_class"]["a"]["precision"] == pytest.approx(0.5) and m["per_class"]["a"]["recall"] == pytest.approx(0.5)
+    assert m["per_class"]["a"]["precision"] == pytest.approx(0.5) and m["per_class"]["a"]["recall"] == pytest.approx(
+        0.5
+    )
     assert m["per_class"]["b"]["f1"] == pytest.approx(0.8) and m["per_class"]["c"]["f1"] == 0
     assert m["macro_f1"] == pytest.approx((0.5 + 0.8 + 0) / 3)
     assert m["confusion"]["matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
@@ -53,13 +55,26 @@ def test_passage_side_derivation():
 
 
 def test_mentions_are_marked_relative_to_the_side():
-    d = parse_dispute({"sides": {"A": {"aliases": ["Aland"], "actors": {"Ann Lee": ["Lee"]}}, "B": {"aliases": ["Bland"]}}}, "d.yaml")
+    d = parse_dispute(
+        {"sides": {"A": {"aliases": ["Aland"], "actors": {"Ann Lee": ["Lee"]}}, "B": {"aliases": ["Bland"]}}}, "d.yaml"
+    )
     assert mark_mentions("Lee blamed Bland.", d, "A") == "<< Lee >> blamed [[ Bland ]]."
     assert mark_mentions("Lee blamed Bland.", d, "B") == "[[ Lee ]] blamed << Bland >>."
 
 
 def _p(index, source, stance, probs, cred=None, cp=0.0):
-    return {"doc_id": "d", "index": index, "role": "body", "source": source, "source_side": "A" if source != "author" else None, "stance": stance, "stance_probs": probs, "credibility": cred, "credibility_prob": cp, "text": ""}
+    return {
+        "doc_id": "d",
+        "index": index,
+        "role": "body",
+        "source": source,
+        "source_side": "A" if source != "author" else None,
+        "stance": stance,
+        "stance_probs": probs,
+        "credibility": cred,
+        "credibility_prob": cp,
+        "text": "",
+    }
 
 
 def test_article_verdict_uses_author_voice_only():
@@ -86,10 +101,17 @@ def test_credibility_verdict_decides_author_favors_only_when_stance_does_not():
     ]
     v = article_verdict(tied, ["A", "B"])
     assert v["author_favors_weights"] == {"A": 0.6, "B": 0.6}  # the stance rule alone says neutral
-    assert v["more_credible"] == "B" and v["author_favors"] == "B" and v["author_favors_by"] == "credibility" and v["author_favors_evidence"] == [3]
+    assert (
+        v["more_credible"] == "B"
+        and v["author_favors"] == "B"
+        and v["author_favors_by"] == "credibility"
+        and v["author_favors_evidence"] == [3]
+    )
     decided = tied + [_p(4, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05})]
     v = article_verdict(decided, ["A", "B"])
-    assert v["author_favors"] == "A" and v["author_favors_by"] == "stance" and v["more_credible"] == "B"  # a decided stance verdict stands
+    assert (
+        v["author_favors"] == "A" and v["author_favors_by"] == "stance" and v["more_credible"] == "B"
+    )  # a decided stance verdict stands
     v = article_verdict(tied[:2], ["A", "B"])
     assert v["author_favors"] == "neutral" and v["author_favors_by"] == "stance" and v["more_credible"] is None
 
@@ -108,7 +130,10 @@ def test_abstained_passages_do_not_count_toward_verdicts():
 def test_risk_coverage_table():
     from pipeline.evaluate.scores import risk_coverage
 
-    rows = [{"gold_stance": "A", "stance": "A", "stance_prob": 0.9}, {"gold_stance": "B", "stance": "A", "stance_prob": 0.45}]
+    rows = [
+        {"gold_stance": "A", "stance": "A", "stance_prob": 0.9},
+        {"gold_stance": "B", "stance": "A", "stance_prob": 0.45},
+    ]
     table = {x["threshold"]: x for x in risk_coverage(rows, thresholds=(0.4, 0.5))}
     assert table[0.4]["coverage"] == 1.0 and table[0.4]["accuracy"] == 0.5
     assert table[0.5]["coverage"] == 0.5 and table[0.5]["accuracy"] == 1.0

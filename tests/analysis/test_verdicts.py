@@ -14,33 +14,56 @@ def passage(index, stance, prob, source="author", role="body", **extra):
     probs[stance] = prob
     probs["neutral"] += 1 - prob
     side = None if source == "author" else extra.pop("source_side", "UNION")
-    return {"doc_id": "ps-1", "index": index, "role": role, "source": source, "source_side": side, "stance": stance,
-            "stance_probs": probs, "credibility": None, "credibility_prob": None, **extra}
+    return {
+        "doc_id": "ps-1",
+        "index": index,
+        "role": role,
+        "source": source,
+        "source_side": side,
+        "stance": stance,
+        "stance_probs": probs,
+        "credibility": None,
+        "credibility_prob": None,
+        **extra,
+    }
 
 
 def judged(index, side, judgment, prob, by="model", **extra):
     """An author passage that judges ``side``'s account (neutral on stance)."""
-    return passage(index, "neutral", 0.9, credibility={"side": side, "judgment": judgment}, credibility_prob=prob,
-                   credibility_by=by, **extra)
+    return passage(
+        index,
+        "neutral",
+        0.9,
+        credibility={"side": side, "judgment": judgment},
+        credibility_prob=prob,
+        credibility_by=by,
+        **extra,
+    )
 
 
-@pytest.mark.parametrize(("weights", "ratio", "expected"), [
-    ((0.9, 0.7), 1.5, "neutral"),  # 0.9 < 1.5 x 0.7
-    ((0.9, 0.7), 1.2, "UNION"),  # 0.9 >= 1.2 x 0.7
-    ((0.9, 0.6), 1.5, "UNION"),  # the ratio itself is enough
-    ((0.7, 0.9), 1.2, "OPERATOR"),
-])
+@pytest.mark.parametrize(
+    ("weights", "ratio", "expected"),
+    [
+        ((0.9, 0.7), 1.5, "neutral"),  # 0.9 < 1.5 x 0.7
+        ((0.9, 0.7), 1.2, "UNION"),  # 0.9 >= 1.2 x 0.7
+        ((0.9, 0.6), 1.5, "UNION"),  # the ratio itself is enough
+        ((0.7, 0.9), 1.2, "OPERATOR"),
+    ],
+)
 def test_the_top_side_needs_ratio_times_the_runner_up(weights, ratio, expected):
     v = article_verdict([passage(1, "UNION", weights[0]), passage(2, "OPERATOR", weights[1])], SIDES, ratio=ratio)
     assert v["author_favors"] == expected
     assert v["author_favors_weights"] == {"UNION": weights[0], "OPERATOR": weights[1]}
 
 
-@pytest.mark.parametrize(("prob", "min_weight", "expected"), [
-    (0.7, 0.8, "neutral"),  # one lukewarm passage is not enough at the default
-    (0.8, 0.8, "UNION"),  # exactly the minimum is enough
-    (0.7, 0.5, "UNION"),
-])
+@pytest.mark.parametrize(
+    ("prob", "min_weight", "expected"),
+    [
+        (0.7, 0.8, "neutral"),  # one lukewarm passage is not enough at the default
+        (0.8, 0.8, "UNION"),  # exactly the minimum is enough
+        (0.7, 0.5, "UNION"),
+    ],
+)
 def test_the_top_side_needs_min_weight(prob, min_weight, expected):
     v = article_verdict([passage(1, "UNION", prob)], SIDES, min_weight=min_weight)
     assert v["author_favors"] == expected
@@ -114,9 +137,11 @@ def test_quoted_sources_are_counted_most_quoted_first():
         passage(5, "UNION", 0.9, source="Priya Hallan", role="title"),  # not body: not counted
     ]
     v = article_verdict(passages, SIDES)
-    assert v["quoted_sources"] == [{"source": "Priya Hallan", "side": "UNION", "count": 2},
-                                   {"source": "Annika Sorel", "side": "OPERATOR", "count": 1},
-                                   {"source": "Yusuf Benn", "side": "other", "count": 1}]
+    assert v["quoted_sources"] == [
+        {"source": "Priya Hallan", "side": "UNION", "count": 2},
+        {"source": "Annika Sorel", "side": "OPERATOR", "count": 1},
+        {"source": "Yusuf Benn", "side": "other", "count": 1},
+    ]
     assert v["author_favors"] == "neutral" and v["author_passages"] == 0  # quoted sides are reporting, not siding
 
 

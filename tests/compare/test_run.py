@@ -8,8 +8,23 @@ from pipeline.errors import ReportError, WorseError
 
 def fake_report(path, preds, data_hash="h1", fmt=1):
     path.mkdir(parents=True)
-    (path / "metrics.json").write_text(json.dumps({"format_version": fmt, "primary_split": "test", "data": {"data_hash": data_hash}}))
-    rows = [{"id": f"d{i // 5}:{i}", "doc_id": f"d{i // 5}", "split": "test", "has_gold": True, "text": f"passage {i}", "gold_stance": g, "stance": p, "gold_credibility": "none", "credibility": "none"} for i, (g, p) in enumerate(preds)]
+    (path / "metrics.json").write_text(
+        json.dumps({"format_version": fmt, "primary_split": "test", "data": {"data_hash": data_hash}})
+    )
+    rows = [
+        {
+            "id": f"d{i // 5}:{i}",
+            "doc_id": f"d{i // 5}",
+            "split": "test",
+            "has_gold": True,
+            "text": f"passage {i}",
+            "gold_stance": g,
+            "stance": p,
+            "gold_credibility": "none",
+            "credibility": "none",
+        }
+        for i, (g, p) in enumerate(preds)
+    ]
     (path / "predictions.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return path
 

@@ -20,10 +20,33 @@ DATA = SHARED / "data"
 
 
 def opts(name, **kw):
-    base = dict(name=name, path=None, files=None, task=None, labels=None, targets=None, include_none=False, variant=None, validation=0.1, downsample=None, max_body_sentences=4, seed=13)
+    base = dict(
+        name=name,
+        path=None,
+        files=None,
+        task=None,
+        labels=None,
+        targets=None,
+        include_none=False,
+        variant=None,
+        validation=0.1,
+        downsample=None,
+        max_body_sentences=4,
+        seed=13,
+    )
     base.update(kw)
     if name != "generic" and base["path"] is None:
-        base["path"] = str(DATA / {"semeval2016": "semeval2016-task6", "pstance": "pstance", "fnc1": "fnc1", "liar": "liar", "newsmtsc": "newsmtsc", "multi-target": "multi-target-stance"}[name])
+        base["path"] = str(
+            DATA
+            / {
+                "semeval2016": "semeval2016-task6",
+                "pstance": "pstance",
+                "fnc1": "fnc1",
+                "liar": "liar",
+                "newsmtsc": "newsmtsc",
+                "multi-target": "multi-target-stance",
+            }[name]
+        )
     return SimpleNamespace(**base)
 
 
@@ -34,7 +57,9 @@ def count(examples, split=None, label=None):
 def test_semeval_task_a_matches_the_official_counts():
     need_shared(DATA / "semeval2016-task6")
     ex, notes, spec = load_benchmark(opts("semeval2016"))
-    assert count(ex, "test") == 1249 and count(ex, "train") + count(ex, "validation") == 2914  # train + trial, no duplicates
+    assert (
+        count(ex, "test") == 1249 and count(ex, "train") + count(ex, "validation") == 2914
+    )  # train + trial, no duplicates
     assert (count(ex, "test", "favor"), count(ex, "test", "against"), count(ex, "test", "none")) == (304, 715, 230)
     assert not any("#SemST" in e["text"] for e in ex)
     assert spec.measure == "semeval_f_avg" and notes["excluded_columns"] == ["Opinion towards", "Sentiment"]
@@ -59,7 +84,12 @@ def test_fnc1_splits_by_body_and_keeps_the_competition_test_set():
     need_shared(DATA / "fnc1")
     ex, notes, spec = load_benchmark(opts("fnc1", max_body_sentences=2, downsample={"unrelated": 0.2}))
     assert count(ex, "test") == 25413
-    assert (count(ex, "test", "unrelated"), count(ex, "test", "discuss"), count(ex, "test", "agree"), count(ex, "test", "disagree")) == (18349, 4464, 1903, 697)
+    assert (
+        count(ex, "test", "unrelated"),
+        count(ex, "test", "discuss"),
+        count(ex, "test", "agree"),
+        count(ex, "test", "disagree"),
+    ) == (18349, 4464, 1903, 697)
     bodies = {}
     for e in ex:
         bodies.setdefault(e["doc_id"], set()).add(e["split"])
@@ -67,7 +97,9 @@ def test_fnc1_splits_by_body_and_keeps_the_competition_test_set():
     assert notes["duplicates_dropped_in_train"] > 300  # SOURCE.md: 402 exact duplicate rows in train
     # downsampling touches train only: 36,545 unrelated pairs in the official train file
     assert count(ex, "train", "unrelated") < 0.25 * (36545 - count(ex, "validation", "unrelated"))
-    assert count(ex, "train", "discuss") + count(ex, "validation", "discuss") > 8700  # 8,909 in the file, less duplicates: not down-sampled
+    assert (
+        count(ex, "train", "discuss") + count(ex, "validation", "discuss") > 8700
+    )  # 8,909 in the file, less duplicates: not down-sampled
     e = next(e for e in ex if e["split"] == "test")
     assert e["text_pair"].startswith("stance toward the headline: ") and e["text"].count(". ") <= 3
 
@@ -75,10 +107,16 @@ def test_fnc1_splits_by_body_and_keeps_the_competition_test_set():
 def test_liar_drops_the_label_leaking_columns():
     need_shared(DATA / "liar")
     ex, notes, spec = load_benchmark(opts("liar"))
-    assert (count(ex, "train") + notes["duplicates_dropped_in_train"] + notes["train_examples_dropped_as_in_eval"], count(ex, "validation"), count(ex, "test")) == (10269, 1284, 1283)
+    assert (
+        count(ex, "train") + notes["duplicates_dropped_in_train"] + notes["train_examples_dropped_as_in_eval"],
+        count(ex, "validation"),
+        count(ex, "test"),
+    ) == (10269, 1284, 1283)
     assert notes["excluded_columns"] == ["barely_true", "false", "half_true", "mostly_true", "pants_fire"]
     first = next(e for e in ex if e["doc_id"] == "liar:2635.json")
-    assert "dwayne bohac" in first["target"] and "republican" in first["target"] and "0" not in first["target"].split(", ")
+    assert (
+        "dwayne bohac" in first["target"] and "republican" in first["target"] and "0" not in first["target"].split(", ")
+    )
 
 
 def test_newsmtsc_marks_the_target_mention_and_groups_by_article():
@@ -87,7 +125,7 @@ def test_newsmtsc_marks_the_target_mention_and_groups_by_article():
     assert (count(ex, "validation"), count(ex, "test")) == (343, 803)
     assert all("<< " in e["text"] and " >>" in e["text"] for e in ex[:200])
     e = ex[0]
-    assert e["text"][e["text"].index("<< ") + 3:e["text"].index(" >>")] == e["target"]
+    assert e["text"][e["text"].index("<< ") + 3 : e["text"].index(" >>")] == e["target"]
     assert all(e["doc_id"].startswith(("newsmtsc:allsides_", "newsmtsc:polusa_v1_")) for e in ex)
     assert len({e["doc_id"] for e in ex}) < 0.7 * len(ex)  # several sentences per article share a split
 
@@ -134,28 +172,52 @@ def write_generic(dirpath, n=120, seed=0):
 
 def test_generic_csv_and_jsonl(tmp_path):
     write_generic(tmp_path)
-    ex, _, spec = load_benchmark(opts("generic", files={s: str(tmp_path / f"{s}.csv") for s in ("train", "validation", "test")}, labels=["none", "favor", "against"]))
+    ex, _, spec = load_benchmark(
+        opts(
+            "generic",
+            files={s: str(tmp_path / f"{s}.csv") for s in ("train", "validation", "test")},
+            labels=["none", "favor", "against"],
+        )
+    )
     assert spec.labels == ["none", "favor", "against"] and count(ex, "test") == 40
     j = tmp_path / "train.jsonl"
-    j.write_text("\n".join(json.dumps({"text": f"text {i}", "target": "port", "label": "Favor" if i % 2 else "against"}) for i in range(20)) + "\n")
+    j.write_text(
+        "\n".join(
+            json.dumps({"text": f"text {i}", "target": "port", "label": "Favor" if i % 2 else "against"})
+            for i in range(20)
+        )
+        + "\n"
+    )
     ex, _, spec = load_benchmark(opts("generic", files={"train": str(j), "test": str(tmp_path / "test.csv")}))
     assert spec.labels == ["against", "favor", "none"]  # sorted labels found, lower-cased
     assert count(ex, "validation") > 0  # carved from train
 
 
-@pytest.mark.parametrize("content,match", [
-    ("text,label\nhello,favor\n", r"train.csv: missing column 'target' \(has text, label\); add a target column"),
-    ("text,target,label\nhello,port,maybe\n", r"train.csv: line 2: label 'maybe' is not one of none, favor, against"),
-    ("", r"train.csv: empty file"),
-    (b"\x00\x01\x02binary", r"train.csv: binary file"),
-    ("text,target,label\nhello,,favor\n", r"train.csv: line 2: empty or missing 'target'"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("text,label\nhello,favor\n", r"train.csv: missing column 'target' \(has text, label\); add a target column"),
+        (
+            "text,target,label\nhello,port,maybe\n",
+            r"train.csv: line 2: label 'maybe' is not one of none, favor, against",
+        ),
+        ("", r"train.csv: empty file"),
+        (b"\x00\x01\x02binary", r"train.csv: binary file"),
+        ("text,target,label\nhello,,favor\n", r"train.csv: line 2: empty or missing 'target'"),
+    ],
+)
 def test_generic_bad_input_names_file_line_and_fix(tmp_path, content, match):
     write_generic(tmp_path)
     bad = tmp_path / "train.csv"
     bad.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(DataError, match=match):
-        load_benchmark(opts("generic", files={"train": str(bad), "test": str(tmp_path / "test.csv")}, labels=["none", "favor", "against"]))
+        load_benchmark(
+            opts(
+                "generic",
+                files={"train": str(bad), "test": str(tmp_path / "test.csv")},
+                labels=["none", "favor", "against"],
+            )
+        )
 
 
 def test_generic_malformed_jsonl_line(tmp_path):
@@ -167,7 +229,9 @@ def test_generic_malformed_jsonl_line(tmp_path):
 
 
 def stance(*args, check=True):
-    r = subprocess.run([sys.executable, "-m", "pipeline", "-q", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "pipeline", "-q", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     if check:
         assert r.returncode == 0, r.stderr[-3000:]
     return r
@@ -177,8 +241,24 @@ def test_benchmark_build_train_evaluate_compare(tmp_path, tiny_model):
     write_generic(tmp_path / "csv")
     cfg = {
         "run_name": "generic",
-        "build": {"output": str(tmp_path / "data"), "benchmark": {"name": "generic", "files": {s: str(tmp_path / "csv" / f"{s}.csv") for s in ("train", "validation", "test")}, "labels": ["none", "favor", "against"]}},
-        "train": {"model": str(tiny_model), "output_dir": str(tmp_path / "model"), "epochs": 2, "batch_size": 16, "max_length": 64, "learning_rate": 1e-3, "progress": False, "early_stopping_patience": 0},
+        "build": {
+            "output": str(tmp_path / "data"),
+            "benchmark": {
+                "name": "generic",
+                "files": {s: str(tmp_path / "csv" / f"{s}.csv") for s in ("train", "validation", "test")},
+                "labels": ["none", "favor", "against"],
+            },
+        },
+        "train": {
+            "model": str(tiny_model),
+            "output_dir": str(tmp_path / "model"),
+            "epochs": 2,
+            "batch_size": 16,
+            "max_length": 64,
+            "learning_rate": 1e-3,
+            "progress": False,
+            "early_stopping_patience": 0,
+        },
     }
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
@@ -219,7 +299,17 @@ def test_benchmark_build_train_evaluate_compare(tmp_path, tiny_model):
     config2.write_text(yaml.safe_dump(cfg2))
     stance("build", str(config2))
     stance("train", str(config2))
-    r = stance("score", "--model", str(tmp_path / "model2"), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"), "--output", str(tmp_path / "scored"), check=False)
+    r = stance(
+        "score",
+        "--model",
+        str(tmp_path / "model2"),
+        "--dispute",
+        str(ROOT / "configs/disputes/port-strike.yaml"),
+        str(ROOT / "data/corpus/port-strike"),
+        "--output",
+        str(tmp_path / "scored"),
+        check=False,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and "scoring commentary cannot use" in r.stderr
     # and evaluating it on commentary data is refused before scoring
     r = stance("evaluate", "--model", str(tmp_path / "model2"), "--data", str(tmp_path / "data"), check=False)
@@ -230,7 +320,16 @@ def test_config_refuses_benchmark_and_sources_together(tmp_path):
     from pipeline.config import ConfigError, load_config
 
     p = tmp_path / "c.yaml"
-    p.write_text(yaml.safe_dump({"build": {"benchmark": {"name": "semeval2016"}, "sources": [{"inputs": ["x"], "dispute": str(ROOT / "configs/disputes/port-strike.yaml")}]}}))
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "build": {
+                    "benchmark": {"name": "semeval2016"},
+                    "sources": [{"inputs": ["x"], "dispute": str(ROOT / "configs/disputes/port-strike.yaml")}],
+                }
+            }
+        )
+    )
     with pytest.raises(ConfigError, match="either sources .* or benchmark"):
         load_config(p)
     p.write_text(yaml.safe_dump({"build": {"benchmark": {"name": "semeval2016", "downsample": {"none": 2}}}}))

@@ -9,7 +9,16 @@ from conftest import ROOT
 from pipeline.dataset.gold import load_gold
 from pipeline.dispute import load_dispute
 
-DISPUTES = ["trade-tariffs", "port-strike", "river-border", "rideshare-rules", "reservoir-summit", "vaccine-contract", "airspace-incident", "stadium-lease"]
+DISPUTES = [
+    "trade-tariffs",
+    "port-strike",
+    "river-border",
+    "rideshare-rules",
+    "reservoir-summit",
+    "vaccine-contract",
+    "airspace-incident",
+    "stadium-lease",
+]
 
 
 def test_corpus_size_and_variety():
@@ -36,7 +45,10 @@ def test_corpus_size_and_variety():
 def test_article_answers_agree_with_passage_labels():
     for path in sorted((ROOT / "data/labels").glob("*.doc.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        rows = [json.loads(l) for l in (path.parent / f"{doc['doc_id']}.gold.jsonl").read_text(encoding="utf-8").splitlines()]
+        rows = [
+            json.loads(l)
+            for l in (path.parent / f"{doc['doc_id']}.gold.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         by_index = {r["index"]: r for r in rows}
         for i in doc["evidence"]:
             assert by_index[i]["source"] == "author", f"{path.name}: evidence {i} is author voice"

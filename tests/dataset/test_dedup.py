@@ -1,7 +1,6 @@
 """cross_split_pairs: word-trigram Jaccard between texts of different splits
 (the basic near_duplicates case is in test_run.py)."""
 
-
 from pipeline.dataset.dedup import cross_split_pairs, near_duplicates
 
 OFFER = "Meridane called the pay offer final and fair to every docker"
@@ -14,7 +13,12 @@ def pairs(texts, splits, **kw):
 def test_identical_texts_pair_only_across_splits():
     texts = [OFFER, OFFER, OFFER, OFFER]
     assert pairs(texts, ["train", "train", "test", "validation"]) == [
-        (0, 2, 1.0), (0, 3, 1.0), (1, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0)]  # (0, 1) is one split: no pair
+        (0, 2, 1.0),
+        (0, 3, 1.0),
+        (1, 2, 1.0),
+        (1, 3, 1.0),
+        (2, 3, 1.0),
+    ]  # (0, 1) is one split: no pair
     assert pairs(texts, ["train"] * 4) == []
 
 
@@ -62,6 +66,7 @@ def test_near_duplicates_reads_body_passages_of_five_words_or_more():
         {"doc_id": "d", "index": 2, "role": "body", "split": "train", "text": "No comment, he said."},  # 4 words
         {"doc_id": "e", "index": 2, "role": "body", "split": "test", "text": "No comment, he said."},
     ]
-    assert near_duplicates(rows) == [{"a": "a:1", "a_split": "train", "b": "b:4", "b_split": "test", "jaccard": 1.0,
-                                      "text": long[:120]}]
+    assert near_duplicates(rows) == [
+        {"a": "a:1", "a_split": "train", "b": "b:4", "b_split": "test", "jaccard": 1.0, "text": long[:120]}
+    ]
     assert near_duplicates(rows, threshold=1.01) == []

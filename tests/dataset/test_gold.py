@@ -22,14 +22,29 @@ def textarea(name, value):
 
 def export():
     return [
-        {"id": 11, "data": {"doc_id": "ls1", "index": 1, "paragraph": 0, "text": "The union says the cranes will cost jobs."},
-         "annotations": [
-             {"was_cancelled": True, "result": [choice("stance", "OPERATOR")]},
-             {"result": [choice("stance", "UNION"), textarea("source", "UNION"), choice("source_side", "UNION"), textarea("cue", "says"),
-                         choice("form", "indirect"), choice("credibility", "none"), choice("confidence", "low")]},
-         ]},
-        {"id": 12, "data": {"doc_id": "ls1", "index": 2, "text": "Meridane's figure is the more credible one."},
-         "annotations": [{"result": [choice("stance", "OPERATOR"), choice("credibility", "OPERATOR:credible")]}]},
+        {
+            "id": 11,
+            "data": {"doc_id": "ls1", "index": 1, "paragraph": 0, "text": "The union says the cranes will cost jobs."},
+            "annotations": [
+                {"was_cancelled": True, "result": [choice("stance", "OPERATOR")]},
+                {
+                    "result": [
+                        choice("stance", "UNION"),
+                        textarea("source", "UNION"),
+                        choice("source_side", "UNION"),
+                        textarea("cue", "says"),
+                        choice("form", "indirect"),
+                        choice("credibility", "none"),
+                        choice("confidence", "low"),
+                    ]
+                },
+            ],
+        },
+        {
+            "id": 12,
+            "data": {"doc_id": "ls1", "index": 2, "text": "Meridane's figure is the more credible one."},
+            "annotations": [{"result": [choice("stance", "OPERATOR"), choice("credibility", "OPERATOR:credible")]}],
+        },
         {"id": 13, "data": {"doc_id": "ls1", "index": 3, "text": "Nobody has labelled this yet."}, "annotations": []},
     ]
 
@@ -46,9 +61,21 @@ def test_label_studio_export_reads_into_gold_rows(tmp_path):
     assert set(rows["ls1"]) == {1, 2}  # the unannotated task is skipped
     one, two = rows["ls1"][1], rows["ls1"][2]
     # the cancelled annotation is ignored; fields land where the JSONL puts them
-    assert (one["stance"], one["source"], one["source_side"], one["cue"], one["form"], one["credibility"], one["confidence"], one["paragraph"]) == \
-        ("UNION", "UNION", "UNION", "says", "indirect", None, "low", 0)
-    assert two["credibility"] == {"side": "OPERATOR", "judgment": "credible"} and two["source"] == "author" and two["paragraph"] is None
+    assert (
+        one["stance"],
+        one["source"],
+        one["source_side"],
+        one["cue"],
+        one["form"],
+        one["credibility"],
+        one["confidence"],
+        one["paragraph"],
+    ) == ("UNION", "UNION", "UNION", "says", "indirect", None, "low", 0)
+    assert (
+        two["credibility"] == {"side": "OPERATOR", "judgment": "credible"}
+        and two["source"] == "author"
+        and two["paragraph"] is None
+    )
     assert (one["where"], two["where"]) == (f"{f}: task 0 (id 11)", f"{f}: task 1 (id 12)")
     # the same rows come out of the guidelines' JSONL
     j = tmp_path / "ls1.gold.jsonl"
@@ -64,11 +91,31 @@ def test_label_studio_export_reads_into_gold_rows(tmp_path):
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda t: {"tasks": t}, r"project.json: expected a Label Studio export \(a JSON list of tasks\), found a dict"),
-        (lambda t: [dict(t[0], data={"text": "x", "index": 1})], r"project.json: task 0 \(id 11\): data.doc_id is missing; import tasks with data.text, data.doc_id and data.index"),
-        (lambda t: [dict(t[1], annotations=[{"result": [choice("stance", "BOSSES")]}])], r"project.json: task 0 \(id 12\): stance 'BOSSES' is not a side of dispute port-strike"),
-        (lambda t: [dict(t[1], annotations=[{"result": [{"from_name": "stance", "value": {"choices": ["UNION", "OPERATOR"]}}]}])], r"task 0 \(id 12\): field 'stance' has 2 choices .*pick exactly one"),
-        (lambda t: [dict(t[1], annotations=[{"result": [choice("sentiment", "UNION")]}])], r"task 0 \(id 12\): result field 'sentiment' is unknown; name the controls stance, role"),
+        (
+            lambda t: {"tasks": t},
+            r"project.json: expected a Label Studio export \(a JSON list of tasks\), found a dict",
+        ),
+        (
+            lambda t: [dict(t[0], data={"text": "x", "index": 1})],
+            r"project.json: task 0 \(id 11\): data.doc_id is missing; import tasks with data.text, data.doc_id and data.index",
+        ),
+        (
+            lambda t: [dict(t[1], annotations=[{"result": [choice("stance", "BOSSES")]}])],
+            r"project.json: task 0 \(id 12\): stance 'BOSSES' is not a side of dispute port-strike",
+        ),
+        (
+            lambda t: [
+                dict(
+                    t[1],
+                    annotations=[{"result": [{"from_name": "stance", "value": {"choices": ["UNION", "OPERATOR"]}}]}],
+                )
+            ],
+            r"task 0 \(id 12\): field 'stance' has 2 choices .*pick exactly one",
+        ),
+        (
+            lambda t: [dict(t[1], annotations=[{"result": [choice("sentiment", "UNION")]}])],
+            r"task 0 \(id 12\): result field 'sentiment' is unknown; name the controls stance, role",
+        ),
     ],
 )
 def test_bad_label_studio_export_names_file_task_and_fix(tmp_path, mutate, message):

@@ -29,7 +29,11 @@ def test_build_writes_article_grouped_splits_and_report(tmp_path, corpus_config)
     examples = load_from_disk(str(out / "examples"))
     docs = {s: set(passages[s]["doc_id"]) for s in passages}
     assert set(docs) == {"train", "validation", "test"}
-    assert not (docs["train"] & docs["test"]) and not (docs["train"] & docs["validation"]) and not (docs["validation"] & docs["test"])
+    assert (
+        not (docs["train"] & docs["test"])
+        and not (docs["train"] & docs["validation"])
+        and not (docs["validation"] & docs["test"])
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["splits"]["train"] == len(examples["train"]) > 0
     # one example per labelled body passage x task x side
@@ -58,18 +62,52 @@ def test_split_keeps_articles_whole_and_is_stable():
 
 
 def test_examples_map_stance_to_both_sides():
-    rows = [{"role": "body", "has_gold": True, "gold_role": "body", "dispute": "port-strike", "doc_id": "d", "index": 1, "text": "The union is right.", "context": None,
-             "source": "author", "source_side": None, "cue": None, "gold_stance": "UNION", "gold_credibility_side": "UNION", "gold_credibility_judgment": "credible", "gold_confidence": "high", "split": "train"}]
+    rows = [
+        {
+            "role": "body",
+            "has_gold": True,
+            "gold_role": "body",
+            "dispute": "port-strike",
+            "doc_id": "d",
+            "index": 1,
+            "text": "The union is right.",
+            "context": None,
+            "source": "author",
+            "source_side": None,
+            "cue": None,
+            "gold_stance": "UNION",
+            "gold_credibility_side": "UNION",
+            "gold_credibility_judgment": "credible",
+            "gold_confidence": "high",
+            "split": "train",
+        }
+    ]
     d = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
-    ex = {(e["task"], e["target"]): e["label"] for e in make_examples(rows, {"port-strike": d}, ["stance", "credibility"], True, True)}
-    assert ex == {("stance", "UNION"): "favor", ("stance", "OPERATOR"): "against", ("credibility", "UNION"): "credible", ("credibility", "OPERATOR"): "none"}
+    ex = {
+        (e["task"], e["target"]): e["label"]
+        for e in make_examples(rows, {"port-strike": d}, ["stance", "credibility"], True, True)
+    }
+    assert ex == {
+        ("stance", "UNION"): "favor",
+        ("stance", "OPERATOR"): "against",
+        ("credibility", "UNION"): "credible",
+        ("credibility", "OPERATOR"): "none",
+    }
 
 
 def test_unknown_gold_label_names_file_and_line(tmp_path):
     d = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
     f = tmp_path / "x.gold.jsonl"
-    f.write_text(json.dumps({"doc_id": "x", "index": 1, "text": "t", "stance": "neutral"}) + "\n" + json.dumps({"doc_id": "x", "index": 2, "text": "t", "stance": "BOSSES"}) + "\n")
-    with pytest.raises(DataError, match=r"x.gold.jsonl: line 2: stance 'BOSSES' is not a side of dispute port-strike \(UNION, OPERATOR\)"):
+    f.write_text(
+        json.dumps({"doc_id": "x", "index": 1, "text": "t", "stance": "neutral"})
+        + "\n"
+        + json.dumps({"doc_id": "x", "index": 2, "text": "t", "stance": "BOSSES"})
+        + "\n"
+    )
+    with pytest.raises(
+        DataError,
+        match=r"x.gold.jsonl: line 2: stance 'BOSSES' is not a side of dispute port-strike \(UNION, OPERATOR\)",
+    ):
         load_gold(str(f), d)
 
 
@@ -92,7 +130,14 @@ def test_build_without_labels_fails_clearly(tmp_path, corpus_config):
 
 def test_optional_source_is_skipped_when_absent(tmp_path, corpus_config):
     cfg = json.loads(json.dumps(corpus_config))
-    cfg["build"]["sources"].append({"inputs": [str(tmp_path / "nowhere/*.txt")], "dispute": str(ROOT / "configs/disputes/us-dprk-hanoi-2019.yaml"), "split": "seed", "optional": True})
+    cfg["build"]["sources"].append(
+        {
+            "inputs": [str(tmp_path / "nowhere/*.txt")],
+            "dispute": str(ROOT / "configs/disputes/us-dprk-hanoi-2019.yaml"),
+            "split": "seed",
+            "optional": True,
+        }
+    )
     p = write_config(tmp_path, cfg)
     out = build(load_config(p), str(p))
     assert "seed" not in json.loads((out / "manifest.json").read_text())["splits"]
@@ -103,8 +148,12 @@ def test_near_duplicates_are_found_across_splits_only():
 
     base = {"role": "body", "index": 1}
     text = "The union said the harbour offer was an insult to every docker on the quay"
-    rows = [dict(base, doc_id="a", split="train", text=text), dict(base, doc_id="b", split="test", text=text + " today"),
-            dict(base, doc_id="c", split="train", text=text + " again"), dict(base, doc_id="d", split="test", text="Meridane said nothing about pay or the quota at all")]
+    rows = [
+        dict(base, doc_id="a", split="train", text=text),
+        dict(base, doc_id="b", split="test", text=text + " today"),
+        dict(base, doc_id="c", split="train", text=text + " again"),
+        dict(base, doc_id="d", split="test", text="Meridane said nothing about pay or the quota at all"),
+    ]
     found = near_duplicates(rows)
     assert {(x["a"], x["b"]) for x in found} == {("a:1", "b:1"), ("b:1", "c:1")}
     assert all(x["a_split"] != x["b_split"] and x["jaccard"] >= 0.8 for x in found)
@@ -121,13 +170,16 @@ def one_article_with_edited_gold(tmp_path, edits: int):
     rows = [json.loads(line) for line in shipped.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 24
     body = [i for i, r in enumerate(rows) if r["role"] == "body"]
-    edited = body[2:2 + edits]
+    edited = body[2 : 2 + edits]
     for i in edited:
         rows[i]["text"] = rows[i]["text"].replace(" ", "  ", 1).rstrip(".") + " (edited)."
     gold = tmp_path / "labels" / "port-strike_01.gold.jsonl"
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    source = {"inputs": [str(tmp_path / "in")], "dispute": str(ROOT / "configs/disputes/port-strike.yaml"),
-              "labels": str(tmp_path / "labels")}
+    source = {
+        "inputs": [str(tmp_path / "in")],
+        "dispute": str(ROOT / "configs/disputes/port-strike.yaml"),
+        "labels": str(tmp_path / "labels"),
+    }
     cfg = {"build": {"output": "", "sources": [source]}}
     return cfg, gold, [(i + 1, rows[i]) for i in edited]
 
@@ -139,8 +191,9 @@ def test_gold_rows_matching_no_passage_fail_the_build_naming_file_line_and_text(
     with pytest.raises(DataError) as e:
         build(load_config(p), str(p))
     msg = str(e.value)
-    assert msg.startswith(f"{p}: 5 gold rows match no passage (build.max_unmatched_gold is 0): "
-                          f"{gold}: line {line}: {row['text'][:80]!r}")
+    assert msg.startswith(
+        f"{p}: 5 gold rows match no passage (build.max_unmatched_gold is 0): {gold}: line {line}: {row['text'][:80]!r}"
+    )
     assert msg.endswith("; fix each row's text to the article's, or raise build.max_unmatched_gold")
 
 

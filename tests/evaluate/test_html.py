@@ -11,8 +11,12 @@ def chromium_or_skip():
     if browser and driver:
         return browser, driver
     if os.environ.get("REQUIRE_CHROMIUM"):
-        pytest.fail("REQUIRE_CHROMIUM is set but chromium/chromedriver are missing; .ci/run installs Debian's chromium and chromium-driver")
-    pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver; .ci/run does this)")
+        pytest.fail(
+            "REQUIRE_CHROMIUM is set but chromium/chromedriver are missing; .ci/run installs Debian's chromium and chromium-driver"
+        )
+    pytest.skip(
+        "headless Chromium is not installed (Debian: apt-get install chromium chromium-driver; .ci/run does this)"
+    )
 
 
 def test_report_renders_in_headless_chromium(tiny_trained, tmp_path):
@@ -26,7 +30,17 @@ def test_report_renders_in_headless_chromium(tiny_trained, tmp_path):
     out = evaluate(model, data, tmp_path / "report")
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(driver_path), options=opts)

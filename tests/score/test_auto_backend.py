@@ -46,7 +46,7 @@ def passages(tiny_trained):
     ex = load_from_disk(str(tiny_trained[1] / "examples"))["test"]
     pairs = list(zip(ex["text"], ex["text_pair"]))
     by_len = sorted(pairs, key=lambda p: len(p[0]) + len(p[1]))
-    targets = by_len[len(by_len) // 2: len(by_len) // 2 + 6]
+    targets = by_len[len(by_len) // 2 : len(by_len) // 2 + 6]
     others = by_len[:20] + by_len[-20:] + [(t * 3, p) for t, p in by_len[-4:]]  # short, long, and longer still
     return targets, others
 
@@ -71,14 +71,15 @@ def _logits_in_batches(pred, targets, others):
     short = pred.logits(*texts(others[:20] + targets))[20:]
     size, pred.batch_size = pred.batch_size, 5
     try:
-        rev = pred.logits(*texts(others[::-1] + targets))[len(others):]
+        rev = pred.logits(*texts(others[::-1] + targets))[len(others) :]
     finally:
         pred.batch_size = size
     return alone, [mixed, short, rev]
 
 
-@pytest.mark.parametrize("backend", ["auto", "torch", "onnx", "onnx-int8-static",
-                                     pytest.param("bf16", marks=needs_bf16)])
+@pytest.mark.parametrize(
+    "backend", ["auto", "torch", "onnx", "onnx-int8-static", pytest.param("bf16", marks=needs_bf16)]
+)
 def test_batch_invariant_backends_give_a_passage_the_same_output_in_any_batch(model_copy, passages, backend):
     from pipeline.analysis.metrics import softmax
     from pipeline.score.predictor import Predictor
@@ -112,7 +113,7 @@ def test_dynamic_int8_backends_are_documented_as_not_batch_invariant(capsys):
     with pytest.raises(SystemExit):
         main(["score", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    help_ = text[text.index("--backend BACKEND default auto;"):text.index("--engine ENGINE default")]
+    help_ = text[text.index("--backend BACKEND default auto;") : text.index("--engine ENGINE default")]
     invariant, not_invariant = help_.split("NOT batch-invariant")
     assert "Batch-invariant" in invariant
     for name, cls in BACKENDS.items():
@@ -160,19 +161,23 @@ def test_auto_without_bfloat16_picks_a_batch_invariant_backend_and_logs_why(mode
     check = export_info(model_copy / "onnx" / "model.int8-static.onnx")["check"]
     assert (name == "onnx-int8-static") == check["passed"]  # the cached check decides between the two
     assert f"{check['agreement']:.1%}" in why
-    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("backend auto:")] == \
-        [f"backend auto: {name} ({why})"]
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("backend auto:")] == [
+        f"backend auto: {name} ({why})"
+    ]
 
 
-@pytest.mark.parametrize("gpu, amx, bf16, static_ok, onnx, expected", [
-    (True, True, True, True, True, "torch"),
-    (False, True, True, True, True, "bf16"),
-    (False, False, True, True, True, "onnx-int8-static"),
-    (False, False, False, True, True, "onnx-int8-static"),
-    (False, False, True, False, True, "bf16"),
-    (False, False, False, False, True, "onnx"),
-    (False, False, False, False, False, "torch"),
-])
+@pytest.mark.parametrize(
+    "gpu, amx, bf16, static_ok, onnx, expected",
+    [
+        (True, True, True, True, True, "torch"),
+        (False, True, True, True, True, "bf16"),
+        (False, False, True, True, True, "onnx-int8-static"),
+        (False, False, False, True, True, "onnx-int8-static"),
+        (False, False, True, False, True, "bf16"),
+        (False, False, False, False, True, "onnx"),
+        (False, False, False, False, False, "torch"),
+    ],
+)
 def test_auto_order_of_preference(tmp_path, monkeypatch, gpu, amx, bf16, static_ok, onnx, expected):
     import torch
 
@@ -222,18 +227,22 @@ def test_static_int8_is_calibrated_once_on_the_training_data_and_cached(tiny_tra
     assert path.stat().st_mtime_ns > before and not list(path.parent.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("agreement, dynamic, moved, why", [
-    (0.982, 0.979, 0.0, ""),  # the default model on its validation examples
-    (0.949, 0.945, 0.0, ""),  # the same on generated inputs: more near-ties, both agree less
-    (0.925, 0.930, 0.0, "agrees with fp32 on 92.5%, under 93%"),
-    (0.950, 0.975, 0.0, "calibration cost accuracy"),
-    (0.980, 0.975, 2e-3, "probabilities moved by 0.002 when rebatched"),
-])
+@pytest.mark.parametrize(
+    "agreement, dynamic, moved, why",
+    [
+        (0.982, 0.979, 0.0, ""),  # the default model on its validation examples
+        (0.949, 0.945, 0.0, ""),  # the same on generated inputs: more near-ties, both agree less
+        (0.925, 0.930, 0.0, "agrees with fp32 on 92.5%, under 93%"),
+        (0.950, 0.975, 0.0, "calibration cost accuracy"),
+        (0.980, 0.975, 2e-3, "probabilities moved by 0.002 when rebatched"),
+    ],
+)
 def test_static_int8_check_verdict(agreement, dynamic, moved, why):
     from pipeline.score.onnx_export import static_verdict
 
-    passed, got = static_verdict({"agreement": agreement, "dynamic": {"agreement": dynamic},
-                                  "rebatch_max_abs_prob_diff": moved})
+    passed, got = static_verdict(
+        {"agreement": agreement, "dynamic": {"agreement": dynamic}, "rebatch_max_abs_prob_diff": moved}
+    )
     assert passed == (why == "") and why in got and (got == "") == passed
 
 

@@ -44,8 +44,10 @@ TOL = {"torch": 1e-5, "onnx": 1e-5, "int8": 1e-3, "onnx-int8": 1e-3, "bf16": 1e-
 MIN_ARGMAX_AGREEMENT = {"onnx": 1.0, "int8": 0.9, "onnx-int8": 0.9, "bf16": 0.9, "onnx-int8-static": 0.9}
 
 
-needs_bf16 = pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); "
-                                                             "--backend bf16 refuses to run here")
+needs_bf16 = pytest.mark.skipif(
+    not _cpu_has_bf16(),
+    reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX); --backend bf16 refuses to run here",
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +75,9 @@ def predictors(model_copy):
     return {name: Predictor(model_copy, batch_size=16, calibrated=False, backend=name) for name in names}
 
 
-@pytest.mark.parametrize("backend", ["int8", "onnx", "onnx-int8", "onnx-int8-static",
-                                     pytest.param("bf16", marks=needs_bf16)])
+@pytest.mark.parametrize(
+    "backend", ["int8", "onnx", "onnx-int8", "onnx-int8-static", pytest.param("bf16", marks=needs_bf16)]
+)
 def test_backend_agrees_with_fp32(predictors, examples, backend):
     ref = predictors["torch"].probs(*examples)
     got = predictors[backend].probs(*examples)
@@ -85,8 +88,9 @@ def test_backend_agrees_with_fp32(predictors, examples, backend):
     assert agree >= MIN_ARGMAX_AGREEMENT[backend], f"{backend}: argmax agrees with fp32 on {agree:.1%}"
 
 
-@pytest.mark.parametrize("backend", ["torch", "int8", "onnx", "onnx-int8-static",
-                                     pytest.param("bf16", marks=needs_bf16)])
+@pytest.mark.parametrize(
+    "backend", ["torch", "int8", "onnx", "onnx-int8-static", pytest.param("bf16", marks=needs_bf16)]
+)
 def test_batched_equals_one_at_a_time(predictors, examples, backend):
     pred = predictors[backend]
     texts, pairs = examples[0][:24], examples[1][:24]
@@ -136,8 +140,9 @@ def test_onnx_export_fuses_bert_attention_and_int8_keeps_the_head_fp32(predictor
     assert head and {n.op_type for n in head} <= {"MatMul", "Add", "Gemm"}, [(n.op_type, n.name) for n in head]
 
 
-def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(tiny_trained, tmp_path, examples, predictors,
-                                                                           monkeypatch):
+def test_onnx_export_falls_back_to_torch_export_when_fusion_does_not_apply(
+    tiny_trained, tmp_path, examples, predictors, monkeypatch
+):
     from pipeline.score import onnx_export
     from pipeline.score.predictor import Predictor
 
@@ -167,9 +172,13 @@ def test_length_batches_cap_rows_and_padded_tokens():
 def test_int8_backends_default_to_a_token_budget(predictors):
     from pipeline.score.backends import INT8_BATCH_TOKENS
 
-    assert {n: p.batch_tokens for n, p in predictors.items() if n != "bf16"} == \
-        {"torch": None, "int8": INT8_BATCH_TOKENS, "onnx": None, "onnx-int8": INT8_BATCH_TOKENS,
-         "onnx-int8-static": INT8_BATCH_TOKENS}
+    assert {n: p.batch_tokens for n, p in predictors.items() if n != "bf16"} == {
+        "torch": None,
+        "int8": INT8_BATCH_TOKENS,
+        "onnx": None,
+        "onnx-int8": INT8_BATCH_TOKENS,
+        "onnx-int8-static": INT8_BATCH_TOKENS,
+    }
 
 
 def test_first_token_last_layer_keeps_the_logits(tiny_trained):
@@ -185,8 +194,12 @@ def test_first_token_last_layer_keeps_the_logits(tiny_trained):
     from pipeline.score.onnx_export import first_token_last_layer, load_hf_model
 
     tok = AutoTokenizer.from_pretrained(str(tiny_trained[0]))
-    enc = tok(["a short one", "a much longer passage about who walked out of the talks first, and why"], ["x", "y z"],
-              padding=True, return_tensors="pt")
+    enc = tok(
+        ["a short one", "a much longer passage about who walked out of the talks first, and why"],
+        ["x", "y z"],
+        padding=True,
+        return_tensors="pt",
+    )
     assert enc["attention_mask"].min() == 0  # padded
     for attn in ("eager", "sdpa"):
         full = load_hf_model(tiny_trained[0], attn_implementation=attn)
@@ -195,8 +208,9 @@ def test_first_token_last_layer_keeps_the_logits(tiny_trained):
         with torch.inference_mode():
             np.testing.assert_allclose(trimmed(**enc).logits.numpy(), full(**enc).logits.numpy(), atol=1e-5, rtol=0)
             assert trimmed.base_model(**enc).last_hidden_state.shape[1] == 1
-    other = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=64, dim=16, n_layers=1, n_heads=2,
-                                                                 hidden_dim=32))
+    other = DistilBertForSequenceClassification(
+        DistilBertConfig(vocab_size=64, dim=16, n_layers=1, n_heads=2, hidden_dim=32)
+    )
     assert not first_token_last_layer(other)
     assert type(other.distilbert.transformer.layer[-1]).__name__ == "TransformerBlock"
 
@@ -207,13 +221,27 @@ def test_unknown_backend_is_a_one_line_model_error(tiny_trained, tmp_path, capsy
 
     with pytest.raises(ModelError, match=r"unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8"):
         Predictor(tiny_trained[0], backend="fp8")
-    rc = main(["-q", "score", "--model", str(tiny_trained[0]),
-               "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), str(ROOT / "data/corpus/port-strike"),
-               "--output", str(tmp_path / "out"), "--backend", "fp8"])
+    rc = main(
+        [
+            "-q",
+            "score",
+            "--model",
+            str(tiny_trained[0]),
+            "--dispute",
+            str(ROOT / "configs/disputes/port-strike.yaml"),
+            str(ROOT / "data/corpus/port-strike"),
+            "--output",
+            str(tmp_path / "out"),
+            "--backend",
+            "fp8",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert rc == 2
-    assert err == ("error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8, "
-                   "onnx-int8-static or auto (the default: the fastest batch-invariant one here)")
+    assert err == (
+        "error: unknown backend 'fp8'; expected one of torch, bf16, int8, onnx, onnx-int8, "
+        "onnx-int8-static or auto (the default: the fastest batch-invariant one here)"
+    )
     assert not (tmp_path / "out").exists(), "fails before writing anything"
     with pytest.raises(ModelError, match=r"unknown backend 'onnx_int8'; did you mean 'onnx-int8'\? expected one of"):
         Predictor(tiny_trained[0], backend="onnx_int8")
@@ -224,8 +252,11 @@ def test_bf16_refuses_a_cpu_without_native_bfloat16(tiny_trained, monkeypatch):
     from pipeline.score.predictor import Predictor
 
     monkeypatch.setattr(backends, "_cpu_has_bf16", lambda: False)
-    with pytest.raises(ModelError, match=r"--backend bf16 needs a GPU or a CPU with native bfloat16 .*"
-                                         r"use --backend int8 or torch"):
+    with pytest.raises(
+        ModelError,
+        match=r"--backend bf16 needs a GPU or a CPU with native bfloat16 .*"
+        r"use --backend int8 or torch",
+    ):
         Predictor(tiny_trained[0], backend="bf16")
 
 

@@ -51,7 +51,8 @@ def test_one_line_per_passage_with_the_passage_fields_in_order(chunk, dispute, t
     assert chunk["n_passages"] == len(passages) == len(expected) > 30
     assert all(list(p) == list(PASSAGE_FIELDS) for p in passages)
     assert [(p["doc_id"], p["index"], p["text"], p["role"], p["source"]) for p in passages] == [
-        (r["doc_id"], r["index"], r["text"], r["role"], r["source"]) for r in expected]
+        (r["doc_id"], r["index"], r["text"], r["role"], r["source"]) for r in expected
+    ]
     assert {(p["model_id"], p["model_version"]) for p in passages} == {model_identity(tiny_trained[0])}
 
 
@@ -76,8 +77,15 @@ def test_one_article_verdict_per_article_from_its_own_passages(chunk, dispute, t
         assert v["author_favors"] in dispute.side_names + ["neutral"] and v["title"]
         # the verdict agrees with the passage lines written beside it
         again = article_verdict([p for p in passages if p["doc_id"] == a.doc_id], dispute.side_names)
-        for key in ("author_favors", "author_favors_weights", "author_favors_evidence", "more_credible",
-                    "quoted_sources", "author_passages", "body_passages"):
+        for key in (
+            "author_favors",
+            "author_favors_weights",
+            "author_favors_evidence",
+            "more_credible",
+            "quoted_sources",
+            "author_passages",
+            "body_passages",
+        ):
             assert v[key] == again[key], key
 
 
@@ -92,13 +100,18 @@ def test_chunks_split_differently_give_the_same_rows(chunk, predictor, dispute):
     first, rest = score_chunk(predictor, arts[:1], dispute), score_chunk(predictor, arts[1:], dispute)
     for a, b in zip(lines(first["articles"]) + lines(rest["articles"]), lines(chunk["articles"]), strict=True):
         assert {k: v for k, v in a.items() if not k.endswith("_weights")} == {
-            k: v for k, v in b.items() if not k.endswith("_weights")}
+            k: v for k, v in b.items() if not k.endswith("_weights")
+        }
         assert a["author_favors_weights"] == pytest.approx(b["author_favors_weights"], abs=1e-4)
     split = lines(first["passages"]) + lines(rest["passages"])
     whole = lines(chunk["passages"])
     for a, b in zip(split, whole, strict=True):
-        assert (a["doc_id"], a["index"], a["stance"], a["credibility"]) == (b["doc_id"], b["index"], b["stance"],
-                                                                              b["credibility"])
+        assert (a["doc_id"], a["index"], a["stance"], a["credibility"]) == (
+            b["doc_id"],
+            b["index"],
+            b["stance"],
+            b["credibility"],
+        )
         if a["stance_probs"] is not None:  # other batches pad differently: equal up to float noise
             assert a["stance_probs"] == pytest.approx(b["stance_probs"], abs=1e-5)
 

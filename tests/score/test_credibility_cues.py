@@ -17,7 +17,17 @@ def test_cue_fallback_only_where_the_model_says_none(tiny_trained):
     d = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
     arts, _ = read_inputs([str(ROOT / "data/corpus/port-strike")])
     rows = [r for a in arts for r in article_rows(a, d)]
-    rows.append({**rows[-1], "index": 999, "role": "body", "source": "author", "source_side": None, "text": "On the record so far, Meridane's account is the more credible one.", "context": None})
+    rows.append(
+        {
+            **rows[-1],
+            "index": 999,
+            "role": "body",
+            "source": "author",
+            "source_side": None,
+            "text": "On the record so far, Meridane's account is the more credible one.",
+            "context": None,
+        }
+    )
     pred = Predictor(tiny_trained[0])
     plain = score_passages(pred, rows, d, credibility_cues=False)
     cued = score_passages(pred, rows, d)
@@ -26,7 +36,11 @@ def test_cue_fallback_only_where_the_model_says_none(tiny_trained):
         vote = lf_credibility_cue(r, d) if r["role"] == "body" and r["source"] == "author" else None
         if a["credibility"] is None and vote:
             side, how = vote.split(":")
-            assert b["credibility"] == {"side": side, "judgment": how} and b["credibility_by"] == "cue" and b["credibility_prob"] is None
+            assert (
+                b["credibility"] == {"side": side, "judgment": how}
+                and b["credibility_by"] == "cue"
+                and b["credibility_prob"] is None
+            )
             fired += 1
         else:
             assert (b["credibility"], b["credibility_prob"]) == (a["credibility"], a["credibility_prob"])
@@ -36,7 +50,17 @@ def test_cue_fallback_only_where_the_model_says_none(tiny_trained):
 
 
 def test_a_cue_judgment_decides_more_credible_with_its_evidence():
-    base = {"role": "body", "source": "author", "stance": "neutral", "stance_prob": 0.8, "stance_probs": {"A": 0.1, "B": 0.1, "neutral": 0.8}, "credibility": None, "credibility_prob": None, "credibility_by": None, "source_side": None}
+    base = {
+        "role": "body",
+        "source": "author",
+        "stance": "neutral",
+        "stance_prob": 0.8,
+        "stance_probs": {"A": 0.1, "B": 0.1, "neutral": 0.8},
+        "credibility": None,
+        "credibility_prob": None,
+        "credibility_by": None,
+        "source_side": None,
+    }
     rows = [dict(base, index=i, doc_id="x") for i in range(5)]
     rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_by="cue")
     v = article_verdict(rows, ["A", "B"])
@@ -44,11 +68,25 @@ def test_a_cue_judgment_decides_more_credible_with_its_evidence():
 
 
 def test_a_model_judgment_backed_by_a_cue_counts_as_sure():
-    base = {"role": "body", "source": "author", "stance": "neutral", "stance_prob": 0.8, "stance_probs": {"A": 0.1, "B": 0.1, "neutral": 0.8}, "credibility": None, "credibility_prob": None, "credibility_by": None, "source_side": None}
+    base = {
+        "role": "body",
+        "source": "author",
+        "stance": "neutral",
+        "stance_prob": 0.8,
+        "stance_probs": {"A": 0.1, "B": 0.1, "neutral": 0.8},
+        "credibility": None,
+        "credibility_prob": None,
+        "credibility_by": None,
+        "source_side": None,
+    }
     rows = [dict(base, index=i, doc_id="x") for i in range(5)]
     rows[1].update(credibility={"side": "A", "judgment": "credible"}, credibility_prob=0.66, credibility_by="model")
     rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_prob=0.63, credibility_by="model")
     assert article_verdict(rows, ["A", "B"])["more_credible"] is None  # 0.63 against 0.66: no side has 1.5x the other
     rows[3]["credibility_by"] = "model+cue"
     v = article_verdict(rows, ["A", "B"])
-    assert v["more_credible"] == "B" and v["more_credible_weights"] == {"A": 0.66, "B": 1.0} and v["more_credible_evidence"][0] == 3
+    assert (
+        v["more_credible"] == "B"
+        and v["more_credible_weights"] == {"A": 0.66, "B": 1.0}
+        and v["more_credible_evidence"][0] == 3
+    )

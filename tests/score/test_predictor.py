@@ -16,7 +16,12 @@ def test_batched_equals_one_at_a_time_and_keeps_order(tiny_trained):
     from pipeline.score.predictor import Predictor
 
     pred = Predictor(tiny_trained[0], batch_size=7)
-    texts = ["short one.", "a much longer passage about the union and the company and the strike at the port that goes on", "mid length text here", "x"]
+    texts = [
+        "short one.",
+        "a much longer passage about the union and the company and the strike at the port that goes on",
+        "mid length text here",
+        "x",
+    ]
     pairs = ["stance toward << UNION >>"] * 4
     batched = pred.probs(texts, pairs)
     single = np.vstack([pred.probs([t], [p]) for t, p in zip(texts, pairs)])
@@ -32,8 +37,30 @@ def test_model_folder_without_label_map(tmp_path):
 
 
 def run_score(model, out, inputs, **kw):
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "-q", "score", "--model", str(model), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"), *map(str, inputs), "--output", str(out), "--no-progress", "--chunk-articles", "2", *kw.get("extra", [])],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "-q",
+            "score",
+            "--model",
+            str(model),
+            "--dispute",
+            str(ROOT / "configs/disputes/port-strike.yaml"),
+            *map(str, inputs),
+            "--output",
+            str(out),
+            "--no-progress",
+            "--chunk-articles",
+            "2",
+            *kw.get("extra", []),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_interrupted_run_resumes_without_losing_or_duplicating_rows(tiny_trained, tmp_path):
@@ -72,12 +99,32 @@ def test_interrupted_run_resumes_without_losing_or_duplicating_rows(tiny_trained
 
 
 def test_csv_output(tiny_trained, tmp_path):
-    r = run_score(tiny_trained[0], tmp_path / "o", [ROOT / "data/corpus/port-strike/port-strike_01.txt"], extra=["--format", "csv"])
+    r = run_score(
+        tiny_trained[0],
+        tmp_path / "o",
+        [ROOT / "data/corpus/port-strike/port-strike_01.txt"],
+        extra=["--format", "csv"],
+    )
     assert r.wait(timeout=300) == 0, r.stderr.read()
     import pandas as pd
 
     df = pd.read_csv(tmp_path / "o" / "passages.csv")
-    assert {"doc_id", "index", "paragraph", "text", "role", "source", "source_side", "cue", "stance", "stance_probs", "credibility", "model_id", "model_version", "file_hash"} <= set(df.columns)
+    assert {
+        "doc_id",
+        "index",
+        "paragraph",
+        "text",
+        "role",
+        "source",
+        "source_side",
+        "cue",
+        "stance",
+        "stance_probs",
+        "credibility",
+        "model_id",
+        "model_version",
+        "file_hash",
+    } <= set(df.columns)
 
 
 def test_abstain_threshold_stored_with_the_model_marks_passages(tiny_trained, tmp_path):

@@ -128,8 +128,21 @@ def test_ray_missing_is_a_one_line_install_hint(tiny_trained, tmp_path, capsys, 
     for mod in [m for m in sys.modules if m == "ray" or m.startswith("ray.")]:
         monkeypatch.delitem(sys.modules, mod)
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees when it is not installed
-    rc = main(["-q", "score", "--model", str(tiny_trained[0]), "--dispute", DISPUTE,
-               str(ROOT / "data/corpus/port-strike"), "--output", str(tmp_path / "o"), "--engine", "ray"])
+    rc = main(
+        [
+            "-q",
+            "score",
+            "--model",
+            str(tiny_trained[0]),
+            "--dispute",
+            DISPUTE,
+            str(ROOT / "data/corpus/port-strike"),
+            "--output",
+            str(tmp_path / "o"),
+            "--engine",
+            "ray",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err.startswith("error: --engine ray needs Ray Data") and "\n" not in err
     assert "pip install 'stance-pipeline[ray]'" in err

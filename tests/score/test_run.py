@@ -48,19 +48,28 @@ def test_example_config_loads_and_agrees_with_the_code_defaults():
 BASE = {"model": "m", "dispute": "d.yaml", "output": "o"}
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"score": {**BASE, "bakend": "int8"}}, r"score\.yaml: score\.bakend: unknown key; did you mean 'backend'\?"),
-    ({"scor": BASE}, r"score\.yaml: scor: unknown key; did you mean 'score'\?"),
-    ({"score": {**BASE, "batch_size": "big"}}, r"score\.yaml: score\.batch_size: expected an integer, found 'big'"),
-    ({"score": {**BASE, "engine": "rey"}},
-     r"score\.yaml: score\.engine: unknown engine 'rey'; did you mean 'ray'\? expected one of local, ray"),
-    ({"score": {**BASE, "format": "parket"}}, r"score\.format: unknown format 'parket'; did you mean 'parquet'\?"),
-    ({"score": {**BASE, "chunk_articles": 0}}, r"score\.chunk_articles: must be a positive integer, found 0"),
-    ({"score": {**BASE, "source_threshold": 1.5}},
-     r"score\.source_threshold: must be a probability in \(0, 1\], found 1\.5"),
-    ({"score": {"dispute": "d.yaml", "output": "o"}},
-     r"score\.yaml: score\.model: required; pass --model MODEL_DIR or set score\.model"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"score": {**BASE, "bakend": "int8"}}, r"score\.yaml: score\.bakend: unknown key; did you mean 'backend'\?"),
+        ({"scor": BASE}, r"score\.yaml: scor: unknown key; did you mean 'score'\?"),
+        ({"score": {**BASE, "batch_size": "big"}}, r"score\.yaml: score\.batch_size: expected an integer, found 'big'"),
+        (
+            {"score": {**BASE, "engine": "rey"}},
+            r"score\.yaml: score\.engine: unknown engine 'rey'; did you mean 'ray'\? expected one of local, ray",
+        ),
+        ({"score": {**BASE, "format": "parket"}}, r"score\.format: unknown format 'parket'; did you mean 'parquet'\?"),
+        ({"score": {**BASE, "chunk_articles": 0}}, r"score\.chunk_articles: must be a positive integer, found 0"),
+        (
+            {"score": {**BASE, "source_threshold": 1.5}},
+            r"score\.source_threshold: must be a probability in \(0, 1\], found 1\.5",
+        ),
+        (
+            {"score": {"dispute": "d.yaml", "output": "o"}},
+            r"score\.yaml: score\.model: required; pass --model MODEL_DIR or set score\.model",
+        ),
+    ],
+)
 def test_bad_config_names_the_file_and_key(tmp_path, data, message):
     with pytest.raises(ConfigError, match=message):
         load_score_config(write(tmp_path, data))
@@ -83,12 +92,18 @@ def test_cli_config_errors_are_one_line_before_anything_loads(tmp_path, capsys):
 
     out = tmp_path / "out"
     for argv, expected in [
-        (["--model", "no/such/model", "--dispute", DISPUTE, "--output", str(out), "--score.bakend", "int8", ARTICLE],
-         "error: --score.bakend: unknown key; did you mean 'backend'?"),
-        (["--model", "no/such/model", "--dispute", DISPUTE, "--output", str(out), "--engine", "rey", ARTICLE],
-         "error: stance score: score.engine: unknown engine 'rey'; did you mean 'ray'? expected one of local, ray"),
-        (["--dispute", DISPUTE, "--output", str(out), ARTICLE],
-         "error: stance score: score.model: required; pass --model MODEL_DIR or set score.model in a --config file"),
+        (
+            ["--model", "no/such/model", "--dispute", DISPUTE, "--output", str(out), "--score.bakend", "int8", ARTICLE],
+            "error: --score.bakend: unknown key; did you mean 'backend'?",
+        ),
+        (
+            ["--model", "no/such/model", "--dispute", DISPUTE, "--output", str(out), "--engine", "rey", ARTICLE],
+            "error: stance score: score.engine: unknown engine 'rey'; did you mean 'ray'? expected one of local, ray",
+        ),
+        (
+            ["--dispute", DISPUTE, "--output", str(out), ARTICLE],
+            "error: stance score: score.model: required; pass --model MODEL_DIR or set score.model in a --config file",
+        ),
     ]:
         assert main(["-q", "score", *argv]) == 2
         assert capsys.readouterr().err.strip() == expected
@@ -98,10 +113,28 @@ def test_cli_config_errors_are_one_line_before_anything_loads(tmp_path, capsys):
 def test_score_from_a_config_file_with_dotted_overrides(tiny_trained, tmp_path):
     from pipeline.cli import main
 
-    p = write(tmp_path, {"score": {"model": str(tiny_trained[0]), "dispute": DISPUTE, "output": str(tmp_path / "a"),
-                                   "progress": False}})
-    argv = ["-q", "score", "--config", str(p), "--score.output", str(tmp_path / "b"), "--score.chunk_articles", "1",
-            ARTICLE]
+    p = write(
+        tmp_path,
+        {
+            "score": {
+                "model": str(tiny_trained[0]),
+                "dispute": DISPUTE,
+                "output": str(tmp_path / "a"),
+                "progress": False,
+            }
+        },
+    )
+    argv = [
+        "-q",
+        "score",
+        "--config",
+        str(p),
+        "--score.output",
+        str(tmp_path / "b"),
+        "--score.chunk_articles",
+        "1",
+        ARTICLE,
+    ]
     assert main(argv) == 0
     assert not (tmp_path / "a").exists() and (tmp_path / "b" / "passages.jsonl").stat().st_size > 0
     summary = json.loads((tmp_path / "b" / "_score_state.json").read_text())["summary"]
@@ -124,8 +157,9 @@ def test_fingerprint_follows_inputs_backend_and_format_not_the_engine(tiny_train
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text("The union said the offer was fair.")
-    fp = lambda v=version["torch"], fmt="jsonl", inputs=(str(folder),), stdin=None: \
-        _fingerprint(v, DISPUTE, list(inputs), stdin, fmt)
+    fp = lambda v=version["torch"], fmt="jsonl", inputs=(str(folder),), stdin=None: _fingerprint(
+        v, DISPUTE, list(inputs), stdin, fmt
+    )
     base = fp()
     assert fp() == base
     assert fp(v=version["int8"]) != base and fp(fmt="csv") != base
@@ -152,12 +186,15 @@ def test_a_finished_run_is_not_redone_and_another_format_starts_afresh(tiny_trai
 # -- optional dependencies -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("missing, change, error, message", [
-    ("pyarrow", {"format": "parquet"}, ConfigError, "--format parquet needs pyarrow (the [parquet] extra)"),
-    ("pandas", {"format": "csv"}, ConfigError, "--format csv needs pandas (the [parquet] extra)"),
-    ("onnxruntime", {"backend": "onnx"}, ModelError, "--backend onnx needs onnxruntime (the [onnx] extra)"),
-    ("onnxscript", {"backend": "onnx-int8"}, ModelError, "--backend onnx-int8 needs onnxscript (the [onnx] extra)"),
-])
+@pytest.mark.parametrize(
+    "missing, change, error, message",
+    [
+        ("pyarrow", {"format": "parquet"}, ConfigError, "--format parquet needs pyarrow (the [parquet] extra)"),
+        ("pandas", {"format": "csv"}, ConfigError, "--format csv needs pandas (the [parquet] extra)"),
+        ("onnxruntime", {"backend": "onnx"}, ModelError, "--backend onnx needs onnxruntime (the [onnx] extra)"),
+        ("onnxscript", {"backend": "onnx-int8"}, ModelError, "--backend onnx-int8 needs onnxscript (the [onnx] extra)"),
+    ],
+)
 def test_missing_extra_is_one_line_naming_it(tiny_trained, tmp_path, monkeypatch, missing, change, error, message):
     from pipeline.score.run import score
 
@@ -177,12 +214,28 @@ def test_onnx_backend_and_export_without_the_extra(tiny_trained, tmp_path, monke
     from pipeline.score.predictor import Predictor
 
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(ModelError, match=r"^--backend onnx-int8 needs onnx \(the \[onnx\] extra\), which is not "
-                                         r"installed; install with pip install 'stance-pipeline\[onnx\]'"):
+    with pytest.raises(
+        ModelError,
+        match=r"^--backend onnx-int8 needs onnx \(the \[onnx\] extra\), which is not "
+        r"installed; install with pip install 'stance-pipeline\[onnx\]'",
+    ):
         Predictor(tiny_trained[0], backend="onnx-int8")
     with pytest.raises(ModelError, match=r"^--backend onnx \(to export the model\) needs onnx \(the \[onnx\] extra\)"):
         export_onnx(tiny_trained[0], tmp_path / "model.onnx", ["input_ids", "attention_mask"])
-    rc = main(["-q", "score", "--model", str(tiny_trained[0]), "--dispute", DISPUTE, "--output", str(tmp_path / "o"),
-               "--backend", "onnx", ARTICLE])
+    rc = main(
+        [
+            "-q",
+            "score",
+            "--model",
+            str(tiny_trained[0]),
+            "--dispute",
+            DISPUTE,
+            "--output",
+            str(tmp_path / "o"),
+            "--backend",
+            "onnx",
+            ARTICLE,
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: --backend onnx needs onnx (the [onnx] extra)") and err.count("\n") == 1

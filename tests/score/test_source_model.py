@@ -13,18 +13,45 @@ from pipeline.score.source_model import combine_source
 
 def test_gold_source_side_is_relative_to_the_side_asked_about():
     sides = ["UNION", "OPERATOR"]
-    assert gold_target_labels("source_side", sides, None, None, "author", None) == {"UNION": "author", "OPERATOR": "author"}
-    assert gold_target_labels("source_side", sides, None, None, "Dana Holt", "UNION") == {"UNION": "this_side", "OPERATOR": "other_side"}
-    assert gold_target_labels("source_side", sides, None, None, "harbour analysts", "other") == {"UNION": "third_party", "OPERATOR": "third_party"}
+    assert gold_target_labels("source_side", sides, None, None, "author", None) == {
+        "UNION": "author",
+        "OPERATOR": "author",
+    }
+    assert gold_target_labels("source_side", sides, None, None, "Dana Holt", "UNION") == {
+        "UNION": "this_side",
+        "OPERATOR": "other_side",
+    }
+    assert gold_target_labels("source_side", sides, None, None, "harbour analysts", "other") == {
+        "UNION": "third_party",
+        "OPERATOR": "third_party",
+    }
 
 
 def test_source_side_input_hides_the_rule_source():
     from pipeline.dispute import load_dispute
 
     d = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
-    text, pair = model_input("source_side", d, d.side_names[0], "The offer was fair, she said.", "Dana Holt", d.side_names[0], None, with_source=True)
+    text, pair = model_input(
+        "source_side",
+        d,
+        d.side_names[0],
+        "The offer was fair, she said.",
+        "Dana Holt",
+        d.side_names[0],
+        None,
+        with_source=True,
+    )
     assert not text.startswith("[") and pair.startswith("source_side toward")
-    text, _ = model_input("stance", d, d.side_names[0], "The offer was fair, she said.", "Dana Holt", d.side_names[0], None, with_source=True)
+    text, _ = model_input(
+        "stance",
+        d,
+        d.side_names[0],
+        "The offer was fair, she said.",
+        "Dana Holt",
+        d.side_names[0],
+        None,
+        with_source=True,
+    )
     assert text.startswith("[this side]")
 
 
@@ -37,7 +64,10 @@ def test_passage_source_side_reads_the_per_side_probabilities():
 
 
 def test_rules_first_classifier_only_where_they_abstain():
-    assert combine_source({"source": "Dana Holt", "source_side": "UNION"}, "OPERATOR", 0.99, 0.5) == ("Dana Holt", "UNION")
+    assert combine_source({"source": "Dana Holt", "source_side": "UNION"}, "OPERATOR", 0.99, 0.5) == (
+        "Dana Holt",
+        "UNION",
+    )
     assert combine_source({"source": "author"}, "OPERATOR", 0.9, 0.5) == ("OPERATOR (inferred)", "OPERATOR")
     assert combine_source({"source": "author"}, "OPERATOR", 0.4, 0.5) == ("author", None)
     assert combine_source({"source": "author"}, "other", 0.9, 0.5) == ("third party (inferred)", "other")
@@ -73,7 +103,12 @@ def test_tiny_source_model_trains_evaluates_and_reattributes(tmp_path, corpus_co
     assert json.loads((tmp_path / "model/label_map.json").read_text())["num_slots"] == 4
     report = evaluate(tmp_path / "model", tmp_path / "data", tmp_path / "report")
     pm = json.loads((report / "metrics.json").read_text())["splits"]["test"]["passages"]
-    assert {"source_side", "source_side_rules", "source_side_rules_then_model", "source_side_where_rules_abstain"} <= set(pm)
+    assert {
+        "source_side",
+        "source_side_rules",
+        "source_side_rules_then_model",
+        "source_side_where_rules_abstain",
+    } <= set(pm)
     assert pm["source_side_rules"]["accuracy"] > 0.7  # the rules alone, on the same passages
 
     dispute = load_dispute(ROOT / "configs/disputes/port-strike.yaml")
@@ -92,12 +127,20 @@ def test_tiny_source_model_trains_evaluates_and_reattributes(tmp_path, corpus_co
         expected.setdefault(abstained[j]["index"], {})[side] = list(p)
     for a, b in zip(rules, eager):
         if a["role"] != "body" or a["source"] != "author":
-            assert (a["source"], a["source_side"], a["source_by"]) == (b["source"], b["source_side"], b["source_by"])  # rules kept
+            assert (a["source"], a["source_side"], a["source_by"]) == (
+                b["source"],
+                b["source_side"],
+                b["source_by"],
+            )  # rules kept
             continue
         side, p = passage_source_side(dispute.side_names, expected[a["index"]])
         assert b["source_prob"] == pytest.approx(p)
         if side != "author" and p >= 0.3:
-            assert b["source_by"] == "classifier" and b["source"] == ("third party (inferred)" if side == "other" else f"{side} (inferred)") and b["form"] == "account"
+            assert (
+                b["source_by"] == "classifier"
+                and b["source"] == ("third party (inferred)" if side == "other" else f"{side} (inferred)")
+                and b["form"] == "account"
+            )
         else:
             assert (b["source"], b["source_by"]) == ("author", "rules")
     # stance score --source-model: the scored rows carry the same re-attribution
@@ -105,8 +148,14 @@ def test_tiny_source_model_trains_evaluates_and_reattributes(tmp_path, corpus_co
     from pipeline.score.run import score
 
     out = tmp_path / "scored"
-    cfg = ScoreConfig(model=str(tiny_trained[0]), dispute=str(ROOT / "configs/disputes/port-strike.yaml"),
-                      output=str(out), progress=False, source_model=str(tmp_path / "model"), source_threshold=0.3)
+    cfg = ScoreConfig(
+        model=str(tiny_trained[0]),
+        dispute=str(ROOT / "configs/disputes/port-strike.yaml"),
+        output=str(out),
+        progress=False,
+        source_model=str(tmp_path / "model"),
+        source_threshold=0.3,
+    )
     score(cfg, [str(ROOT / "data/corpus/port-strike/port-strike_01.txt")])
     scored = [json.loads(line) for line in (out / "passages.jsonl").read_text().splitlines()]
     assert [(r["source"], r["source_by"]) for r in scored] == [(r["source"], r["source_by"]) for r in eager]

@@ -11,8 +11,14 @@ from pipeline.text.segment import segment_article
 D = parse_dispute(
     {
         "sides": {
-            "NORTH": {"aliases": ["Nordland", "Harfell", "the northern delegation"], "actors": {"Anna Lind": ["Lind", "Ms. Lind", "the foreign minister"], "Per Dahl": ["Dahl", "Mr. Dahl"]}},
-            "SOUTH": {"aliases": ["Sudmark", "Calvar"], "actors": {"Tomas Reyes": ["Reyes", "Mr. Reyes", "the prime minister"]}},
+            "NORTH": {
+                "aliases": ["Nordland", "Harfell", "the northern delegation"],
+                "actors": {"Anna Lind": ["Lind", "Ms. Lind", "the foreign minister"], "Per Dahl": ["Dahl", "Mr. Dahl"]},
+            },
+            "SOUTH": {
+                "aliases": ["Sudmark", "Calvar"],
+                "actors": {"Tomas Reyes": ["Reyes", "Mr. Reyes", "the prime minister"]},
+            },
         },
         "third_parties": {"Harbour Institute": ["the institute"]},
     },
@@ -21,7 +27,10 @@ D = parse_dispute(
 
 
 def attr(*sentences, paragraphs=None):
-    return [(a.source, a.source_side, a.cue, a.form) for a in attribute_passages(list(sentences), paragraphs or [0] * len(sentences), D)]
+    return [
+        (a.source, a.source_side, a.cue, a.form)
+        for a in attribute_passages(list(sentences), paragraphs or [0] * len(sentences), D)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -29,13 +38,31 @@ def attr(*sentences, paragraphs=None):
     [
         ("Lind said, “We will not sign a text we have not read.”", ("Anna Lind", "NORTH", "said", "direct")),
         ("“We will not sign a text we have not read,” Ms. Lind said.", ("Anna Lind", "NORTH", "said", "direct")),
-        ("\"The offer stands until Friday,\" said Mr. Reyes.", ("Tomas Reyes", "SOUTH", "said", "direct")),
-        ("The prime minister was blunt: “There will be no second offer this year.”", ("Tomas Reyes", "SOUTH", ":", "direct")),
-        ("Mr. Dahl pointed out that the quota had been agreed in March.", ("Per Dahl", "NORTH", "pointed out", "indirect")),
-        ("According to Calvar, the talks collapsed over a single clause.", ("SOUTH", "SOUTH", "according to", "indirect")),
-        ("According to shipping analysts, exports fell by a third.", ("shipping analysts", "other", "according to", "indirect")),
-        ("Nordland's version suggests that the south walked out first.", ("NORTH", "NORTH", "version ... suggests", "account")),
-        ("The institute found that both sides had overstated their losses.", ("Harbour Institute", "other", "found", "indirect")),
+        ('"The offer stands until Friday," said Mr. Reyes.', ("Tomas Reyes", "SOUTH", "said", "direct")),
+        (
+            "The prime minister was blunt: “There will be no second offer this year.”",
+            ("Tomas Reyes", "SOUTH", ":", "direct"),
+        ),
+        (
+            "Mr. Dahl pointed out that the quota had been agreed in March.",
+            ("Per Dahl", "NORTH", "pointed out", "indirect"),
+        ),
+        (
+            "According to Calvar, the talks collapsed over a single clause.",
+            ("SOUTH", "SOUTH", "according to", "indirect"),
+        ),
+        (
+            "According to shipping analysts, exports fell by a third.",
+            ("shipping analysts", "other", "according to", "indirect"),
+        ),
+        (
+            "Nordland's version suggests that the south walked out first.",
+            ("NORTH", "NORTH", "version ... suggests", "account"),
+        ),
+        (
+            "The institute found that both sides had overstated their losses.",
+            ("Harbour Institute", "other", "found", "indirect"),
+        ),
     ],
 )
 def test_attribution_forms(sentence, expected):
@@ -60,7 +87,9 @@ def test_pronoun_and_continuation_follow_the_last_speaker():
 
 
 def test_multi_sentence_quote_is_attributed_as_one():
-    out = attr("Reyes said, “We came to sign.", "We leave with nothing.”", "The talks ended at midnight.", paragraphs=[0, 0, 1])
+    out = attr(
+        "Reyes said, “We came to sign.", "We leave with nothing.”", "The talks ended at midnight.", paragraphs=[0, 0, 1]
+    )
     assert out[0][:2] == out[1][:2] == ("Tomas Reyes", "SOUTH")
     assert out[1][3] == "direct" and out[2][0] == "author"
 
@@ -74,7 +103,13 @@ def test_seed_gold_attribution():
     body = [p for p in segment_article(arts[0]) if p.role == "body"]
     gold = {json.loads(l)["index"]: json.loads(l) for l in SEED_GOLD.read_text(encoding="utf-8").splitlines()}
     atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], d)
-    wrong_attributed = [p.index for p, a in zip(body, atts) if gold[p.index]["source"] != "author" and gold[p.index]["confidence"] == "high" and (a.source, a.source_side) != (gold[p.index]["source"], gold[p.index]["source_side"])]
+    wrong_attributed = [
+        p.index
+        for p, a in zip(body, atts)
+        if gold[p.index]["source"] != "author"
+        and gold[p.index]["confidence"] == "high"
+        and (a.source, a.source_side) != (gold[p.index]["source"], gold[p.index]["source_side"])
+    ]
     wrong_author = [p.index for p, a in zip(body, atts) if gold[p.index]["source"] == "author" and a.source != "author"]
     assert wrong_attributed == []
     assert len(wrong_author) <= 1, wrong_author
@@ -84,7 +119,10 @@ def test_seed_segmentation_matches_gold():
     need_shared(SEED_TXT, SEED_GOLD)
     arts, _ = read_inputs([str(SEED_TXT)])
     got = [(p.paragraph, p.text, p.role) for p in segment_article(arts[0])]
-    gold = [(g["paragraph"], g["text"], g["role"]) for g in map(json.loads, SEED_GOLD.read_text(encoding="utf-8").splitlines())]
+    gold = [
+        (g["paragraph"], g["text"], g["role"])
+        for g in map(json.loads, SEED_GOLD.read_text(encoding="utf-8").splitlines())
+    ]
     assert got == gold
 
 
@@ -92,13 +130,18 @@ def test_embedded_corpus_segmentation_matches_its_labels():
     for txt in sorted((ROOT / "data/corpus").glob("*/*.txt")):
         arts, _ = read_inputs([str(txt)])
         got = [(p.paragraph, p.text, p.role) for p in segment_article(arts[0])]
-        gold = [(g["paragraph"], g["text"], g["role"]) for g in map(json.loads, (ROOT / "data/labels" / f"{txt.stem}.gold.jsonl").read_text(encoding="utf-8").splitlines())]
+        gold = [
+            (g["paragraph"], g["text"], g["role"])
+            for g in map(
+                json.loads, (ROOT / "data/labels" / f"{txt.stem}.gold.jsonl").read_text(encoding="utf-8").splitlines()
+            )
+        ]
         assert got == gold, txt.name
 
 
 def spans(sentence, dispute=D):
     a = attribute_passages([sentence], [0], dispute)[0]
-    cut = lambda s: sentence[s[0]:s[1]] if s else None  # noqa: E731
+    cut = lambda s: sentence[s[0] : s[1]] if s else None  # noqa: E731
     return cut(a.source_span), cut(a.cue_span), a
 
 
@@ -107,7 +150,7 @@ def spans(sentence, dispute=D):
     [
         ("Lind said, “We will not sign a text we have not read.”", "Lind", "said"),
         ("“We will not sign a text we have not read,” Ms. Lind said.", "Ms. Lind", "said"),
-        ("\"The offer stands until Friday,\" said Mr. Reyes.", "Mr. Reyes", "said"),
+        ('"The offer stands until Friday," said Mr. Reyes.', "Mr. Reyes", "said"),
         ("The prime minister was blunt: “There will be no second offer this year.”", "The prime minister", ":"),
         ("Mr. Dahl pointed out that the quota had been agreed in March.", "Mr. Dahl", "pointed out"),
         ("According to shipping analysts, exports fell by a third.", "shipping analysts", "According to"),
@@ -117,13 +160,17 @@ def spans(sentence, dispute=D):
 def test_spans_mark_the_source_and_cue_words(sentence, source, cue):
     got_source, got_cue, _ = spans(sentence)
     assert got_source == source
-    assert got_cue == cue if cue != "version suggests" else got_cue.startswith("version") and got_cue.endswith("suggests")
+    assert (
+        got_cue == cue if cue != "version suggests" else got_cue.startswith("version") and got_cue.endswith("suggests")
+    )
 
 
 def test_author_voice_and_continuations_have_no_spans():
     _, _, a = spans("Reyes has not explained why the deadline moved.")
     assert a.is_author and a.source_span is None and a.cue_span is None
-    out = attribute_passages(["Lind told reporters that the quota was agreed.", "Any delay would be the south's responsibility."], [0, 0], D)
+    out = attribute_passages(
+        ["Lind told reporters that the quota was agreed.", "Any delay would be the south's responsibility."], [0, 0], D
+    )
     assert out[1].form == "continuation" and out[1].source_span is None and out[1].cue_span is None
 
 
@@ -144,7 +191,11 @@ def test_no_dispute_mode_takes_speakers_from_the_text(sentence, source, cue):
 
 
 def test_no_dispute_mode_resolves_a_pronoun_to_the_last_speaker_and_keeps_author_voice():
-    out = attribute_passages(["The mayor said the budget was balanced.", "She added that taxes would not rise.", "The vote is on Monday."], [0, 0, 1], None)
+    out = attribute_passages(
+        ["The mayor said the budget was balanced.", "She added that taxes would not rise.", "The vote is on Monday."],
+        [0, 0, 1],
+        None,
+    )
     assert out[1].source == "The mayor" and out[1].source_span == (0, 3)
     assert out[2].is_author
     assert attribute_passages(["The talks with the United States resumed in May."], [0], None)[0].is_author

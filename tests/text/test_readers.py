@@ -26,7 +26,11 @@ def test_txt_page_roles_and_metadata():
     assert roles[-2:] == ["boilerplate", "boilerplate"]
     body = [p.text for p in passages if p.role == "body"]
     assert body[1:] == ["Mr. Wyle said the offer was final.", "Dr. Benn, a U.S. economist, disagreed."]
-    assert arts[0].title == "Harbour talks stall again" and arts[0].date == "Mar 3, 2024" and arts[0].byline == "Jana Orlik"
+    assert (
+        arts[0].title == "Harbour talks stall again"
+        and arts[0].date == "Mar 3, 2024"
+        and arts[0].byline == "Jana Orlik"
+    )
 
 
 def test_encodings_and_line_endings():
@@ -41,7 +45,12 @@ def test_encodings_and_line_endings():
 def test_bad_files_are_rejected_with_reason(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "bin.txt").write_bytes(bytes(range(256)) * 4)
-    (tmp_path / "good.jsonl").write_text(json.dumps({"text": "One sentence here. Another one.", "doc_id": "g1", "title": "T"}) + "\n{not json\n" + json.dumps({"title": "no text"}) + "\n")
+    (tmp_path / "good.jsonl").write_text(
+        json.dumps({"text": "One sentence here. Another one.", "doc_id": "g1", "title": "T"})
+        + "\n{not json\n"
+        + json.dumps({"title": "no text"})
+        + "\n"
+    )
     arts, rejects = read_inputs([str(tmp_path), str(tmp_path / "missing*.txt")])
     assert [a.doc_id for a in arts] == ["g1"] and arts[0].title == "T"
     reasons = sorted(str(r) for r in rejects)
@@ -74,7 +83,9 @@ def test_sentences_keep_abbreviations_and_quotes():
 
 
 def test_line_roles_without_header():
-    assert line_roles(["A body line that is long enough to count as a real sentence in an article."], has_header=False) == ["body"]
+    assert line_roles(
+        ["A body line that is long enough to count as a real sentence in an article."], has_header=False
+    ) == ["body"]
 
 
 HTML_IN_TXT = """<head><title>Crane drivers return to Terminal 4</title>
@@ -103,8 +114,10 @@ def test_txt_file_holding_html_is_read_as_html(tmp_path, caplog):
 
 
 def test_plain_text_about_markup_stays_text():
-    text = ("A note on tags\nThe page used <b> for bold and a < b in one formula, "
-            "which is plain text with angle brackets and nothing more.\n")
+    text = (
+        "A note on tags\nThe page used <b> for bold and a < b in one formula, "
+        "which is plain text with angle brackets and nothing more.\n"
+    )
     arts, _ = read_bytes(text.encode(), "note.txt")
     assert arts[0].lines == [line for line in text.splitlines() if line]
 
@@ -120,8 +133,10 @@ def test_files_no_reader_takes_are_rejects_with_the_fix(tmp_path):
     assert [a.doc_id for a in arts] == ["good"]
     reasons = {Path(r.path).name: r.reason for r in rejects}
     assert set(reasons) == {"draft.docx", "scan.PDF", "notes"}
-    assert reasons["draft.docx"] == (".docx files are not read (only .htm, .html, .json, .jsonl, .md, .text, .txt); "
-                                     "export it to .txt or .html and add that file")
+    assert reasons["draft.docx"] == (
+        ".docx files are not read (only .htm, .html, .json, .jsonl, .md, .text, .txt); "
+        "export it to .txt or .html and add that file"
+    )
     assert reasons["scan.PDF"].startswith(".pdf files are not read")
     assert "export it to .txt or .html" in reasons["scan.PDF"]
     assert reasons["notes"].startswith("no extension is not one read")
@@ -144,8 +159,13 @@ def test_encoding_is_recorded_per_file(tmp_path, caplog):
 
 def test_file_hash_is_the_sha256_of_the_file(tmp_path):
     txt = "Title\r\nA body line that is long enough to count as a real sentence in an article.\r\n".encode("cp1252")
-    jsonl = "".join(json.dumps(x) + "\n" for x in ({"text": "One sentence here. Another one.", "doc_id": "j1"},
-                                                   {"text": "A second article.", "doc_id": "j2"})).encode()
+    jsonl = "".join(
+        json.dumps(x) + "\n"
+        for x in (
+            {"text": "One sentence here. Another one.", "doc_id": "j1"},
+            {"text": "A second article.", "doc_id": "j2"},
+        )
+    ).encode()
     (tmp_path / "t.txt").write_bytes(txt)
     (tmp_path / "j.jsonl").write_bytes(jsonl)
     arts, _ = read_inputs([str(tmp_path)])

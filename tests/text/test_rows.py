@@ -43,7 +43,8 @@ def test_one_row_per_passage_in_order(dispute):
     rows = article_rows(article(), dispute)
     passages = segment_article(article())
     assert [(r["index"], r["paragraph"], r["role"], r["text"]) for r in rows] == [
-        (p.index, p.paragraph, p.role, p.text) for p in passages]
+        (p.index, p.paragraph, p.role, p.text) for p in passages
+    ]
     assert [r["role"] for r in rows] == ["title", "date", "byline", "body", "body", "boilerplate", "body", "body"]
     assert {r["doc_id"] for r in rows} == {"ps-test"} and {r["dispute"] for r in rows} == {"port-strike"}
 
@@ -103,8 +104,12 @@ def test_a_source_classifier_is_applied_once_to_the_rule_rows(dispute):
     seen, passed_dispute = clf.calls[0]
     assert seen == rules and passed_dispute is dispute  # it sees the rules' rows, all of them, after attribution
     by = [(r["source"], r["source_by"]) for r in rows if r["role"] == "body"]  # its changes are returned
-    assert by == [("UNION (inferred)", "classifier"), ("OPERATOR", "rules"),
-                  ("Priya Hallan", "rules"), ("UNION (inferred)", "classifier")]
+    assert by == [
+        ("UNION (inferred)", "classifier"),
+        ("OPERATOR", "rules"),
+        ("Priya Hallan", "rules"),
+        ("UNION (inferred)", "classifier"),
+    ]
 
 
 def test_without_a_classifier_rows_are_the_same_on_every_call(dispute):
@@ -112,8 +117,10 @@ def test_without_a_classifier_rows_are_the_same_on_every_call(dispute):
 
 
 def test_rows_carry_the_file_hash_and_encoding(dispute, tmp_path):
-    raw = ("Pay talks resume at the café\r\nThe union and Meridane met again on Friday, for the first time since "
-           "the strike began, and agreed to meet again.\r\n").encode("cp1252")
+    raw = (
+        "Pay talks resume at the café\r\nThe union and Meridane met again on Friday, for the first time since "
+        "the strike began, and agreed to meet again.\r\n"
+    ).encode("cp1252")
     (tmp_path / "a.txt").write_bytes(raw)
     arts, _ = read_inputs([str(tmp_path)])
     rows = article_rows(arts[0], dispute)

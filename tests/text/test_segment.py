@@ -36,13 +36,24 @@ Most viewed stories
 Continue reading
 """
 
-CHROME_A = ["THE QUAY LEDGER", "Home | News | Business | Sport | Opinion", "Read in: English · Deutsch · Polski",
-            "Click here to subscribe to our morning briefing",
-            "Photo: Pickets leave the gates of Terminal 4 on Monday evening. (Quay Ledger/Ansel Grieve)",
-            "Sign up for our free daily newsletter.", "More stories from The Quay Ledger",
-            "www.quayledger.example/port"]
-CHROME_B = ["THE QUAY LEDGER", "Home | News | Business | Sport | Opinion", "Idioma: Español English Português",
-            "Image credit: Quay Ledger archive", "Most viewed stories", "Continue reading"]
+CHROME_A = [
+    "THE QUAY LEDGER",
+    "Home | News | Business | Sport | Opinion",
+    "Read in: English · Deutsch · Polski",
+    "Click here to subscribe to our morning briefing",
+    "Photo: Pickets leave the gates of Terminal 4 on Monday evening. (Quay Ledger/Ansel Grieve)",
+    "Sign up for our free daily newsletter.",
+    "More stories from The Quay Ledger",
+    "www.quayledger.example/port",
+]
+CHROME_B = [
+    "THE QUAY LEDGER",
+    "Home | News | Business | Sport | Opinion",
+    "Idioma: Español English Português",
+    "Image credit: Quay Ledger archive",
+    "Most viewed stories",
+    "Continue reading",
+]
 TITLES = {"a": "Dockers vote to return to work at Terminal 4", "b": "Harbour board names a new chair after the strike"}
 
 
@@ -79,36 +90,46 @@ def test_repetition_across_the_folder_marks_a_masthead(site):
 
 
 def test_repeated_byline_detail_stays_byline():
-    lines = ["Port levy explained", "By Ansel Grieve", "Labour correspondent",
-             "The levy on containers rose again on Monday, the third rise this year, and shippers will pass it on."]
+    lines = [
+        "Port levy explained",
+        "By Ansel Grieve",
+        "Labour correspondent",
+        "The levy on containers rose again on Monday, the third rise this year, and shippers will pass it on.",
+    ]
     assert line_roles(lines, repeated=frozenset({"labour correspondent"})) == ["title", "byline", "byline", "body"]
 
 
-@pytest.mark.parametrize("line, shape", [
-    ("Sprache: Deutsch | English | Français", "link"),
-    ("English 中文 日本語", "link"),
-    ("Tap here to get alerts", "action"),
-    ("Log in to comment", "action"),
-    ("(Picture: Harbour Board handout)", "credit"),
-    ("VIDEO: Cranes idle at the quay", "credit"),
-    ("Related articles", "promo"),
-    ("Latest news from the harbour", "promo"),
-    ("editor@quayledger.example", "link"),
-])
+@pytest.mark.parametrize(
+    "line, shape",
+    [
+        ("Sprache: Deutsch | English | Français", "link"),
+        ("English 中文 日本語", "link"),
+        ("Tap here to get alerts", "action"),
+        ("Log in to comment", "action"),
+        ("(Picture: Harbour Board handout)", "credit"),
+        ("VIDEO: Cranes idle at the quay", "credit"),
+        ("Related articles", "promo"),
+        ("Latest news from the harbour", "promo"),
+        ("editor@quayledger.example", "link"),
+    ],
+)
 def test_chrome_shapes(line, shape):
     assert chrome_shape(line) == shape
 
 
-@pytest.mark.parametrize("line", [
-    "Follow the money: who paid for the harbour survey",   # a headline, not a call to action
-    "Why English and French dockers see the strike differently",
-    "Read the contract before you blame the union",
-    "Sign the deal now, the minister told both sides, or lose the season.",
-    "More than 2,000 dockworkers stayed outside the gates on Monday.",
-    "The union: the company ignored three written complaints",
-    "By Ansel Grieve | Labour correspondent | Quay Ledger",
-    "May 14, 2024 | 10:32",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Follow the money: who paid for the harbour survey",  # a headline, not a call to action
+        "Why English and French dockers see the strike differently",
+        "Read the contract before you blame the union",
+        "Sign the deal now, the minister told both sides, or lose the season.",
+        "More than 2,000 dockworkers stayed outside the gates on Monday.",
+        "The union: the company ignored three written complaints",
+        "By Ansel Grieve | Labour correspondent | Quay Ledger",
+        "May 14, 2024 | 10:32",
+    ],
+)
 def test_content_is_not_chrome(line):
     assert chrome_shape(line) is None
 

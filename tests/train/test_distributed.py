@@ -15,12 +15,22 @@ def test_torchrun_two_processes_train_one_model(tmp_path, tiny_model):
     from pipeline.config import load_config
     from pipeline.dataset.run import build
 
-    source = {"inputs": [str(ROOT / "data/corpus/port-strike")], "labels": str(ROOT / "data/labels"),
-              "dispute": str(ROOT / "configs/disputes/port-strike.yaml")}
+    source = {
+        "inputs": [str(ROOT / "data/corpus/port-strike")],
+        "labels": str(ROOT / "data/labels"),
+        "dispute": str(ROOT / "configs/disputes/port-strike.yaml"),
+    }
     cfg = {
         "build": {"output": str(tmp_path / "data"), "sources": [source]},
-        "train": {"model": str(tiny_model), "output_dir": str(tmp_path / "model"), "epochs": 1, "batch_size": 16,
-                  "max_length": 64, "progress": False, "early_stopping_patience": 0},
+        "train": {
+            "model": str(tiny_model),
+            "output_dir": str(tmp_path / "model"),
+            "epochs": 1,
+            "batch_size": 16,
+            "max_length": 64,
+            "progress": False,
+            "early_stopping_patience": 0,
+        },
     }
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(cfg))

@@ -22,13 +22,23 @@ def stance(*args, cwd=ROOT, env=None):
 
 def test_train_check_refuses_a_relative_model_path_that_does_not_exist(tmp_path):
     """The issue's case: ``mymodels/run1`` does not exist here and the hub is offline (as in every test)."""
-    r = stance("-q", "train", "configs/default.yaml", "--check", "--train.model", "mymodels/run1",
-               "--build.output", str(tmp_path / "none"), env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    r = stance(
+        "-q",
+        "train",
+        "configs/default.yaml",
+        "--check",
+        "--train.model",
+        "mymodels/run1",
+        "--build.output",
+        str(tmp_path / "none"),
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.strip().splitlines() == [
         "error: train.model: mymodels/run1 is not a local folder, nor in the Hugging Face cache, "
         "and the hub is offline (HF_HUB_OFFLINE); point it at a local folder (a relative path starts with ./), "
-        "load the hub model once while online, or use packaged:all-MiniLM-L6-v2"]
+        "load the hub model once while online, or use packaged:all-MiniLM-L6-v2"
+    ]
 
 
 def test_a_path_beside_an_existing_folder_is_a_path(tmp_path, monkeypatch):

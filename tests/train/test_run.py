@@ -33,8 +33,17 @@ def train_to(config_path, out, **overrides):
 def test_model_folder_holds_everything_to_score_and_reproduce(built):
     p, tmp = built
     out = train_to(p, tmp / "m1")
-    for name in ("model.safetensors", "config.json", "tokenizer.json", "label_map.json", "calibration.json",
-                 "train_config.yaml", "provenance.json", "metrics.json", "README.md"):
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "label_map.json",
+        "calibration.json",
+        "train_config.yaml",
+        "provenance.json",
+        "metrics.json",
+        "README.md",
+    ):
         assert (out / name).is_file(), name
     prov = json.loads((out / "provenance.json").read_text())
     manifest = json.loads((tmp / "data" / "manifest.json").read_text())
