@@ -4,7 +4,8 @@ The rules run in the no-dispute mode (speakers from the text itself), against a
 direct-quotes-only baseline computed in the same run (the same rules with every
 attribution that is not a direct quote dropped). Usage::
 
-    python bench/bench_attribution.py [--polnear ../shared/data/polnear] [--split test] [--out bench/out/attribution.json]
+    python bench/bench_attribution.py [--polnear ../shared/data/polnear] [--split test]
+        [--out bench/out/attribution.json]
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ def main(argv: list[str] | None = None) -> dict:
     }
     print(
         f"PolNeAR {args.split}: {result['articles']} articles, {result['relations']} attributions "
-        f"({sum(len(d.source_spans) for d in docs)} distinct source spans, {sum(len(d.cue_spans) for d in docs)} cue spans)"
+        f"({sum(len(d.source_spans) for d in docs)} distinct source spans, "
+        f"{sum(len(d.cue_spans) for d in docs)} cue spans)"
     )
     print(f"{'':22}{'rules P':>9}{'R':>7}{'F1':>7}   {'direct-only P':>13}{'R':>7}{'F1':>7}")
     for key in result["rules"]:
         r, b = result["rules"][key], result["direct_quotes_only"][key]
         print(
-            f"{key:22}{r['precision']:9.3f}{r['recall']:7.3f}{r['f1']:7.3f}   {b['precision']:13.3f}{b['recall']:7.3f}{b['f1']:7.3f}"
+            f"{key:22}{r['precision']:9.3f}{r['recall']:7.3f}{r['f1']:7.3f}   "
+            f"{b['precision']:13.3f}{b['recall']:7.3f}{b['f1']:7.3f}"
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -211,7 +211,8 @@ def bench_paths(args, model: Path) -> dict:
         pb.batch_size = bs
         results[name]["self_agreement_other_batching"] = float((again == probs[name].argmax(1)).mean())
 
-    # Phase 2: timed rounds on the sample, every path once per round, so load from other processes on the machine hits all paths alike.
+    # Phase 2: timed rounds on the sample, every path once per round, so load from other processes on the machine
+    # hits all paths alike.
     def on_sample(name, fn):
         return (lambda: fn(t_inputs)) if name.startswith("hf_") else (lambda: fn(t_texts, t_pairs))
 
@@ -241,7 +242,8 @@ def bench_paths(args, model: Path) -> dict:
         r["argmax_agreement_vs_fp32"] = float((probs[name].argmax(1) == probs["torch_fp32_sorted_64"].argmax(1)).mean())
         r["max_abs_prob_diff_vs_fp32"] = float(np.abs(probs[name] - probs["torch_fp32_sorted_64"]).max())
         r["macro_f1_minus_fp32"] = r["macro_f1"] - fp32["macro_f1"]
-        # 95% interval of the F1 difference from a paired bootstrap over articles (examples of one article are not independent)
+        # 95% interval of the F1 difference from a paired bootstrap over articles (examples of one article are not
+        # independent)
         bs = paired_bootstrap(
             names(gold),
             names(probs["torch_fp32_sorted_64"].argmax(1)),
@@ -252,21 +254,26 @@ def bench_paths(args, model: Path) -> dict:
         r["macro_f1_minus_fp32_ci95"] = bs["ci95"]
         r["within_0.01_of_fp32"] = abs(r["macro_f1_minus_fp32"]) <= 0.01
     print(
-        f"\nmacro-F1 on {n} labelled examples ({'+'.join(splits)} of {args.data}; {len(set(docs))} articles); speed on a sample of {nt}, "
+        f"\nmacro-F1 on {n} labelled examples ({'+'.join(splits)} of {args.data}; {len(set(docs))} articles); "
+        f"speed on a sample of {nt}, "
         f"{args.threads} thread(s), median of {args.reps} interleaved rounds"
     )
     print(
-        f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} {'macro-F1':>9s} {'dF1':>7s} {'dF1 95% CI':>17s} {'argmax=':>8s} {'max|dp|':>8s} {'rebatch=':>8s}"
+        f"{'path':28s} {'ex/s':>8s} {'x 1-at-a-time':>13s} {'x fp32-sorted':>13s} {'peak RSS MB':>11s} "
+        f"{'macro-F1':>9s} {'dF1':>7s} {'dF1 95% CI':>17s} {'argmax=':>8s} {'max|dp|':>8s} {'rebatch=':>8s}"
     )
     for name, r in results.items():
         lo, hi = r["macro_f1_minus_fp32_ci95"]
         rebatch = r.get("self_agreement_other_batching")
         print(
-            f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} {r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} "
-            f"{f'[{lo:+.3f}, {hi:+.3f}]':>17s} {r['argmax_agreement_vs_fp32']:8.3f} {r['max_abs_prob_diff_vs_fp32']:8.1e} {'' if rebatch is None else f'{rebatch:.3f}':>8s}"
+            f"{name:28s} {r['examples_per_s']:8.1f} {r['x_one_at_a_time']:13.2f} {r['x_fp32_sorted']:13.2f} "
+            f"{r['peak_rss_mb']:11.0f} {r['macro_f1']:9.4f} {r['macro_f1_minus_fp32']:+7.4f} "
+            f"{f'[{lo:+.3f}, {hi:+.3f}]':>17s} {r['argmax_agreement_vs_fp32']:8.3f} "
+            f"{r['max_abs_prob_diff_vs_fp32']:8.1e} {'' if rebatch is None else f'{rebatch:.3f}':>8s}"
         )
     print(
-        "argmax= : share of examples whose label equals fp32's; rebatch= : share that keep their label when scored again in another order with batches of 16"
+        "argmax= : share of examples whose label equals fp32's; "
+        "rebatch= : share that keep their label when scored again in another order with batches of 16"
     )
     auto = bench_auto(model, hf["pred"].input_names, results)
     return {"n": n, "n_timed": nt, "splits": splits, "articles": len(set(docs)), "results": results, "auto": auto}
@@ -341,15 +348,18 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
     tot["segment_attribute_share"] = tot["segment_attribute_s"] / tot["seconds"]
     tot["other_share"] = 1 - (tot["segment_attribute_s"] + tot["model_s"]) / tot["seconds"]
     print(
-        f"end to end, stance score --backend {backend}: {tot['articles']} articles, {tot['passages']} passages in {tot['seconds']:.1f} s "
-        f"({tot['articles_per_s']:.1f} articles/s, {tot['passages_per_s']:.0f} passages/s); segmentation + attribution {tot['segment_attribute_share']:.1%} of the time, "
+        f"end to end, stance score --backend {backend}: {tot['articles']} articles, "
+        f"{tot['passages']} passages in {tot['seconds']:.1f} s "
+        f"({tot['articles_per_s']:.1f} articles/s, {tot['passages_per_s']:.0f} passages/s); "
+        f"segmentation + attribution {tot['segment_attribute_share']:.1%} of the time, "
         f"model + verdicts {tot['model_s'] / tot['seconds']:.1%}, reading/writing/checkpoints {tot['other_share']:.1%}"
     )
     return tot
 
 
 def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: int = 0) -> None:
-    """``n_articles`` short articles as JSONL files of ``per_file``: a title and 1-2 paragraphs of 1-2 sentences drawn from data/corpus/port-strike."""
+    """``n_articles`` short articles as JSONL files of ``per_file``: a title and 1-2 paragraphs of 1-2 sentences
+    drawn from data/corpus/port-strike."""
     from pipeline.text.readers import read_inputs
     from pipeline.text.segment import segment_article
 
@@ -463,13 +473,17 @@ def bench_memory(args, model: Path, backend: str) -> dict:
         "samples": [[round(t, 1), round(m, 1)] for t, m in series],
     }
     print(
-        f"memory: {r['articles']} articles, {r['passages']} passages in {r['seconds']:.0f} s ({r['passages_per_s']:.0f} passages/s); RSS first {r['rss_first_mb']:.0f} MB, "
-        f"after warm-up {r['rss_steady_first_mb']:.0f} MB, at half-time {r['rss_half_mb']:.0f} MB, last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB; "
+        f"memory: {r['articles']} articles, {r['passages']} passages in {r['seconds']:.0f} s "
+        f"({r['passages_per_s']:.0f} passages/s); RSS first {r['rss_first_mb']:.0f} MB, "
+        f"after warm-up {r['rss_steady_first_mb']:.0f} MB, at half-time {r['rss_half_mb']:.0f} MB, "
+        f"last {r['rss_last_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB; "
         f"segmentation + attribution {r['segment_attribute_share']:.1%} of the time"
     )
     print(
-        f"memory: RSS slope over the second half: {slope_half:+.2f} MB/min for the floor (minimum per {trend['window_s']:.0f} s window), "
-        f"{trend['slope_peak_second_half']:+.2f} for the per-window peak, {trend['slope_samples_second_half']:+.2f} for the raw samples; "
+        f"memory: RSS slope over the second half: {slope_half:+.2f} MB/min for the floor "
+        f"(minimum per {trend['window_s']:.0f} s window), "
+        f"{trend['slope_peak_second_half']:+.2f} for the per-window peak, "
+        f"{trend['slope_samples_second_half']:+.2f} for the raw samples; "
         f"floor within {args.flat_tolerance:g} MB/min: {verdict}"
     )
     return r
@@ -494,7 +508,8 @@ def main() -> int:
         "--memory-articles",
         type=int,
         default=0,
-        help="also score this many synthetic articles and sample RSS (10000 for the flatness check; ~10+ min on 2 cores)",
+        help="also score this many synthetic articles and sample RSS "
+        "(10000 for the flatness check; ~10+ min on 2 cores)",
     )
     ap.add_argument(
         "--flat-tolerance",
@@ -522,7 +537,8 @@ def main() -> int:
         "load_avg_at_start": os.getloadavg(),
     }
     print(
-        f"model {args.model} (copied to {model}), {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at start",
+        f"model {args.model} (copied to {model}), {args.threads} thread(s), "
+        f"load average {os.getloadavg()[0]:.1f} at start",
         flush=True,
     )
     if not args.skip_paths:

@@ -49,7 +49,8 @@ def main() -> int:
     if not (data / "manifest.json").is_file():
         if not (ROOT.parent / "shared/data/semeval2016-task6").is_dir():
             print(
-                "skipped: ../shared/data/semeval2016-task6 is absent (the benchmark data lives only in dev and CI checkouts)"
+                "skipped: ../shared/data/semeval2016-task6 is absent "
+                "(the benchmark data lives only in dev and CI checkouts)"
             )
             return 0
         subprocess.run(

@@ -216,7 +216,8 @@ def parse_dispute(data: dict, path: str) -> Dispute:
         for f in (party, *forms):
             if f.lower() in owner:
                 raise ConfigError(
-                    f"{path}: third_parties.{party}: '{f}' is already an alias of side {owner[f.lower()]}; keep it in one place"
+                    f"{path}: third_parties.{party}: '{f}' is already an alias of side {owner[f.lower()]}; "
+                    "keep it in one place"
                 )
     return Dispute(
         str(data.get("name") or Path(path).stem), sides, third_parties, str(data.get("description") or ""), str(path)

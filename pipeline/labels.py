@@ -62,7 +62,8 @@ def mark_mentions(text: str, dispute, side: str) -> str:
 
 
 def source_tag(source: str, source_side: str | None, side: str) -> str:
-    """Who speaks, relative to the side asked about: ``[author]``, ``[this side]``, ``[other side]`` or ``[third party]``."""
+    """Who speaks, relative to the side asked about: ``[author]``, ``[this side]``, ``[other side]`` or
+    ``[third party]``."""
     if source == "author" or not source:
         return "[author]"
     if source_side == side:
@@ -86,7 +87,8 @@ def model_input(
     text = mark_mentions(passage, dispute, side)
     if with_source and task != "source_side":
         text = f"{source_tag(source, source_side, side)} {text}"
-    pair = f"{task} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"  # no side name: it would let the model learn name biases
+    # no side name: it would let the model learn name biases
+    pair = f"{task} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"
     if context:
         pair += f" | before: {mark_mentions(context, dispute, side)}"
     return text, pair

@@ -340,7 +340,8 @@ def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
             missing = [c for c in ("text", "target", "label") if c not in (reader.fieldnames or [])]
             if missing:
                 raise DataError(
-                    f"{path}: missing column '{missing[0]}' (has {', '.join(reader.fieldnames or [])}); add a {missing[0]} column"
+                    f"{path}: missing column '{missing[0]}' (has {', '.join(reader.fieldnames or [])}); "
+                    f"add a {missing[0]} column"
                 )
         for line_no, r in records:
             for c in ("text", "target", "label"):
@@ -351,7 +352,8 @@ def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
             label = str(r["label"]).strip().lower()
             if spec.labels and label not in spec.labels:
                 raise DataError(
-                    f"{path}: line {line_no}: label '{r['label']}' is not one of {', '.join(spec.labels)}; fix the label or add it to build.benchmark.labels"
+                    f"{path}: line {line_no}: label '{r['label']}' is not one of {', '.join(spec.labels)}; "
+                    "fix the label or add it to build.benchmark.labels"
                 )
             doc = r.get("doc_id") or f"{path.name}:{line_no}"
             out.append(_ex(split, f"generic:{doc}", str(r["target"]).strip(), str(r["text"]).strip(), label, spec))
@@ -376,7 +378,8 @@ def spec_for(opts) -> Spec:
 
         close = difflib.get_close_matches(opts.name, SPECS, n=1)
         raise DataError(
-            f"build.benchmark.name: unknown benchmark '{opts.name}'; {'did you mean ' + repr(close[0]) + '?' if close else 'use one of ' + ', '.join(SPECS)}"
+            f"build.benchmark.name: unknown benchmark '{opts.name}'; "
+            f"{'did you mean ' + repr(close[0]) + '?' if close else 'use one of ' + ', '.join(SPECS)}"
         )
     spec = SPECS[opts.name]
     if opts.name == "pstance" and opts.include_none:
@@ -401,7 +404,8 @@ def clean_splits(examples: list[dict], opts, spec: Spec) -> tuple[list[dict], di
         unknown = [t for t in opts.targets if t not in known]
         if unknown:
             raise DataError(
-                f"build.benchmark.targets: '{unknown[0]}' is not a target of {opts.name} (it has {', '.join(sorted(known))})"
+                f"build.benchmark.targets: '{unknown[0]}' is not a target of {opts.name} "
+                f"(it has {', '.join(sorted(known))})"
             )
         examples = [e for e in examples if e["target"] in opts.targets]
     if not any(e["split"] == "validation" for e in examples):
@@ -483,7 +487,8 @@ def load_benchmark(opts) -> tuple[list[dict], dict, Spec]:
     root = Path(opts.path or (Path("../shared/data") / spec.folder))
     if opts.name != "generic" and not root.is_dir():
         raise DataError(
-            f"{root}: benchmark folder not found; set build.benchmark.path to the folder holding {opts.name} (../shared/data/{spec.folder} in this project's CI)"
+            f"{root}: benchmark folder not found; set build.benchmark.path to the folder holding {opts.name} "
+            f"(../shared/data/{spec.folder} in this project's CI)"
         )
     raw, notes = READERS[opts.name](root, opts, spec)
     examples, stats = clean_splits(raw, opts, spec)

@@ -31,7 +31,8 @@ def _check_row(row: dict, dispute: Dispute, where: str) -> dict:
     sides = dispute.side_names
     if row["stance"] not in sides + [NEUTRAL]:
         raise DataError(
-            f"{where}: stance '{row['stance']}' is not a side of dispute {dispute.name} ({', '.join(sides)}) nor '{NEUTRAL}'; fix the label or the dispute config"
+            f"{where}: stance '{row['stance']}' is not a side of dispute {dispute.name} ({', '.join(sides)}) "
+            f"nor '{NEUTRAL}'; fix the label or the dispute config"
         )
     role = row.get("role") or "body"
     if role not in ROLES:
@@ -43,12 +44,14 @@ def _check_row(row: dict, dispute: Dispute, where: str) -> dict:
     if cred:
         if not isinstance(cred, dict) or cred.get("side") not in sides or cred.get("judgment") not in JUDGMENTS:
             raise DataError(
-                f"{where}: credibility {cred!r} must be null or {{side: one of {sides}, judgment: credible|not_credible}}; fix the label"
+                f"{where}: credibility {cred!r} must be null or "
+                f"{{side: one of {sides}, judgment: credible|not_credible}}; fix the label"
             )
     side = row.get("source_side")
     if side not in (None, "", "other", *sides):
         raise DataError(
-            f"{where}: source_side '{side}' is not a side of {dispute.name} ({', '.join(sides)}), 'other' or null; fix the label"
+            f"{where}: source_side '{side}' is not a side of {dispute.name} ({', '.join(sides)}), "
+            "'other' or null; fix the label"
         )
     form = row.get("form")
     if form not in (None, "", *FORMS):
@@ -89,7 +92,8 @@ def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
     """
     if not isinstance(data, list):
         raise DataError(
-            f"{path}: expected a Label Studio export (a JSON list of tasks), found a {type(data).__name__}; export the project as JSON, not JSON-MIN"
+            f"{path}: expected a Label Studio export (a JSON list of tasks), found a {type(data).__name__}; "
+            "export the project as JSON, not JSON-MIN"
         )
     out = []
     for n, task in enumerate(data):
@@ -104,7 +108,8 @@ def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
         for key in ("text", "doc_id", "index"):
             if d.get(key) in (None, ""):
                 raise DataError(
-                    f"{where}: data.{key} is missing; import tasks with data.text, data.doc_id and data.index so labels can be joined to passages"
+                    f"{where}: data.{key} is missing; import tasks with data.text, data.doc_id and data.index "
+                    "so labels can be joined to passages"
                 )
         anns = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
         if not anns:
@@ -116,7 +121,8 @@ def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
                 choices = value.get("choices") or []
                 if len(choices) != 1:
                     raise DataError(
-                        f"{where}: field '{name}' has {len(choices)} choices {choices}; pick exactly one (make the control single-choice)"
+                        f"{where}: field '{name}' has {len(choices)} choices {choices}; "
+                        "pick exactly one (make the control single-choice)"
                     )
                 row[name] = choices[0]
             elif name in LS_TEXT_FIELDS:
@@ -124,7 +130,8 @@ def _label_studio_rows(path: Path, data) -> list[tuple[str, dict]]:
                 row[name] = texts[0] if texts else None
             else:
                 raise DataError(
-                    f"{where}: result field '{name}' is unknown; name the controls {', '.join(LS_CHOICE_FIELDS + LS_TEXT_FIELDS)}"
+                    f"{where}: result field '{name}' is unknown; "
+                    f"name the controls {', '.join(LS_CHOICE_FIELDS + LS_TEXT_FIELDS)}"
                 )
         if str(row.get("credibility") or "").lower() in ("none", "null"):
             row["credibility"] = None
@@ -185,7 +192,8 @@ def load_gold(
         files = [p]
     else:
         raise DataError(
-            f"{spec}: gold labels not found; point 'labels' at a *.gold.jsonl, *.gold.csv or Label Studio *.json file, or a folder of them"
+            f"{spec}: gold labels not found; point 'labels' at a *.gold.jsonl, *.gold.csv "
+            "or Label Studio *.json file, or a folder of them"
         )
     rows: dict[str, dict[int, dict]] = {}
     docs: dict[str, dict] = {}

@@ -115,7 +115,8 @@ def render_markdown(report: dict, manifest: dict) -> str:
     lines = [
         "# Data report",
         "",
-        f"{report['articles']} articles, {report['passages']} passages over {len(report['disputes'])} disputes; data hash `{manifest['data_hash'][:16]}`.",
+        f"{report['articles']} articles, {report['passages']} passages over {len(report['disputes'])} disputes; "
+        f"data hash `{manifest['data_hash'][:16]}`.",
         "",
         "## Splits (grouped by article)",
         "",
@@ -152,8 +153,10 @@ def render_markdown(report: dict, manifest: dict) -> str:
             "",
             "## Rule attribution against gold",
             "",
-            f"On {att['passages']} labelled body passages: source accuracy {att['source_accuracy']:.3f}, source-side accuracy {att['source_side_accuracy']:.3f}, "
-            f"attributed-passage recall {att['attributed_recall']:.3f}; author-voice passages wrongly attributed: {att['author_voice_wrongly_attributed']} of {att['author_passages']}.",
+            f"On {att['passages']} labelled body passages: source accuracy {att['source_accuracy']:.3f}, "
+            f"source-side accuracy {att['source_side_accuracy']:.3f}, "
+            f"attributed-passage recall {att['attributed_recall']:.3f}; author-voice passages wrongly attributed: "
+            f"{att['author_voice_wrongly_attributed']} of {att['author_passages']}.",
             "",
             _table(
                 ["gold form", "correct", "total"],
@@ -166,8 +169,11 @@ def render_markdown(report: dict, manifest: dict) -> str:
             "",
             "## Labelling functions (weak supervision)",
             "",
-            f"Weak labels used for training: {'yes' if weak['enabled'] else 'no'}; passages weakly labelled per task: {weak['weak_labelled_passages'] or 'none'}; "
-            f"examples by label source: {report.get('label_source')}. Coverage, overlaps and conflicts are shares of all body passages; accuracy is on the passages with gold it votes on.",
+            f"Weak labels used for training: {'yes' if weak['enabled'] else 'no'}; "
+            f"passages weakly labelled per task: {weak['weak_labelled_passages'] or 'none'}; "
+            f"examples by label source: {report.get('label_source')}. "
+            "Coverage, overlaps and conflicts are shares of all body passages; "
+            "accuracy is on the passages with gold it votes on.",
             "",
             _table(
                 ["function", "task", "votes", "coverage", "overlaps", "conflicts", "gold votes", "accuracy"],
@@ -223,7 +229,8 @@ def benchmark_markdown(report: dict, manifest: dict) -> str:
     lines = [
         f"# Data report: {report['benchmark']}",
         "",
-        f"Task `{report['task']}`, labels {', '.join(labels)}; official measure `{report['official_measure']}`; data hash `{manifest['data_hash']}`.",
+        f"Task `{report['task']}`, labels {', '.join(labels)}; official measure `{report['official_measure']}`; "
+        f"data hash `{manifest['data_hash']}`.",
         "",
         "| split | examples | documents | " + " | ".join(labels) + " |",
         "|---|---|---|" + "---|" * len(labels),
@@ -247,7 +254,8 @@ def benchmark_markdown(report: dict, manifest: dict) -> str:
         lines.append(f"Not scanned: {nd['skipped']}.")
     else:
         lines.append(
-            f"{nd['pairs']} text pairs in different splits with word-trigram Jaccard >= {nd['threshold']} (exact train/eval duplicates were already dropped from train)."
+            f"{nd['pairs']} text pairs in different splits with word-trigram Jaccard >= {nd['threshold']} "
+            "(exact train/eval duplicates were already dropped from train)."
         )
         for x in nd["samples"][:10]:
             lines.append(f"- {x['a_split']} / {x['b_split']} ({x['jaccard']}): {x['text']}")

@@ -336,7 +336,8 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     )
     if not any(e["split"] == "train" for e in examples):
         raise DataError(
-            f"{config_path}: build produced no labelled training passages; check that build.sources[*].labels points at gold labels for the inputs"
+            f"{config_path}: build produced no labelled training passages; "
+            "check that build.sources[*].labels points at gold labels for the inputs"
         )
     split_names = sorted(
         {r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s)

@@ -47,7 +47,8 @@ class SourceSideClassifier:
         lm = read_label_map(model_dir)
         if list(lm["tasks"]) != ["source_side"]:
             raise ModelError(
-                f"{model_dir}: not a source-side model (its tasks are {', '.join(lm['tasks'])}); train one with configs/source_side.yaml"
+                f"{model_dir}: not a source-side model (its tasks are {', '.join(lm['tasks'])}); "
+                "train one with configs/source_side.yaml"
             )
         if not 0 < threshold < 1:
             raise ModelError(f"source-side threshold {threshold}: must be a probability between 0 and 1")

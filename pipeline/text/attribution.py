@@ -53,16 +53,21 @@ ACCORDING = re.compile(
 )
 CONTENT_VERBS = (
     "suggests?|suggested|indicates?|indicated|says|said|holds?|held|claims?|claimed|maintains?|maintained|blames?|blamed|"
-    "puts? it|has it|had it|goes|went|runs|ran|insists?|insisted|portrays?|portrayed|paints?|painted|presents?|presented|"
+    "puts? it|has it|had it|goes|went|runs|ran|insists?|insisted|portrays?|portrayed|paints?|painted|"
+    "presents?|presented|"
     "describes?|described|asserts?|asserted|states?|stated|argues?|argued|implies|implied|contends?|contended|casts?|"
     "depicts?|depicted|points?|pointed|attributes?|attributed|is that|was that"
 )
-ACCOUNT_NOUNS = r"version|account|claim|claims|story|narrative|telling|explanation|line|position|figures|numbers|case|argument|statement"
+ACCOUNT_NOUNS = (
+    r"version|account|claim|claims|story|narrative|telling|explanation|line|position|figures|numbers|case|"
+    r"argument|statement"
+)
 PRONOUN_SUBJECT = re.compile(
     r"(?:^|[,;:—–-]\s*|\band\s+)(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+)?$", re.IGNORECASE
 )
 CLAUSE_PRONOUN = re.compile(
-    r"^\s*(?:(?:but|and|yet|later|then|still)\s*,?\s+)?(he|she|they)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|went further,\s+|was\s+\w+\s*$)?$",
+    r"^\s*(?:(?:but|and|yet|later|then|still)\s*,?\s+)?(he|she|they)\s+"
+    r"(?:\w+ly\s+|also\s+|then\s+|later\s+|went further,\s+|was\s+\w+\s*$)?$",
     re.IGNORECASE,
 )
 PREPOSITIONS = {
@@ -366,7 +371,8 @@ def _open_subject(pre: str, floor: int) -> tuple[str, tuple[int, int]] | None:
         if w in DETERMINERS and not (
             i >= 2 and toks[i - 1].group(0).lower() in NP_JOIN and not pre[toks[i - 1].end() : t.start()].strip()
         ):
-            break  # a determiner opens the phrase, unless a joiner links it to a head before ("officials at the ministry")
+            # a determiner opens the phrase, unless a joiner links it to a head before ("officials at the ministry")
+            break
         i -= 1
     # a noun phrase opened by a joiner is not one ("of the party said")
     phrase = pre[start:end]
@@ -582,7 +588,8 @@ def _speaker_of_quote(dispute: Dispute, text: str, spans, last_speaker):
 
 
 EVALUATIVE = re.compile(
-    r"\b(should|ought|must not|perhaps|of course|welcome|fair|unfair|right about|is right|was right|hard to|easy to|tidy|hollow|"
+    r"\b(should|ought|must not|perhaps|of course|welcome|fair|unfair|right about|is right|was right|hard to|easy to|"
+    r"tidy|hollow|"
     r"worth|deserves?|entitled|sceptical|skeptical|convenient|remarkabl[ey]|clearly|plainly|in fact|indeed|however|"
     r"has not|have not|had not|did not|does not|do not)\b|^(that|this|it|but|and yet|still|so)\b",
     re.IGNORECASE,

@@ -31,9 +31,13 @@ BLAME_VERBS = (
     r"never published|never explained|cut corners|gambled|squandered|threatened|threatens|violated|violates|"
     r"inflated|inflates|exaggerated|exaggerates|overstated|overstates|hid|hides|concealed|conceals|dodged|dodges"
 )
-BLAME_NOUNS = r"fault|blame|responsib(?:le|ility)|failure|intransigence|bad faith|recklessness|provocation|overreach|stunt|brinkmanship"
+BLAME_NOUNS = (
+    r"fault|blame|responsib(?:le|ility)|failure|intransigence|bad faith|recklessness|provocation|overreach|stunt|"
+    r"brinkmanship"
+)
 PRAISE_WORDS = (
-    r"praised|praises|credited|credits|generous|constructive|reasonable|good faith|kept its word|kept his word|kept her word|"
+    r"praised|praises|credited|credits|generous|constructive|reasonable|good faith|kept its word|kept his word|"
+    r"kept her word|"
     r"kept their word|compromised|compromises|conceded ground|offered|offers|delivered|delivers|honoured|honored|"
     r"restraint|flexib(?:le|ility)|patient|patience|sensible|fair offer|deserves? credit|to its credit|to their credit|"
     r"acted responsibly|responsibly|in good faith|was right|were right|is right|are right|vindicated"
@@ -43,13 +47,15 @@ BLAME_OBJECT = re.compile(
     re.IGNORECASE,
 )
 CREDIBLE = re.compile(
-    r"\b(more credible|most credible|credible|believable|holds? up|held up|stands? up|checks? out|checked out|borne out|"
+    r"\b(more credible|most credible|credible|believable|holds? up|held up|stands? up|checks? out|checked out|"
+    r"borne out|"
     r"bears? out|is accurate|was accurate|are accurate|were accurate|is correct|was correct|is true|was true|"
     r"deserves? trust|the stricter|on (?:their|its|his|her) side|better documented|well documented|documented)\b",
     re.IGNORECASE,
 )
 NOT_CREDIBLE = re.compile(
-    r"\b(not credible|less credible|implausible|unconvincing|does not hold up|doesn't hold up|did not hold up|falls apart|"
+    r"\b(not credible|less credible|implausible|unconvincing|does not hold up|doesn't hold up|did not hold up|"
+    r"falls apart|"
     r"without evidence|no evidence|not evidence|unfounded|baseless|unsupported|no document|never (?:been )?published|"
     r"cannot be verified|can't be verified|unverified|unverifiable|hard to believe|not quite right|look(?:s|ed)? rash|"
     r"dubious|questionable|misleading|false|untrue|entitled to be sceptical|entitled to be skeptical)\b",
@@ -63,7 +69,8 @@ ADMITTING = re.compile(
     re.IGNORECASE,
 )
 HEDGES = re.compile(
-    r"\b(allegedly|supposedly|so-called|purportedly|ostensibly|what it calls|what they call|what he calls|what she calls)\b",
+    r"\b(allegedly|supposedly|so-called|purportedly|ostensibly|what it calls|what they call|what he calls|"
+    r"what she calls)\b",
     re.IGNORECASE,
 )
 WINDOW = 60  # characters around a side mention that a cue must fall in

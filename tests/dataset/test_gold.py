@@ -97,7 +97,8 @@ def test_label_studio_export_reads_into_gold_rows(tmp_path):
         ),
         (
             lambda t: [dict(t[0], data={"text": "x", "index": 1})],
-            r"project.json: task 0 \(id 11\): data.doc_id is missing; import tasks with data.text, data.doc_id and data.index",
+            r"project.json: task 0 \(id 11\): data.doc_id is missing; "
+            r"import tasks with data.text, data.doc_id and data.index",
         ),
         (
             lambda t: [dict(t[1], annotations=[{"result": [choice("stance", "BOSSES")]}])],

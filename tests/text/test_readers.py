@@ -34,7 +34,11 @@ def test_txt_page_roles_and_metadata():
 
 
 def test_encodings_and_line_endings():
-    text = "Title line\r\nThe minister’s “offer” was rejected by the union on Tuesday, as everyone expected it would be.\rCafé owners agreed with them entirely on this point, for once.\n"
+    text = (
+        "Title line\r\n"
+        "The minister’s “offer” was rejected by the union on Tuesday, as everyone expected it would be.\r"
+        "Café owners agreed with them entirely on this point, for once.\n"
+    )
     for raw in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("cp1252")):
         arts, rejects = read_bytes(raw, "x.txt")
         assert not rejects
@@ -62,13 +66,16 @@ def test_bad_files_are_rejected_with_reason(tmp_path):
 
 
 def test_html_extracts_body_and_metadata():
-    html = """<html><head><title>Port strike enters week two</title><meta name="author" content="Ilse Marrant">
+    html = (
+        """<html><head><title>Port strike enters week two</title><meta name="author" content="Ilse Marrant">
     <meta property="article:published_time" content="2024-09-09"></head><body>
     <nav><a href="/">Home</a> <a href="/world">World</a></nav>
     <article><h1>Port strike enters week two</h1>
-    <p>The strike at the port entered its second week on Monday, with more than two thousand workers outside the gates.</p>
+    <p>The strike at the port entered its second week on Monday, """
+        """with more than two thousand workers outside the gates.</p>
     <p>The union said the company had ignored three written safety complaints about the same machine this spring.</p>
     </article><footer>Back to Top · You might also like</footer></body></html>"""
+    )
     arts, rejects = read_bytes(html.encode(), "page.html")
     assert not rejects
     a = arts[0]
