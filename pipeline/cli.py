@@ -107,7 +107,8 @@ def summary_table(metrics_path) -> str:
             )
             for name, b in res["baselines"].items():
                 lines.append(
-                    f"{split:10s} {name:14s} {fmt(b['accuracy']):>9s} {fmt(b['macro_f1']):>9s} {fmt(b['official']):>14s}"
+                    f"{split:10s} {name:14s} {fmt(b['accuracy']):>9s} {fmt(b['macro_f1']):>9s} "
+                    f"{fmt(b['official']):>14s}"
                 )
             lines.append(
                 f"{split:10s} per-class F1: " + ", ".join(f"{lab} {fmt(v['f1'])}" for lab, v in t["per_class"].items())
@@ -122,18 +123,23 @@ def summary_table(metrics_path) -> str:
             b = res.get("baselines", {})
             f = lambda name: b.get(name, {}).get(task, {}).get("macro_f1")
             lines.append(
-                f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} {fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}"
+                f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} "
+                f"{fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}"
             )
         p = res["passages"]
         if "source_side" in p:
             lines.append(
-                f"{split:10s} source side accuracy: classifier {fmt(p['source_side']['accuracy'])}, rules {fmt(p['source_side_rules']['accuracy'])}, rules then classifier {fmt(p['source_side_rules_then_model']['accuracy'])}"
+                f"{split:10s} source side accuracy: classifier {fmt(p['source_side']['accuracy'])}, "
+                f"rules {fmt(p['source_side_rules']['accuracy'])}, "
+                f"rules then classifier {fmt(p['source_side_rules_then_model']['accuracy'])}"
             )
         a = res.get("articles", {})
         if "stance" not in p:
             continue
         lines.append(
-            f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); side-swap consistency {res.get('side_swap', {}).get('consistency')}"
+            f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, "
+            f"more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); "
+            f"side-swap consistency {res.get('side_swap', {}).get('consistency')}"
         )
     return "\n".join(lines)
 
@@ -349,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         print(
-            f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (rerun with --verbose for the traceback)",
+            f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            "(rerun with --verbose for the traceback)",
             file=sys.stderr,
         )
         return 1

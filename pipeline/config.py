@@ -360,7 +360,8 @@ def validate(cfg: Config, path: str) -> None:
         raise ConfigError(f"{path}: build.tasks: empty; list at least one of {', '.join(KNOWN_TASKS)}")
     if "source_side" in cfg.build.tasks and len(cfg.build.tasks) > 1:
         raise ConfigError(
-            f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); its input hides the rule-attributed source that stance and credibility read"
+            f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); "
+            "its input hides the rule-attributed source that stance and credibility read"
         )
     if cfg.build.max_unmatched_gold < 0:
         raise ConfigError(f"{path}: build.max_unmatched_gold: must be 0 or more, found {cfg.build.max_unmatched_gold}")
@@ -374,7 +375,8 @@ def validate(cfg: Config, path: str) -> None:
             raise ConfigError(f"{path}: train.{name}: must be positive, found {getattr(cfg.train, name)}")
     if cfg.train.abstain_threshold is not None and not 0 < cfg.train.abstain_threshold < 1:
         raise ConfigError(
-            f"{path}: train.abstain_threshold: must be a probability between 0 and 1 (or null), found {cfg.train.abstain_threshold}"
+            f"{path}: train.abstain_threshold: must be a probability between 0 and 1 (or null), "
+            f"found {cfg.train.abstain_threshold}"
         )
     for name in ("batch_size", "eval_batch_size", "max_length"):
         if getattr(cfg.train, name) <= 0:
@@ -395,7 +397,8 @@ def validate(cfg: Config, path: str) -> None:
     for i, src in enumerate(cfg.build.sources):
         if not Path(src.dispute).is_file():
             raise ConfigError(
-                f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; point it at a file in configs/disputes/"
+                f"{path}: build.sources[{i}].dispute: file {src.dispute} not found; "
+                "point it at a file in configs/disputes/"
             )
     validate_score(cfg.score, path, complete=False)
 

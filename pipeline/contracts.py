@@ -111,7 +111,8 @@ def read_label_map(model_dir: str | Path) -> dict:
     p = d / LABEL_MAP
     if not p.is_file():
         raise ModelError(
-            f"{d}: no {LABEL_MAP}; this folder was not written by `stance train` (retrain, or copy the label map beside the weights)"
+            f"{d}: no {LABEL_MAP}; this folder was not written by `stance train` "
+            "(retrain, or copy the label map beside the weights)"
         )
     lm = read_json(p, "label map")
     if lm.get("format_version") != MODEL_FORMAT:
@@ -191,12 +192,14 @@ def read_report(path: str | Path) -> tuple[dict, list[dict]]:
     mpath = p / REPORT_METRICS
     if not mpath.is_file():
         raise ReportError(
-            f"{p}: no {REPORT_METRICS}; pass a report folder written by `stance evaluate` (or a model folder with --data)"
+            f"{p}: no {REPORT_METRICS}; pass a report folder written by `stance evaluate` "
+            "(or a model folder with --data)"
         )
     metrics = read_json(mpath, "report metrics")
     if metrics.get("format_version") != REPORT_FORMAT:
         raise ReportError(
-            f"{mpath}: report format {metrics.get('format_version')} is not {REPORT_FORMAT}; re-run `stance evaluate` with this version"
+            f"{mpath}: report format {metrics.get('format_version')} is not {REPORT_FORMAT}; "
+            "re-run `stance evaluate` with this version"
         )
     ppath = p / PREDICTIONS
     if not ppath.is_file():
@@ -210,7 +213,8 @@ def report_dir_of(model_dir: str | Path) -> Path:
 
 
 def model_summary(model_dir: str | Path, model_id: str, model_version: str, temperature: float) -> dict:
-    """The evaluated model as a report records it: path, id, version, base model, data hash, temperature, training time."""
+    """The evaluated model as a report records it: path, id, version, base model, data hash, temperature,
+    training time."""
     prov = read_provenance(model_dir)
     return {
         "path": str(Path(model_dir).resolve()),

@@ -25,13 +25,17 @@ def need_shared(*paths: Path):
     missing = [p for p in paths if not p.exists()]
     if missing:
         pytest.skip(
-            f"{missing[0]} is absent: ../shared (seed, gold labels, benchmarks) is only present in the dev and CI checkouts"
+            f"{missing[0]} is absent: ../shared (seed, gold labels, benchmarks) "
+            "is only present in the dev and CI checkouts"
         )
 
 
-WORDS = """the a an of to and in on for that is was by with as at from said says this it its their his her they he she we
-union company side sides account version claim credible not more strike port pay deal talks minister government
-border river island trade tariff tariffs steel dairy city regulator drivers safety data blame blamed favor against""".split()
+WORDS = (
+    "the a an of to and in on for that is was by with as at from said says this it its "
+    "their his her they he she we\n"
+    "union company side sides account version claim credible not more strike port pay deal talks minister government\n"
+    "border river island trade tariff tariffs steel dairy city regulator drivers safety data blame blamed favor against"
+).split()
 
 
 def make_tiny_model(path: Path, num_labels: int = 3) -> Path:

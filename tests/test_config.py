@@ -81,7 +81,10 @@ def test_cli_missing_model_path_is_one_line(tmp_path):
 
 
 def test_help_does_not_import_torch():
-    code = "import sys, pipeline.cli as c; c.make_parser().format_help(); assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
+    code = (
+        "import sys, pipeline.cli as c; c.make_parser().format_help(); "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     r = run_cli("--help")
     assert r.returncode == 0 and "build" in r.stdout and "compare" in r.stdout

@@ -146,25 +146,30 @@ def compare(
     (ma, pa), (mb, pb) = load_report(paths[0]), load_report(paths[1])
     if ma.get("kind", "commentary") != mb.get("kind", "commentary"):
         raise ReportError(
-            f"{paths[0]} is a {ma.get('kind', 'commentary')} report, {paths[1]} a {mb.get('kind', 'commentary')} report; compare two reports on the same data"
+            f"{paths[0]} is a {ma.get('kind', 'commentary')} report, "
+            f"{paths[1]} a {mb.get('kind', 'commentary')} report; compare two reports on the same data"
         )
     metrics, tasks = metrics_of(ma)
     if fail_if_worse and fail_if_worse not in metrics:
         raise ReportError(f"--fail-if-worse {fail_if_worse}: unknown metric; use one of {', '.join(metrics)}")
     if ma["data"]["data_hash"] != mb["data"]["data_hash"]:
         raise ReportError(
-            f"{paths[0]} and {paths[1]} were evaluated on different data (hash {ma['data']['data_hash'][:12]} vs {mb['data']['data_hash'][:12]}); evaluate both on the same dataset"
+            f"{paths[0]} and {paths[1]} were evaluated on different data "
+            f"(hash {ma['data']['data_hash'][:12]} vs {mb['data']['data_hash'][:12]}); "
+            "evaluate both on the same dataset"
         )
     if ma["primary_split"] != mb["primary_split"]:
         raise ReportError(
-            f"{paths[0]} evaluates split {ma['primary_split']}, {paths[1]} split {mb['primary_split']}; evaluate both on the same split"
+            f"{paths[0]} evaluates split {ma['primary_split']}, {paths[1]} split {mb['primary_split']}; "
+            "evaluate both on the same split"
         )
     split = ma["primary_split"]
     ra = {r["id"]: r for r in pa if r["split"] == split and r["has_gold"]}
     rb = {r["id"]: r for r in pb if r["split"] == split and r["has_gold"]}
     if set(ra) != set(rb):
         raise ReportError(
-            f"{paths[0]} and {paths[1]} scored different passages ({len(set(ra) ^ set(rb))} differ); evaluate both on the same dataset and split"
+            f"{paths[0]} and {paths[1]} scored different passages ({len(set(ra) ^ set(rb))} differ); "
+            "evaluate both on the same dataset and split"
         )
     ids = sorted(ra)
     result = {
@@ -257,7 +262,9 @@ def compare(
     if verdict and verdict["significantly_worse"]:
         m = result["metrics"][fail_if_worse]
         raise WorseError(
-            f"B is significantly worse on {fail_if_worse}: {m['b']:.4f} vs {m['a']:.4f} (delta {m['delta']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]); see {out / 'comparison.html'}"
+            f"B is significantly worse on {fail_if_worse}: {m['b']:.4f} vs {m['a']:.4f} "
+            f"(delta {m['delta']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]); "
+            f"see {out / 'comparison.html'}"
         )
     return result, out
 
@@ -265,7 +272,8 @@ def compare(
 def render(result: dict) -> str:
     f = lambda x: "–" if x is None else (f"{x:+.4f}" if isinstance(x, float) else html.escape(str(x)))
     rows = "".join(
-        f"<tr><td>{k}</td><td>{v['a']:.4f}</td><td>{v['b']:.4f}</td><td>{f(v['delta'])}</td><td>[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}]</td></tr>"
+        f"<tr><td>{k}</td><td>{v['a']:.4f}</td><td>{v['b']:.4f}</td><td>{f(v['delta'])}</td>"
+        f"<td>[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}]</td></tr>"
         for k, v in result["metrics"].items()
     )
     mc = "".join(
@@ -282,18 +290,37 @@ def render(result: dict) -> str:
         for s, v in result["per_side"].items()
     )
     fl = "".join(
-        f"<tr class='{'ok' if x['fixed'] else 'bad' if x['broken'] else ''}'><td>{x['id']}</td><td>{html.escape(x['text'])}</td><td>{x['gold_stance']}</td><td>{x['a_stance']}</td><td>{x['b_stance']}</td><td>{x['gold_credibility']}</td><td>{x['a_credibility']}</td><td>{x['b_credibility']}</td></tr>"
+        f"<tr class='{'ok' if x['fixed'] else 'bad' if x['broken'] else ''}'><td>{x['id']}</td>"
+        f"<td>{html.escape(x['text'])}</td><td>{x['gold_stance']}</td><td>{x['a_stance']}</td><td>{x['b_stance']}</td>"
+        f"<td>{x['gold_credibility']}</td><td>{x['a_credibility']}</td><td>{x['b_credibility']}</td></tr>"
         for x in result["flipped"]
     )
     gate = ""
     if result.get("gate"):
-        gate = f"<p><b>Gate on {result['gate']['metric']}:</b> {'B is significantly worse' if result['gate']['significantly_worse'] else 'B is not significantly worse'}.</p>"
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Model comparison</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:1.5rem auto}}table{{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}}td,th{{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}}th{{background:#f3f3f3}}.ok{{background:#eaf7ea}}.bad{{background:#fbeaea}}</style></head><body>
-<h1>Model comparison</h1><p>A (baseline): <code>{html.escape(result["a"])}</code><br>B: <code>{html.escape(result["b"])}</code><br>split {html.escape(result["split"])}, {result["n"]} labelled passages.</p>{gate}
-<h2>Metrics (B − A, paired bootstrap over articles, 95% CI)</h2><table><tr><th>metric</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>{rows}</table>
-<h2>McNemar's test on passage correctness</h2><table><tr><th>task</th><th>A right, B wrong</th><th>B right, A wrong</th><th>p</th></tr>{mc}</table>
-<h2>Per-class F1</h2><table><tr><th>task</th><th>class</th><th>A</th><th>B</th><th>delta</th><th>support</th></tr>{pc}</table>
-<h2>Per side (gold stance)</h2><table><tr><th>side</th><th>n</th><th>A accuracy</th><th>B accuracy</th><th>delta</th></tr>{ps}</table>
-<h2>Flipped passages ({len(result["flipped"])})</h2><p>Green: B fixed it; red: B broke it.</p><table><tr><th>id</th><th>text</th><th>gold stance</th><th>A</th><th>B</th><th>gold credibility</th><th>A</th><th>B</th></tr>{fl}</table>
-</body></html>"""
+        gate = (
+            f"<p><b>Gate on {result['gate']['metric']}:</b> "
+            f"{'B is significantly worse' if result['gate']['significantly_worse'] else 'B is not significantly worse'}"
+            ".</p>"
+        )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Model comparison</title>\n'
+        "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:1.5rem auto}"
+        "table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}"
+        "td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}th{background:#f3f3f3}"
+        ".ok{background:#eaf7ea}.bad{background:#fbeaea}</style></head><body>\n"
+        f"<h1>Model comparison</h1><p>A (baseline): <code>{html.escape(result['a'])}</code>"
+        f"<br>B: <code>{html.escape(result['b'])}</code>"
+        f"<br>split {html.escape(result['split'])}, {result['n']} labelled passages.</p>{gate}\n"
+        "<h2>Metrics (B − A, paired bootstrap over articles, 95% CI)</h2>"
+        f"<table><tr><th>metric</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>{rows}</table>\n"
+        "<h2>McNemar's test on passage correctness</h2>"
+        f"<table><tr><th>task</th><th>A right, B wrong</th><th>B right, A wrong</th><th>p</th></tr>{mc}</table>\n"
+        "<h2>Per-class F1</h2>"
+        f"<table><tr><th>task</th><th>class</th><th>A</th><th>B</th><th>delta</th><th>support</th></tr>{pc}</table>\n"
+        "<h2>Per side (gold stance)</h2>"
+        f"<table><tr><th>side</th><th>n</th><th>A accuracy</th><th>B accuracy</th><th>delta</th></tr>{ps}</table>\n"
+        f"<h2>Flipped passages ({len(result['flipped'])})</h2><p>Green: B fixed it; red: B broke it.</p>"
+        "<table><tr><th>id</th><th>text</th><th>gold stance</th><th>A</th><th>B</th><th>gold credibility</th>"
+        f"<th>A</th><th>B</th></tr>{fl}</table>\n"
+        "</body></html>"
+    )

@@ -92,7 +92,8 @@ def evaluate_benchmark(
     if label_map["tasks"].get(task) != labels:
         known = ", ".join(f"{t} {v}" for t, v in label_map["tasks"].items())
         raise DataError(
-            f"{data_dir}: task {task} with labels {labels}, but the model {model_dir} knows {known}; evaluate a model trained on this benchmark"
+            f"{data_dir}: task {task} with labels {labels}, but the model {model_dir} knows {known}; "
+            "evaluate a model trained on this benchmark"
         )
     examples = load_from_disk(str(Path(data_dir) / "examples"))
     if split not in examples:
@@ -201,32 +202,43 @@ def render(result: dict, rows: list[dict]) -> tuple[str, str]:
         figs.append(reliability_plot(s["calibration"], "reliability"))
     wrong = sorted((r for r in rows if r["pred"] != r["gold"]), key=lambda r: -r["prob"])[:50]
     p = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report: {html.escape(name)}</title><style>{CSS}</style></head><body>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>Evaluation report: {html.escape(name)}</title><style>{CSS}</style></head><body>",
         f"<h1>Evaluation report: {html.escape(name)}</h1>",
-        f"<p>Model <code>{html.escape(result['model']['path'])}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}, trained in {_fmt(result['model'].get('train_seconds'))} s) "
-        f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}), split <b>{html.escape(split)}</b>, {m['n']} examples. Official measure: <b>{html.escape(str(measure))}</b>.</p>",
+        f"<p>Model <code>{html.escape(result['model']['path'])}</code> "
+        f"(version {html.escape(str(result['model']['version']))}, "
+        f"base {html.escape(str(result['model']['base_model']))}, "
+        f"trained in {_fmt(result['model'].get('train_seconds'))} s) "
+        f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}), "
+        f"split <b>{html.escape(split)}</b>, {m['n']} examples. "
+        f"Official measure: <b>{html.escape(str(measure))}</b>.</p>",
         "<h2>Model and baselines</h2><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th><th>"
         + html.escape(str(measure))
         + "</th></tr></thead><tbody>"
         + "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td><td>{_fmt(x['official'])}</td></tr>"
+            f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td>"
+            f"<td>{_fmt(x['official'])}</td></tr>"
             for n, x in systems
         )
         + "</tbody></table>",
         "<div class='figs'>" + "".join(f"<img alt='figure {i + 1}' src='{f}'>" for i, f in enumerate(figs)) + "</div>",
         "<h2>Per class</h2>" + _metric_table(m),
-        f"<p>Expected calibration error {_fmt(s['calibration']['ece'])} (temperature {_fmt(result['model']['temperature'])}, fitted on validation).</p>",
+        f"<p>Expected calibration error {_fmt(s['calibration']['ece'])} "
+        f"(temperature {_fmt(result['model']['temperature'])}, fitted on validation).</p>",
         "<h2>Per target</h2><table><thead><tr><th>target</th><th>n</th><th>accuracy</th><th>macro-F1</th><th>"
         + html.escape(str(measure))
         + "</th></tr></thead><tbody>"
         + "".join(
-            f"<tr><td>{html.escape(t)}</td><td>{v['n']}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{_fmt(v['official'])}</td></tr>"
+            f"<tr><td>{html.escape(t)}</td><td>{v['n']}</td><td>{_fmt(v['accuracy'])}</td>"
+            f"<td>{_fmt(v['macro_f1'])}</td><td>{_fmt(v['official'])}</td></tr>"
             for t, v in s["per_target"].items()
         )
         + "</tbody></table>",
-        f"<h2>Most confident errors ({len(wrong)})</h2><table class='passages'><thead><tr><th>target</th><th>text</th><th>gold</th><th>predicted (p)</th></tr></thead><tbody>"
+        f"<h2>Most confident errors ({len(wrong)})</h2><table class='passages'><thead><tr>"
+        "<th>target</th><th>text</th><th>gold</th><th>predicted (p)</th></tr></thead><tbody>"
         + "".join(
-            f"<tr class='bad'><td>{html.escape(r['target'][:80])}</td><td>{html.escape(r['text'][:300])}</td><td>{html.escape(r['gold'])}</td><td>{html.escape(r['pred'])} ({_fmt(r['prob'])})</td></tr>"
+            f"<tr class='bad'><td>{html.escape(r['target'][:80])}</td><td>{html.escape(r['text'][:300])}</td>"
+            f"<td>{html.escape(r['gold'])}</td><td>{html.escape(r['pred'])} ({_fmt(r['prob'])})</td></tr>"
             for r in wrong
         )
         + "</tbody></table>",

@@ -108,29 +108,41 @@ def _metric_table(m: dict) -> str:
         f"<tr><td>{html.escape(lab)}</td><td>{_fmt(v['precision'])}</td><td>{_fmt(v['recall'])}</td><td>{_fmt(v['f1'])}</td><td>{v['support']}</td></tr>"
         for lab, v in m["per_class"].items()
     )
-    return f"<table class='metrics'><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>{rows}</tbody></table>"
+    return (
+        "<table class='metrics'><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>"
+        f"<th>support</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem auto;max-width:1200px;color:#222;line-height:1.4}
-h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1rem}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.ok{background:#eaf7ea}.bad{background:#fbeaea}.muted{color:#777}.figs img{margin:.3rem;border:1px solid #eee}
-.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}.verdict{font-weight:600}
-details summary{cursor:pointer}
-"""
+CSS = (
+    "\n"
+    "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem auto;max-width:1200px;color:#222;"
+    "line-height:1.4}\n"
+    "h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}"
+    "h3{font-size:1rem}\n"
+    "table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}"
+    "th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\n"
+    "th{background:#f3f3f3}.ok{background:#eaf7ea}.bad{background:#fbeaea}.muted{color:#777}"
+    ".figs img{margin:.3rem;border:1px solid #eee}\n"
+    ".card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}.verdict{font-weight:600}\n"
+    "details summary{cursor:pointer}\n"
+)
 
 
 def render_report(result: dict, predictions: list[dict], verdicts: dict, disputes: dict) -> tuple[str, str]:
     """Returns (html, markdown)."""
     s = result["summary"]
     parts = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title><style>{CSS}</style></head><body>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title>"
+        f"<style>{CSS}</style></head><body>"
     ]
     parts.append("<h1>Evaluation report</h1>")
     parts.append(
-        f"<p>Model <code>{html.escape(str(result['model']['path']))}</code> (version {html.escape(str(result['model']['version']))}, base {html.escape(str(result['model']['base_model']))}) "
-        f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}). Primary split: <b>{result['primary_split']}</b>.</p>"
+        f"<p>Model <code>{html.escape(str(result['model']['path']))}</code> "
+        f"(version {html.escape(str(result['model']['version']))}, "
+        f"base {html.escape(str(result['model']['base_model']))}) "
+        f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}). "
+        f"Primary split: <b>{result['primary_split']}</b>.</p>"
     )
     parts.append(
         "<h2>Summary</h2><table class='summary'><tbody>"
@@ -157,7 +169,8 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             m = pm[task]
             rows = [("model", m)] + [(f"baseline: {n}", b.get(task)) for n, b in base.items() if b.get(task)]
             parts.append(
-                f"<h3>{task}: which {'side the passage favors' if task == 'stance' else 'side’s account it judges, and how'}</h3>"
+                f"<h3>{task}: which "
+                f"{'side the passage favors' if task == 'stance' else 'side’s account it judges, and how'}</h3>"
             )
             parts.append(
                 "<table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
@@ -177,24 +190,29 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             f1s.update({f"baseline {n}": b[task]["macro_f1"] for n, b in base.items() if b.get(task)})
             f1s["model macro-F1"] = m["macro_f1"]
             figs.append(
-                f"<img alt='{task} F1 per class' src='{f1_plot(f1s, f'{task}: F1 per class and macro-F1 vs baselines')}'>"
+                f"<img alt='{task} F1 per class' "
+                f"src='{f1_plot(f1s, f'{task}: F1 per class and macro-F1 vs baselines')}'>"
             )
             if task == "stance" and pm.get("stance_calibration", {}).get("ece") is not None:
                 figs.append(
-                    f"<img alt='reliability diagram' src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>"
+                    "<img alt='reliability diagram' "
+                    f"src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>"
                 )
             parts.append("<div class='figs'>" + "".join(figs) + "</div>")
             parts.append(_metric_table(m))
             if task == "credibility" and "credibility_model_only" in pm:
                 cf = pm["credibility_cue_fallbacks"]
                 parts.append(
-                    f"<p>The model alone: accuracy {_fmt(pm['credibility_model_only']['accuracy'])}, macro-F1 {_fmt(pm['credibility_model_only']['macro_f1'])}. "
-                    f"The explicit-cue fallback (author-voice passages the model judges none) judged {cf['n']} passages, {cf['right']} of them as gold does.</p>"
+                    f"<p>The model alone: accuracy {_fmt(pm['credibility_model_only']['accuracy'])}, "
+                    f"macro-F1 {_fmt(pm['credibility_model_only']['macro_f1'])}. "
+                    "The explicit-cue fallback (author-voice passages the model judges none) "
+                    f"judged {cf['n']} passages, {cf['right']} of them as gold does.</p>"
                 )
             if task == "stance" and "stance_high_confidence" in pm:
                 hc = pm["stance_high_confidence"]
                 parts.append(
-                    f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
+                    f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, "
+                    f"macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
                     + "By voice: "
                     + ", ".join(
                         f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})"
@@ -204,9 +222,13 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 )
             if task == "stance" and pm.get("stance_risk_coverage"):
                 parts.append(
-                    "<p>Abstaining below a side-favored probability (set <code>train.abstain_threshold</code> to apply one when scoring):</p><table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th><th>macro-F1 on kept</th></tr></thead><tbody>"
+                    "<p>Abstaining below a side-favored probability "
+                    "(set <code>train.abstain_threshold</code> to apply one when scoring):</p>"
+                    "<table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th>"
+                    "<th>macro-F1 on kept</th></tr></thead><tbody>"
                     + "".join(
-                        f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
+                        f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td>"
+                        f"<td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
                         for x in pm["stance_risk_coverage"]
                     )
                     + "</tbody></table>"
@@ -219,16 +241,24 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             ]
             ab = pm["source_side_where_rules_abstain"]
             parts.append(
-                "<h3>source side: whose claim the passage carries (author, a side, other)</h3><table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
+                "<h3>source side: whose claim the passage carries (author, a side, other)</h3>"
+                "<table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
                 + "".join(
                     f"<tr><td>{html.escape(n)}</td><td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
                     for n, x in rows
                 )
                 + "</tbody></table>"
-                + f"<p>Where the rules find no source ({ab['n']} passages, {ab['gold_attributed']} of them attributed in gold): accuracy {_fmt(ab['rules_accuracy'])} with the rules' author default, {_fmt(ab['combined_accuracy'])} with the classifier (threshold {ab['threshold']}).</p>"
+                + (
+                    f"<p>Where the rules find no source ({ab['n']} passages, "
+                    f"{ab['gold_attributed']} of them attributed in gold): "
+                    f"accuracy {_fmt(ab['rules_accuracy'])} with the rules' author default, "
+                    f"{_fmt(ab['combined_accuracy'])} with the classifier (threshold {ab['threshold']}).</p>"
+                )
             )
             parts.append(
-                "<p>Rules, then the classifier, by the probability it needs:</p><table><thead><tr><th>threshold</th><th>accuracy</th><th>passages re-attributed</th></tr></thead><tbody>"
+                "<p>Rules, then the classifier, by the probability it needs:</p>"
+                "<table><thead><tr><th>threshold</th><th>accuracy</th>"
+                "<th>passages re-attributed</th></tr></thead><tbody>"
                 + "".join(
                     f"<tr><td>{x['threshold']:.1f}</td><td>{_fmt(x['accuracy'])}</td><td>{x['reattributed']}</td></tr>"
                     for x in pm.get("source_side_threshold_sweep", [])
@@ -236,7 +266,9 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 + "</tbody></table>"
             )
             parts.append(
-                f"<div class='figs'><img alt='source side confusion matrix' src='{confusion_plot(pm['source_side_rules_then_model'], f'source side, rules then classifier ({split})')}'></div>"
+                "<div class='figs'><img alt='source side confusion matrix' src='"
+                f"{confusion_plot(pm['source_side_rules_then_model'], f'source side, rules then classifier ({split})')}"
+                "'></div>"
             )
             md += (
                 ["### source side", "", "| system | accuracy | macro-F1 |", "|---|---|---|"]
@@ -246,7 +278,8 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
         ex = sres.get("examples") or {}
         if ex:
             parts.append(
-                "<h3>Per-side examples (as trained)</h3><table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
+                "<h3>Per-side examples (as trained)</h3>"
+                "<table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
                 + "".join(
                     f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>"
                     for t, v in ex.items()
@@ -256,20 +289,28 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
         sw = sres.get("side_swap") or {}
         if sw.get("n"):
             parts.append(
-                f"<p><b>Side-swap audit:</b> with everything the text calls each side (name, aliases, actors) moved to the other side, {_fmt(sw['consistency'])} of {sw['n']} passages get the swapped prediction"
-                f" ({_fmt(sw.get('mirrored_inputs'))} of them get the mirror image of their input; {_fmt(sw.get('indistinct'))} get the same input for both sides)."
-                f" A perfect model scores {_fmt(sw.get('perfect_model'))}. {html.escape(sw.get('perfect_model_why', ''))}</p>"
+                "<p><b>Side-swap audit:</b> with everything the text calls each side (name, aliases, actors) "
+                f"moved to the other side, {_fmt(sw['consistency'])} of {sw['n']} passages "
+                "get the swapped prediction"
+                f" ({_fmt(sw.get('mirrored_inputs'))} of them get the mirror image of their input; "
+                f"{_fmt(sw.get('indistinct'))} get the same input for both sides)."
+                f" A perfect model scores {_fmt(sw.get('perfect_model'))}. "
+                f"{html.escape(sw.get('perfect_model_why', ''))}</p>"
             )
             md.append(
-                f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']}; inputs mirrored: {_fmt(sw.get('mirrored_inputs'))}; indistinct: {_fmt(sw.get('indistinct'))}; "
+                f"Side-swap consistency: {_fmt(sw['consistency'])} (n={sw['n']}; "
+                f"inputs mirrored: {_fmt(sw.get('mirrored_inputs'))}; indistinct: {_fmt(sw.get('indistinct'))}; "
                 f"a perfect model scores {_fmt(sw.get('perfect_model'))}). {sw.get('perfect_model_why', '')}"
             )
         art = sres.get("articles") or {}
         parts.append(
-            f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} over {art.get('n_with_gold', 0)} articles with answers.</p>"
+            f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, "
+            f"more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} "
+            f"over {art.get('n_with_gold', 0)} articles with answers.</p>"
         )
         md.append(
-            f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}"
+            f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, "
+            f"more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}"
         )
         preds = [p for p in predictions if p["split"] == split]
         for v in verdicts.get(split, []):
@@ -277,7 +318,9 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             text_of = {p["index"]: p["text"] for p in doc_preds}
             parts.append(_article_card(v, text_of, doc_preds))
             md.append(
-                f"- **{v['doc_id']}** {v.get('title') or ''}: author favors **{v['author_favors']}** (gold {v.get('gold_author_favors')}), more credible **{v['more_credible']}** (gold {v.get('gold_more_credible')})"
+                f"- **{v['doc_id']}** {v.get('title') or ''}: author favors **{v['author_favors']}** "
+                f"(gold {v.get('gold_author_favors')}), "
+                f"more credible **{v['more_credible']}** (gold {v.get('gold_more_credible')})"
             )
             for i in v["more_credible_evidence"][:1] or v["author_favors_evidence"][:1]:
                 md.append(f"  - evidence: “{text_of.get(i, '')}”")
@@ -294,7 +337,10 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
 
     gold = ""
     if v.get("gold_author_favors") is not None:
-        gold = f" <span class='muted'>(gold: favors {html.escape(str(v['gold_author_favors']))}, more credible {html.escape(str(v.get('gold_more_credible')))})</span>"
+        gold = (
+            f" <span class='muted'>(gold: favors {html.escape(str(v['gold_author_favors']))}, "
+            f"more credible {html.escape(str(v.get('gold_more_credible')))})</span>"
+        )
     sources = (
         ", ".join(f"{html.escape(q['source'])} ({html.escape(q['side'])}, {q['count']}×)" for q in v["quoted_sources"])
         or "none"
@@ -304,18 +350,36 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
         cls = "" if not p["has_gold"] else (" class='ok'" if p["stance"] == p["gold_stance"] else " class='bad'")
         right = "" if not p["has_gold"] else ("✓" if p["stance"] == p["gold_stance"] else "✗")
         rows.append(
-            f"<tr{cls}><td>{p['index']}</td><td>{html.escape(p['text'])}</td><td>{html.escape(p['source'])}</td><td>{html.escape(p['source_side'] or '')}</td>"
-            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}{'' if p['credibility'] == 'none' else ' (explicit cue)' if p.get('credibility_by') == 'cue' else ' (' + _fmt(p['credibility_prob']) + (', and an explicit cue' if p.get('credibility_by') == 'model+cue' else '') + ')'}</td>"
+            f"<tr{cls}><td>{p['index']}</td><td>{html.escape(p['text'])}</td><td>{html.escape(p['source'])}</td>"
+            f"<td>{html.escape(p['source_side'] or '')}</td>"
+            f"<td>{html.escape(str(p['stance']))} ({_fmt(p['stance_prob'])})</td><td>{html.escape(p['credibility'])}"
+            f"""{
+                ""
+                if p["credibility"] == "none"
+                else " (explicit cue)"
+                if p.get("credibility_by") == "cue"
+                else " ("
+                + _fmt(p["credibility_prob"])
+                + (", and an explicit cue" if p.get("credibility_by") == "model+cue" else "")
+                + ")"
+            }</td>"""
             f"<td>{html.escape(str(p['gold_stance']))}</td><td>{html.escape(str(p['gold_credibility']))}</td><td>{right}</td></tr>"
         )
     table = (
-        "<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th><th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th><th>right</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+        "<table class='passages'><thead><tr><th>#</th><th>text</th><th>source</th><th>source side</th>"
+        "<th>side favored (p)</th><th>credibility (p)</th><th>gold stance</th><th>gold credibility</th>"
+        "<th>right</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
     return (
         f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
-        f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}{' (from the credibility verdict: the side-favored passages alone decide nothing)' if v.get('author_favors_by') == 'credibility' else ''}; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible.{gold}</p>"
+        f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}"
+        f"""{
+            " (from the credibility verdict: the side-favored passages alone decide nothing)"
+            if v.get("author_favors_by") == "credibility"
+            else ""
+        }"""
+        f"; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible."
+        f"{gold}</p>"
         f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
         f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"
         f"<p>Quoted sources: {sources}</p>"

@@ -99,7 +99,8 @@ def read_polnear(root: str | Path, split: str = "test", limit: int | None = None
     text_dir, ann_dir = base / "text", base / "attributions"
     if not text_dir.is_dir() or not ann_dir.is_dir():
         raise DataError(
-            f"{base}: expected PolNeAR's '{split}/text' and '{split}/attributions' folders; point the path at PolNeAR's data folder"
+            f"{base}: expected PolNeAR's '{split}/text' and '{split}/attributions' folders; "
+            "point the path at PolNeAR's data folder"
         )
     docs = []
     for txt in sorted(text_dir.glob("*.txt"))[:limit]:

@@ -103,7 +103,8 @@ def _evaluate_benchmark(
 ) -> Path:
     if manifest.get("kind") != "benchmark":
         raise DataError(
-            f"{data_dir}: commentary data, but {model_dir} was trained on the {label_map.get('benchmark')} benchmark; evaluate a model trained on commentary"
+            f"{data_dir}: commentary data, but {model_dir} was trained on the {label_map.get('benchmark')} benchmark; "
+            "evaluate a model trained on commentary"
         )
     from pipeline.evaluate.benchmark import evaluate_benchmark
 
@@ -119,12 +120,14 @@ def check_model_fits_data(model_dir, data_dir, manifest: dict, label_map: dict) 
     unknown = [t for t in manifest["tasks"] if t not in label_map["tasks"]]
     if unknown:
         raise DataError(
-            f"{data_dir}: has '{unknown[0]}' labels the model {model_dir} does not know (it knows {', '.join(label_map['tasks'])}); evaluate a model trained on that task"
+            f"{data_dir}: has '{unknown[0]}' labels the model {model_dir} does not know "
+            f"(it knows {', '.join(label_map['tasks'])}); evaluate a model trained on that task"
         )
     for t in manifest["tasks"]:
         if manifest["task_labels"][t] != label_map["tasks"][t]:
             raise DataError(
-                f"{data_dir}: labels for {t} are {manifest['task_labels'][t]}, the model's are {label_map['tasks'][t]}; rebuild the data or retrain"
+                f"{data_dir}: labels for {t} are {manifest['task_labels'][t]}, "
+                f"the model's are {label_map['tasks'][t]}; rebuild the data or retrain"
             )
     return [t for t in manifest["tasks"] if t in label_map["tasks"]]
 

@@ -12,7 +12,8 @@ def chromium_or_skip():
         return browser, driver
     if os.environ.get("REQUIRE_CHROMIUM"):
         pytest.fail(
-            "REQUIRE_CHROMIUM is set but chromium/chromedriver are missing; .ci/run installs Debian's chromium and chromium-driver"
+            "REQUIRE_CHROMIUM is set but chromium/chromedriver are missing; "
+            ".ci/run installs Debian's chromium and chromium-driver"
         )
     pytest.skip(
         "headless Chromium is not installed (Debian: apt-get install chromium chromium-driver; .ci/run does this)"
