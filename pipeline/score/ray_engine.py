@@ -66,6 +66,7 @@ class ChunkScorer:
         threads: int,
         source_model: str | None = None,
         source_threshold: float = DEFAULT_THRESHOLD,
+        model_version: str | None = None,
     ):
         import torch
 
@@ -74,6 +75,8 @@ class ChunkScorer:
         torch.set_num_threads(threads)
         self.predictor = Predictor(model_dir, batch_size=batch_size, backend=backend)
         self.predictor.model_id = model_id  # the folder name as the driver was given it, not of the resolved path
+        if model_version:
+            self.predictor.model_version = model_version
         self.dispute = dispute
         self.source_classifier = None
         if source_model:
@@ -138,7 +141,12 @@ def _connect(address: str | None, log_to_driver: bool = False) -> None:
 
 
 def score_chunks_ray(
-    chunks: Iterable[list[Article]], cfg: ScoreConfig, dispute: Dispute, threads: int = 1, window: int | None = None
+    chunks: Iterable[list[Article]],
+    cfg: ScoreConfig,
+    dispute: Dispute,
+    threads: int = 1,
+    window: int | None = None,
+    model_version: str | None = None,
 ) -> Iterator[tuple[int, dict]]:
     """Score chunks on Ray Data actors; yield ``(articles in chunk, score_chunk result)`` in chunk order.
 
@@ -147,6 +155,8 @@ def score_chunks_ray(
         cfg: the model, backend, batch size, ``workers`` (actors, each holding the model;
             default: cluster CPUs // threads) and ``ray_address`` (default ``RAY_ADDRESS``; else a local Ray).
         threads: CPU threads per actor (Ray reserves as many CPUs for it).
+        model_version: written into every row instead of the actors' own (the driver's, which says
+            which backend ``auto`` chose, as a local run's rows do).
         window: at most this many chunks taken from ``chunks`` and not yet yielded back
             (default: ``CHUNKS_PER_WORKER`` per actor); it bounds what the driver holds.
     """
@@ -168,7 +178,7 @@ def score_chunks_ray(
             threads,
             feed.window,
         )
-        yield from _results(_dataset(feed.queue, cfg, dispute, workers, threads), feed)
+        yield from _results(_dataset(feed.queue, cfg, dispute, workers, threads, model_version), feed)
     finally:
         feed.queue.shutdown(force=True)
 
@@ -193,7 +203,9 @@ class _Feeder:
             self.sent += 1
 
 
-def _dataset(queue: Queue, cfg: ScoreConfig, dispute: Dispute, workers: int, threads: int) -> ray.data.Dataset:
+def _dataset(
+    queue: Queue, cfg: ScoreConfig, dispute: Dispute, workers: int, threads: int, model_version: str | None = None
+) -> ray.data.Dataset:
     from pipeline.contracts import model_identity
 
     # the read task only waits on the queue: it takes no CPU from the actors
@@ -214,6 +226,7 @@ def _dataset(queue: Queue, cfg: ScoreConfig, dispute: Dispute, workers: int, thr
         "threads": threads,
         "source_model": str(Path(cfg.source_model).resolve()) if cfg.source_model else None,
         "source_threshold": cfg.source_threshold,
+        "model_version": model_version,
     }
     return ds.map_batches(
         ChunkScorer, fn_constructor_kwargs=kwargs, batch_size=1, concurrency=workers, num_cpus=threads
@@ -247,11 +260,12 @@ def _results(ds: ray.data.Dataset, feed: _Feeder) -> Iterator[tuple[int, dict]]:
 
 def _export_once(cfg: ScoreConfig) -> None:
     """Make the ONNX export (and its int8 quantization) here, once, rather than racing in every actor."""
-    if cfg.backend not in ("onnx", "onnx-int8"):
-        return
     from transformers import AutoTokenizer
 
-    from pipeline.score.backends import BACKENDS
+    from pipeline.score.backends import BACKENDS, OnnxBackend
+
+    if not issubclass(BACKENDS.get(cfg.backend, object), OnnxBackend):
+        return
 
     names = AutoTokenizer.from_pretrained(str(cfg.model)).model_input_names
     BACKENDS[cfg.backend].model_path(

@@ -50,6 +50,8 @@ class Models:
     predictor: Any
     source_classifier: Any
     version: str  # model version, backend and source model: what the run's fingerprint reads
+    backend: str  # the backend that runs: ``auto`` resolved for this machine
+    row_version: str  # the model version written into every scored row
 
 
 @dataclass
@@ -118,7 +120,7 @@ def score(cfg: ScoreConfig, inputs: list[str], *, command: str = "", predictor=N
         for n_articles, res in results:
             commit_chunk(run, n_articles, res)
         run.sync()
-    return finish(run, cfg, inputs, command)
+    return finish(run, cfg, inputs, command, models.backend)
 
 
 def check_score(cfg: ScoreConfig, predictor=None) -> None:
@@ -149,16 +151,25 @@ def load_models(cfg: ScoreConfig, predictor=None) -> Models:
         )
     if cfg.engine == "local":
         predictor = predictor or Predictor(cfg.model, batch_size=cfg.batch_size, backend=cfg.backend)
-        model_version = predictor.model_version
+        model_version, backend = predictor.model_version, getattr(predictor, "backend_name", cfg.backend)
     else:
+        from transformers import AutoTokenizer
+
+        from pipeline.score.backends import AUTO, resolve_backend
+
         predictor = None
         read_label_map(cfg.model)
-        model_version = model_identity(cfg.model)[1]
+        model_version, backend = model_identity(cfg.model)[1], cfg.backend
+        if cfg.backend == AUTO:  # resolved once here, as the local Predictor does, and the actors get the result
+            names = AutoTokenizer.from_pretrained(str(cfg.model)).model_input_names
+            inputs = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in names]
+            backend = resolve_backend(AUTO, Path(cfg.model), inputs)[0]
+            model_version = f"{model_version}:{backend}"  # what a local Predictor's rows say under auto
     # the backend changes the numbers, the engine does not: a local run may be resumed on Ray
     version = model_version if cfg.backend == "torch" else f"{model_version}:{cfg.backend}"
     if source_classifier is not None:
         version += f"|source:{source_classifier.predictor.model_version}:{cfg.source_threshold}"
-    return Models(predictor, source_classifier, version)
+    return Models(predictor, source_classifier, version, backend, model_version)
 
 
 def open_run(out: Path, fingerprint: str, progress: bool = True) -> ScoreRun:
@@ -221,7 +232,9 @@ def scored_chunks(
         return ((len(b), score_chunk(models.predictor, b, dispute, models.source_classifier)) for b in chunks)
     from pipeline.score.ray_engine import score_chunks_ray
 
-    return score_chunks_ray(chunks, cfg, dispute)
+    return score_chunks_ray(
+        chunks, dataclasses.replace(cfg, backend=models.backend), dispute, model_version=models.row_version
+    )
 
 
 def write_reject(run: ScoreRun, r: Reject) -> None:
@@ -248,7 +261,7 @@ def commit_chunk(run: ScoreRun, n_articles: int, res: dict) -> None:
     run.bar.set_postfix(passages=state["passages"], **{"passages/s": f"{state['passages'] / elapsed:.0f}"})
 
 
-def finish(run: ScoreRun, cfg: ScoreConfig, inputs: list[str], command: str) -> dict:
+def finish(run: ScoreRun, cfg: ScoreConfig, inputs: list[str], command: str, backend: str | None = None) -> dict:
     """Move the partial files into place (converted to ``cfg.format``), mark the state complete, return the summary."""
     final = {k: run.out / f"{k}.{cfg.format if k != 'rejects' else 'jsonl'}" for k in OUTPUTS}
     for k in OUTPUTS:
@@ -268,6 +281,7 @@ def finish(run: ScoreRun, cfg: ScoreConfig, inputs: list[str], command: str) -> 
         "seconds": round(time.time() - run.t0, 2),
         "command": command,
         "backend": cfg.backend,
+        "backend_used": backend or cfg.backend,
         "engine": cfg.engine,
         "timing": {k: round(v, 3) for k, v in run.timing.items()},
         "inputs": list(inputs),

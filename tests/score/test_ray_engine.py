@@ -51,6 +51,9 @@ def test_ray_engine_output_equals_local_byte_for_byte(tiny_trained, tmp_path, lo
     for name in OUTPUTS:
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     assert remote["timing"]["model_s"] > 0 and remote["timing"]["segment_attribute_s"] > 0  # the work ran in the actors
+    # auto is resolved once, in the driver, to the backend the local engine chose, and the actors run that
+    assert remote["backend"] == local["backend"] == "auto"
+    assert remote["backend_used"] == local["backend_used"] != "auto"
 
 
 def test_ray_engine_streams_a_bounded_window_of_chunks(tiny_trained, tmp_path, local_ray):
@@ -80,7 +83,7 @@ def test_ray_engine_streams_a_bounded_window_of_chunks(tiny_trained, tmp_path, l
         got.append((n, res["passages"], res["articles"]))
     assert all(t <= i + window for i, t in enumerate(taken_at)), taken_at  # never the whole input up front
     assert taken_at[0] < len(chunks)
-    pred = Predictor(tiny_trained[0])
+    pred = Predictor(tiny_trained[0], backend="auto")  # what the actors run under the default config
     want = [(len(c), r["passages"], r["articles"]) for c in chunks for r in [score_chunk(pred, c, dispute)]]
     assert got == want
 
