@@ -6,6 +6,13 @@ found, and how to fix it.
 """
 
 
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """The first line of an exception's message, at most ``limit`` characters ('' when it has none): for one-line
+    messages and logs that quote a library's error."""
+    text = str(exc)
+    return text.splitlines()[0][:limit] if text.strip() else ""
+
+
 class StanceError(Exception):
     """Base class: a user mistake or bad input, reported without a traceback."""
 

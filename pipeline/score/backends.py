@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, first_line
 from pipeline.score.extras import EXTRAS, require_extra
 
 log = logging.getLogger(__name__)
@@ -269,6 +269,23 @@ BACKENDS = {
 AUTO = "auto"  # not a class: resolve_backend picks one of BACKENDS for this machine
 
 
+# what the backends feed, in this order (onnx_export.FORWARD_INPUTS, the export's positional order, is the same;
+# not imported from there because that module loads torch)
+FORWARD_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def forward_input_names(tokenizer) -> list[str]:
+    """The inputs a backend feeds the model: those of ``FORWARD_INPUTS`` that ``tokenizer`` produces."""
+    return [k for k in FORWARD_INPUTS if k in tokenizer.model_input_names]
+
+
+def model_input_names(model_dir: str | Path) -> list[str]:
+    """:func:`forward_input_names` of a model folder's tokenizer (loads the tokenizer only)."""
+    from transformers import AutoTokenizer
+
+    return forward_input_names(AutoTokenizer.from_pretrained(str(model_dir)))
+
+
 def get_backend(name: str, model_dir: Path, input_names: list[str]):
     """Instantiate the backend called ``name`` (``auto``: the one :func:`resolve_backend` picks).
 
@@ -369,7 +386,7 @@ def _static_int8_check(model_dir: Path, input_names: list[str]) -> tuple[bool, s
             "backend auto: no static int8 graph for %s (%s: %s)",
             model_dir,
             type(exc).__name__,
-            str(exc).splitlines()[0][:160] if str(exc) else "",
+            first_line(exc),
         )
         return False, f"it could not be made ({type(exc).__name__})"
     figures = f"{check.get('agreement', 0):.1%} of {check.get('inputs', 0)} {check.get('source', '?')}"
@@ -393,7 +410,7 @@ def _onnx_export_ok(model_dir: Path, input_names: list[str]) -> tuple[bool, str]
             "backend auto: no ONNX export of %s (%s: %s)",
             model_dir,
             type(exc).__name__,
-            str(exc).splitlines()[0][:160] if str(exc) else "",
+            first_line(exc),
         )
         return False, f"the ONNX export could not be made ({type(exc).__name__})"
     return True, ""

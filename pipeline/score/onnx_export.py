@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, first_line
 from pipeline.io import share_as_umask_allows, write_json
 from pipeline.score.extras import require_extra
 
@@ -169,7 +169,7 @@ def export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
 
         model = load_hf_model(model_dir, attn_implementation="eager")
     except (ImportError, ValueError, OSError) as exc:
-        log.info("onnx: no fused export (%s); using the torch.export exporter", str(exc).splitlines()[0][:120])
+        log.info("onnx: no fused export (%s); using the torch.export exporter", first_line(exc, 120))
         return False
     cfg = model.config
     if cfg.model_type not in FUSABLE or set(input_names) - set(FORWARD_INPUTS):
@@ -224,7 +224,7 @@ def export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
         )
         return True
     except Exception as exc:  # noqa: BLE001 - any exporter or optimizer failure means: use the other exporter
-        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        first = first_line(exc)
         log.info("onnx: fused export failed (%s: %s); using the torch.export exporter", type(exc).__name__, first)
         return False
     finally:

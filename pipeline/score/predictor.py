@@ -60,7 +60,7 @@ class Predictor:
     ):
         from transformers import AutoTokenizer
 
-        from pipeline.score.backends import AUTO, get_backend, resolve_backend
+        from pipeline.score.backends import AUTO, forward_input_names, get_backend, resolve_backend
 
         self.model_dir = Path(model_dir)
         self.label_map = read_label_map(self.model_dir)
@@ -70,9 +70,7 @@ class Predictor:
         self.temperature = float(calibration.get("temperature", 1.0)) if calibrated else 1.0
         self.abstain_threshold = calibration.get("abstain_threshold") if calibrated else None
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
-        self.input_names = [
-            k for k in ("input_ids", "attention_mask", "token_type_ids") if k in self.tokenizer.model_input_names
-        ]
+        self.input_names = forward_input_names(self.tokenizer)
         self.backend_name, self.backend_reason = resolve_backend(backend, self.model_dir, self.input_names)
         self.backend = get_backend(self.backend_name, self.model_dir, self.input_names)
         self.batch_size = batch_size

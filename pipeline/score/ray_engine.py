@@ -260,14 +260,8 @@ def _results(ds: ray.data.Dataset, feed: _Feeder) -> Iterator[tuple[int, dict]]:
 
 def _export_once(cfg: ScoreConfig) -> None:
     """Make the ONNX export (and its int8 quantization) here, once, rather than racing in every actor."""
-    from transformers import AutoTokenizer
-
-    from pipeline.score.backends import BACKENDS, OnnxBackend
+    from pipeline.score.backends import BACKENDS, OnnxBackend, model_input_names
 
     if not issubclass(BACKENDS.get(cfg.backend, object), OnnxBackend):
         return
-
-    names = AutoTokenizer.from_pretrained(str(cfg.model)).model_input_names
-    BACKENDS[cfg.backend].model_path(
-        Path(cfg.model), [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in names]
-    )
+    BACKENDS[cfg.backend].model_path(Path(cfg.model), model_input_names(cfg.model))

@@ -153,17 +153,13 @@ def load_models(cfg: ScoreConfig, predictor=None) -> Models:
         predictor = predictor or Predictor(cfg.model, batch_size=cfg.batch_size, backend=cfg.backend)
         model_version, backend = predictor.model_version, getattr(predictor, "backend_name", cfg.backend)
     else:
-        from transformers import AutoTokenizer
-
-        from pipeline.score.backends import AUTO, resolve_backend
+        from pipeline.score.backends import AUTO, model_input_names, resolve_backend
 
         predictor = None
         read_label_map(cfg.model)
         model_version, backend = model_identity(cfg.model)[1], cfg.backend
         if cfg.backend == AUTO:  # resolved once here, as the local Predictor does, and the actors get the result
-            names = AutoTokenizer.from_pretrained(str(cfg.model)).model_input_names
-            inputs = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in names]
-            backend = resolve_backend(AUTO, Path(cfg.model), inputs)[0]
+            backend = resolve_backend(AUTO, Path(cfg.model), model_input_names(cfg.model))[0]
             model_version = f"{model_version}:{backend}"  # what a local Predictor's rows say under auto
     # the backend changes the numbers, the engine does not: a local run may be resumed on Ray
     version = model_version if cfg.backend == "torch" else f"{model_version}:{cfg.backend}"

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from pipeline.config import PACKAGED_MODEL
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +113,10 @@ def _hub_problem(repo_id: str) -> str | None:
     except RepositoryNotFoundError:
         return "the Hugging Face hub has no model of that name (or it is private and no token is set)"
     except HfHubHTTPError as exc:
-        log.warning("%s: the hub answered %s; loading will tell", repo_id, str(exc).splitlines()[0][:120])
+        log.warning("%s: the hub answered %s; loading will tell", repo_id, first_line(exc, 120))
         return None
     except Exception as exc:  # connection refused, no DNS, timeout: the download would fail the same way, slowly
-        detail = str(exc).splitlines()[0][:100] if str(exc).strip() else "no detail"
+        detail = first_line(exc, 100) or "no detail"
         return f"the Hugging Face hub cannot be reached to find it ({type(exc).__name__}: {detail})"
     return None
 
@@ -128,8 +128,7 @@ def load_tokenizer(source: str, where: str = "train.model"):
         return AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as exc:
         raise ModelError(
-            f"{where}: cannot load a tokenizer from {source} ({str(exc).splitlines()[0][:160]}); "
-            "check the name, or use a local folder"
+            f"{where}: cannot load a tokenizer from {source} ({first_line(exc)}); check the name, or use a local folder"
         ) from None
 
 
@@ -162,6 +161,4 @@ def build_model(
             source, num_labels=num_labels, id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True
         )
     except (OSError, ValueError) as exc:  # ValueError: a config.json transformers cannot read (no model_type)
-        raise ModelError(
-            f"{where}: cannot load model {source} ({str(exc).splitlines()[0][:160]}); check the name or path"
-        ) from None
+        raise ModelError(f"{where}: cannot load model {source} ({first_line(exc)}); check the name or path") from None
