@@ -122,6 +122,7 @@ def bench_paths(args, model: Path) -> dict:
 
     from pipeline.analysis.metrics import classification_metrics, softmax
     from pipeline.compare.run import paired_bootstrap
+    from pipeline.contracts import example_input, read_label_map, task_view
     from pipeline.score.backends import BACKENDS, INT8_BATCH_TOKENS, _cpu_has_bf16
     from pipeline.score.predictor import Predictor
 
@@ -131,6 +132,10 @@ def bench_paths(args, model: Path) -> dict:
         raise SystemExit(f"error: {args.data} has none of the splits {args.split!r}; it has {', '.join(dd)}")
     ex = concatenate_datasets([dd[s] for s in splits])
     texts, pairs, gold, tasks, docs = list(ex["text"]), list(ex["text_pair"]), ex["slot"], ex["task"], ex["doc_id"]
+    # a joint model reads each example as its one question for every task and answers in a block of slots per task
+    label_map = read_label_map(model)
+    pairs = [example_input(label_map, t, p, task)[1] for t, p, task in zip(texts, pairs, tasks)]
+    view = lambda logits: task_view(label_map, np.asarray(logits), tasks)  # noqa: E731
     n = len(texts)
     # speed is timed on a fixed random sample of --limit examples (every path scores all n once, for accuracy)
     timed = sorted(random.Random(0).sample(range(n), min(args.limit, n)))
@@ -152,7 +157,7 @@ def bench_paths(args, model: Path) -> dict:
             load_s = time.perf_counter() - t0
             logits = fn()
         paths[name] = fn
-        probs[name] = softmax(np.asarray(logits, dtype=np.float64))
+        probs[name] = softmax(view(np.asarray(logits, dtype=np.float64)))
         results[name] = {
             "load_s": load_s,
             "peak_rss_mb": mem.peak,
@@ -207,7 +212,8 @@ def bench_paths(args, model: Path) -> dict:
     for name, pb in predictors.items():
         bs, pb.batch_size = pb.batch_size, 16
         again = np.empty(n, dtype=int)
-        again[shuffled] = pb.logits([texts[i] for i in shuffled], [pairs[i] for i in shuffled]).argmax(1)
+        got = pb.logits([texts[i] for i in shuffled], [pairs[i] for i in shuffled])
+        again[shuffled] = task_view(label_map, got, [tasks[i] for i in shuffled]).argmax(1)
         pb.batch_size = bs
         results[name]["self_agreement_other_batching"] = float((again == probs[name].argmax(1)).mean())
 

@@ -126,6 +126,9 @@ class TrainConfig:
     abstain_threshold: float | None = (
         None  # scoring marks passages whose side-favored probability is below it as abstained
     )
+    # one input per (passage, side) answering stance and credibility at once, one block of slots per task
+    # (pipeline.labels): half the forward passes of asking each task in its own input
+    joint: bool = False
 
 
 @dataclass
@@ -362,6 +365,11 @@ def validate(cfg: Config, path: str) -> None:
         raise ConfigError(
             f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); "
             "its input hides the rule-attributed source that stance and credibility read"
+        )
+    if cfg.train.joint and (cfg.build.benchmark is not None or sorted(cfg.build.tasks) != ["credibility", "stance"]):
+        raise ConfigError(
+            f"{path}: train.joint: a joint model answers stance and credibility of commentary passages from one "
+            "input; set build.tasks to [stance, credibility] with build.sources, or train.joint to false"
         )
     if cfg.build.max_unmatched_gold < 0:
         raise ConfigError(f"{path}: build.max_unmatched_gold: must be 0 or more, found {cfg.build.max_unmatched_gold}")

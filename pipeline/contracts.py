@@ -122,6 +122,57 @@ def read_label_map(model_dir: str | Path) -> dict:
     return lm
 
 
+def task_blocks(label_map: dict) -> dict[str, tuple[int, int]] | None:
+    """A joint model's slot range per task (``{"stance": (0, 3), "credibility": (3, 6)}``); None for a model
+    whose tasks share one set of slots, asked one task at a time."""
+    if not label_map.get("joint"):
+        return None
+    return {t: (int(a), int(b)) for t, (a, b) in label_map["blocks"].items()}
+
+
+def example_input(label_map: dict, text: str, pair: str, task: str) -> tuple[str, str]:
+    """A built example (asked for ``task``) as the model's input: a joint model answers every task from one
+    question (:func:`pipeline.labels.joint_pair`), other models read the example as built (so does a joint
+    model an example whose question is in another format, such as a benchmark's)."""
+    from pipeline.labels import joint_pair
+
+    if not label_map.get("joint") or task not in label_map["blocks"]:
+        return text, pair
+    try:
+        return text, joint_pair(pair, task)
+    except ValueError:
+        return text, pair
+
+
+def task_view(label_map: dict, logits, tasks=None):
+    """Each example's logits over its own task's labels, ``[n, labels]``.
+
+    A joint model's outputs hold one block of slots per task: with ``tasks``
+    (one task per row) each row keeps its task's block; without, every block
+    becomes a row of its own (``[n * tasks, labels]``, blocks padded with
+    -1e9 to the widest). Other models' logits are returned as they are.
+    """
+    import numpy as np
+
+    blocks = task_blocks(label_map)
+    logits = np.asarray(logits)
+    if blocks is None:
+        return logits
+    width = max(b - a for a, b in blocks.values())
+
+    def block(rows, task):
+        a, b = blocks[task]
+        return np.pad(rows[:, a:b], ((0, 0), (0, width - (b - a))), constant_values=-1e9)
+
+    if tasks is None:
+        return np.stack([block(logits, t) for t in blocks], axis=1).reshape(-1, width)
+    out = np.empty((len(logits), width), dtype=logits.dtype)
+    for task in set(tasks):
+        idx = np.array([i for i, t in enumerate(tasks) if t == task], dtype=int)
+        out[idx] = block(logits[idx], task)
+    return out
+
+
 def is_model_folder(path: str | Path) -> bool:
     return (Path(path) / LABEL_MAP).is_file()
 

@@ -12,6 +12,12 @@ with three slots, named per task:
     stance    none    favor      against
     credibility none  credible   not_credible
 
+A *joint* model (``train.joint``) instead reads each (passage, side) once, with
+the question "stance and credibility toward the side marked << >>", and has
+one block of slots per task (slots 0-2 stance, 3-5 credibility): one forward
+pass answers both tasks, half the compute of asking twice. The model folder's
+label map records the blocks (:func:`pipeline.contracts.task_view`).
+
 A passage's "side favored" and its credibility judgment are derived from the
 per-side predictions (:func:`passage_stance`, :func:`passage_credibility`), so
 a model scores a dispute it never saw from the dispute config alone.
@@ -37,6 +43,27 @@ NEUTRAL = "neutral"
 
 def num_slots(tasks: Sequence[str]) -> int:
     return max(len(TASK_LABELS[t]) for t in tasks)
+
+
+JOINT = "joint"  # the task name of a joint model's input: every passage task in one question
+JOINT_TASKS = ("stance", "credibility")
+
+
+def task_prompt(task: str) -> str:
+    """The words naming the task in the input's question."""
+    return " and ".join(JOINT_TASKS) if task == JOINT else task
+
+
+def joint_pair(pair: str, task: str) -> str:
+    """A built example's ``text_pair`` (asked for ``task``) as the joint model's question.
+
+    Raises:
+        ValueError: ``pair`` is not a question about ``task`` in this format.
+    """
+    prefix = f"{task} toward "
+    if not pair.startswith(prefix):
+        raise ValueError(f"text_pair {pair[:60]!r} does not ask about {task}")
+    return f"{task_prompt(JOINT)} toward " + pair[len(prefix) :]
 
 
 TARGET_OPEN, TARGET_CLOSE = "<<", ">>"
@@ -83,12 +110,13 @@ def model_input(
     context: str | None,
     with_source: bool = True,
 ) -> tuple[str, str]:
-    """The (text, text_pair) the tokenizer receives for one passage, one side and one task."""
+    """The (text, text_pair) the tokenizer receives for one passage, one side and one task
+    (:data:`JOINT`: the question a joint model answers for every passage task at once)."""
     text = mark_mentions(passage, dispute, side)
     if with_source and task != "source_side":
         text = f"{source_tag(source, source_side, side)} {text}"
     # no side name: it would let the model learn name biases
-    pair = f"{task} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"
+    pair = f"{task_prompt(task)} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"
     if context:
         pair += f" | before: {mark_mentions(context, dispute, side)}"
     return text, pair

@@ -24,7 +24,7 @@ from pipeline.analysis.metrics import (
     official_measure,
     softmax,
 )
-from pipeline.contracts import REPORT_FORMAT, model_summary, report_dir_of, write_report
+from pipeline.contracts import REPORT_FORMAT, example_input, model_summary, report_dir_of, task_view, write_report
 from pipeline.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,9 @@ def evaluate_benchmark(
     predictor = Predictor(model_dir, batch_size=batch_size)
     ev = examples[split].to_list()
     log.info("scoring %d %s examples of %s", len(ev), split, manifest["benchmark"])
-    logits = predictor.logits([e["text"] for e in ev], [e["text_pair"] for e in ev])[:, : len(labels)]
+    inputs = [example_input(label_map, e["text"], e["text_pair"], task) for e in ev]
+    logits = predictor.logits([x[0] for x in inputs], [x[1] for x in inputs])
+    logits = task_view(label_map, logits, [task] * len(ev))[:, : len(labels)]
     probs = softmax(logits, predictor.temperature)
     rows = []
     for e, p in zip(ev, probs):

@@ -563,14 +563,17 @@ def compare_with_fp32(
     import onnxruntime as ort
 
     from pipeline.analysis.metrics import classification_metrics, softmax
+    from pipeline.contracts import task_view
 
     pairs = data["check"]
-    ref = _logits(_session(str(fp32), ort), tokenizer, pairs, input_names, max_length)
+    # each input's logits over its task's labels (a joint model's outputs hold a block per task)
+    view = lambda logits: task_view(data.get("label_map", {}), logits, data["tasks"])  # noqa: E731
+    ref = view(_logits(_session(str(fp32), ort), tokenizer, pairs, input_names, max_length))
     names = lambda slots: [f"{t}:{int(s)}" for t, s in zip(data["tasks"], slots)]  # noqa: E731
     results = {}
     for key, path in graphs.items():
-        got = _logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length)
-        again = _logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length, rows=7, shuffle=0)
+        got = view(_logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length))
+        again = view(_logits(_session(str(path), ort), tokenizer, pairs, input_names, max_length, rows=7, shuffle=0))
         r = {
             "agreement": round(float((ref.argmax(1) == got.argmax(1)).mean()) if len(pairs) else 1.0, 4),
             "max_abs_prob_diff": round(float(np.abs(softmax(ref) - softmax(got)).max()) if len(pairs) else 0.0, 4),
@@ -673,7 +676,8 @@ def calibration_inputs(model_dir: Path, calibrate: int = CALIBRATION_INPUTS, che
         ``{"calibrate": [...], "check": [...], "source": str, "check_source": str,
         "gold": slots or None, "tasks": tasks or None}``.
     """
-    from pipeline.contracts import read_provenance
+    from pipeline.contracts import example_input, read_provenance
+    from pipeline.labels import JOINT
 
     label_map = _read_label_map(model_dir)
     tasks = list(label_map["tasks"])
@@ -681,20 +685,26 @@ def calibration_inputs(model_dir: Path, calibrate: int = CALIBRATION_INPUTS, che
     examples = _dataset_examples(dataset, tasks, calibrate, check) if dataset else None
     if examples is not None:
         train, held = examples
+        as_input = lambda split: [  # noqa: E731
+            example_input(label_map, t, p, task) for t, p, task in zip(split["text"], split["text_pair"], split["task"])
+        ]
         return {
-            "calibrate": list(zip(train["text"], train["text_pair"])),
-            "check": list(zip(held["text"], held["text_pair"])),
+            "calibrate": as_input(train),
+            "check": as_input(held),
             "gold": [int(x) for x in held["slot"]],
             "tasks": list(held["task"]),
+            "label_map": label_map,
             "source": f"training examples of {dataset}",
             "check_source": f"validation examples of {dataset}",
         }
     context = bool(label_map.get("input", {}).get("context_sentences", 0))
+    asked = [JOINT] if label_map.get("joint") else tasks
     return {
-        "calibrate": generated_inputs(tasks, calibrate, seed=0, context=context),
-        "check": generated_inputs(tasks, check, seed=1, context=context),
+        "calibrate": generated_inputs(asked, calibrate, seed=0, context=context),
+        "check": generated_inputs(asked, check, seed=1, context=context),
         "gold": None,
         "tasks": None,
+        "label_map": label_map,
         "source": "generated sentences",
         "check_source": "generated inputs",
     }
@@ -786,7 +796,7 @@ def generated_inputs(tasks: list[str], n: int, seed: int = 0, context: bool = Fa
     training data is not at hand. Deterministic for a seed."""
     import random
 
-    from pipeline.labels import OTHER_CLOSE, OTHER_OPEN, TARGET_CLOSE, TARGET_OPEN
+    from pipeline.labels import OTHER_CLOSE, OTHER_OPEN, TARGET_CLOSE, TARGET_OPEN, task_prompt
 
     rng = random.Random(seed)
 
@@ -800,7 +810,7 @@ def generated_inputs(tasks: list[str], n: int, seed: int = 0, context: bool = Fa
     out = []
     for _ in range(n):
         text = " ".join(sentence() for _ in range(rng.choice((1, 1, 2, 3))))
-        pair = f"{rng.choice(tasks)} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"
+        pair = f"{task_prompt(rng.choice(tasks))} toward the side marked {TARGET_OPEN} {TARGET_CLOSE}"
         if context and rng.random() < 0.7:
             pair += f" | before: {sentence()}"
         out.append((f"{rng.choice(_SOURCES)} {text}", pair))

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.analysis.metrics import softmax
-from pipeline.contracts import model_identity, read_calibration, read_label_map
+from pipeline.contracts import model_identity, read_calibration, read_label_map, task_blocks
 from pipeline.dispute import Dispute
-from pipeline.labels import TASK_LABELS, model_input, passage_credibility, passage_stance, side_favored
+from pipeline.labels import JOINT, TASK_LABELS, model_input, passage_credibility, passage_stance, side_favored
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class Predictor:
         self.model_dir = Path(model_dir)
         self.label_map = read_label_map(self.model_dir)
         self.tasks: dict[str, list[str]] = self.label_map["tasks"]
+        # a joint model answers every task from one input, one block of slots per task
+        self.blocks: dict[str, tuple[int, int]] | None = task_blocks(self.label_map)
         self.input_cfg: dict = self.label_map["input"]
         calibration = read_calibration(self.model_dir)
         self.temperature = float(calibration.get("temperature", 1.0)) if calibrated else 1.0
@@ -100,8 +102,21 @@ class Predictor:
         return out
 
     def probs(self, texts: Sequence[str], pairs: Sequence[str]) -> np.ndarray:
-        """Calibrated slot probabilities in input order."""
-        return softmax(self.logits(texts, pairs), self.temperature)
+        """Calibrated slot probabilities in input order (a joint model's: each task's block sums to 1)."""
+        logits = self.logits(texts, pairs)
+        if not self.blocks:
+            return softmax(logits, self.temperature)
+        out = np.zeros_like(logits)
+        for a, b in self.blocks.values():
+            out[:, a:b] = softmax(logits[:, a:b], self.temperature)
+        return out
+
+    def task_probs(self, probs: np.ndarray, task: str) -> np.ndarray:
+        """The columns of :meth:`probs` that hold ``task``'s labels."""
+        if not self.blocks:
+            return probs
+        a, b = self.blocks[task]
+        return probs[:, a:b]
 
 
 def length_batches(order: Sequence[int], lengths: Sequence[int], batch_size: int, batch_tokens: int | None = None):
@@ -121,7 +136,8 @@ def length_batches(order: Sequence[int], lengths: Sequence[int], batch_size: int
 def passage_inputs(
     rows: list[dict], dispute: Dispute, tasks: Sequence[str], input_cfg: dict
 ) -> list[tuple[int, str, str, str, str]]:
-    """(row position, task, side, text, text_pair) for every body row, task and side."""
+    """(row position, task, side, text, text_pair) for every body row, task and side (``tasks`` may be
+    ``[JOINT]``: one input per body row and side, for a joint model)."""
     out = []
     for i, r in enumerate(rows):
         if r["role"] != "body":
@@ -170,11 +186,13 @@ def score_passages(
     """
     from pipeline.text.cues import lf_credibility_cue
 
-    inputs = passage_inputs(rows, dispute, list(predictor.tasks), predictor.input_cfg)
+    asked = [JOINT] if predictor.blocks else list(predictor.tasks)  # a joint model: one input answers every task
+    inputs = passage_inputs(rows, dispute, asked, predictor.input_cfg)
     probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))
     per: dict[tuple[int, str], dict[str, list[float]]] = {}
     for (i, task, side, _, _), p in zip(inputs, probs):
-        per.setdefault((i, task), {})[side] = [float(x) for x in p]
+        for t in predictor.tasks if task == JOINT else [task]:
+            per.setdefault((i, t), {})[side] = [float(x) for x in predictor.task_probs(p[None, :], t)[0]]
     sides = dispute.side_names
     out = []
     for i, r in enumerate(rows):

@@ -102,19 +102,26 @@ def task_schema(manifest: dict, cfg: Config) -> tuple[list[str], dict[str, list[
     return list(cfg.build.tasks), {t: TASK_LABELS[t] for t in cfg.build.tasks}
 
 
-def _compute_metrics_fn(tasks: list[str], task_labels: dict[str, list[str]], measure: str | None = None):
+def _compute_metrics_fn(
+    tasks: list[str], task_labels: dict[str, list[str]], measure: str | None = None, blocks: dict | None = None
+):
     """Metrics over (task, label) classes. The task of each example travels with
     its label (``label_ids = (labels, task_id)``), so it stays aligned when
-    predictions are gathered across processes."""
+    predictions are gathered across processes. A joint model's (``blocks``)
+    examples carry one label per task and count once per task, so the figures
+    mean the same as a shared-slot model's."""
     import numpy as np
 
     from pipeline.analysis.metrics import classification_metrics, official_measure
 
     def compute(pred):
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-        labels, task_ids = pred.label_ids
+        if blocks:  # a joint model: each example answers every task, one block of slots each
+            labels, task_ids, preds = joint_flat(np.asarray(logits), np.asarray(pred.label_ids), tasks, blocks)
+        else:
+            labels, task_ids = pred.label_ids
+            preds = np.asarray(logits).argmax(-1)
         tasks_of_eval = [tasks[int(i)] for i in task_ids]
-        preds = np.asarray(logits).argmax(-1)
         name = lambda t, s: f"{t}:{task_labels[t][int(s)] if int(s) < len(task_labels[t]) else int(s)}"
         names = lambda slots: [name(t, s) for t, s in zip(tasks_of_eval, slots)]
         m = classification_metrics(names(labels), names(preds))
@@ -208,6 +215,65 @@ def slot_names(tasks: list[str], task_labels: dict[str, list[str]], n_slots: int
     return {i: "/".join(task_labels[t][i] for t in tasks if i < len(task_labels[t])) for i in range(n_slots)}
 
 
+def joint_blocks(tasks: list[str], task_labels: dict[str, list[str]]) -> dict[str, tuple[int, int]]:
+    """A joint model's slot range per task: the tasks' labels side by side."""
+    out, start = {}, 0
+    for t in tasks:
+        out[t] = (start, start + len(task_labels[t]))
+        start += len(task_labels[t])
+    return out
+
+
+def joint_flat(logits, labels, tasks: list[str], blocks: dict[str, tuple[int, int]]):
+    """A joint model's outputs as one row per (example, task) with a label: (labels, task ids, argmax slots
+    within the task's block), the shape the shared-slot metrics take."""
+    import numpy as np
+
+    lab, tid, pred = [], [], []
+    for k, t in enumerate(tasks):
+        a, b = blocks[t]
+        has = labels[:, k] >= 0
+        lab.append(labels[has, k])
+        tid.append(np.full(int(has.sum()), k))
+        pred.append(logits[has, a:b].argmax(-1))
+    return np.concatenate(lab), np.concatenate(tid), np.concatenate(pred)
+
+
+def joint_examples(split, tasks: list[str]):
+    """One example per (passage, side) from the built per-task examples: the joint question
+    (:func:`pipeline.labels.joint_pair`) and a label slot per task (-100 where the data has none).
+
+    Raises:
+        DataError: the tasks' examples of one (passage, side) show different passage text (a dataset
+            built by another version).
+    """
+    from datasets import Dataset
+
+    from pipeline.labels import joint_pair
+
+    joint: dict[tuple, dict] = {}
+    for e in split:
+        key = (e["doc_id"], e["index"], e["target"])
+        j = joint.get(key)
+        if j is None:
+            j = joint[key] = {
+                "id": f"{e['doc_id']}:{e['index']}:{e['target']}",
+                "text": e["text"],
+                "text_pair": joint_pair(e["text_pair"], e["task"]),
+                "slots": [-100] * len(tasks),
+            }
+        elif j["text"] != e["text"]:
+            raise DataError(f"example {e['id']}: its passage text differs between tasks; rebuild the dataset")
+        j["slots"][tasks.index(e["task"])] = int(e["slot"])
+    rows = list(joint.values())
+    return Dataset.from_dict({k: [r[k] for r in rows] for k in ("id", "text", "text_pair", "slots")})
+
+
+def joint_slot_names(blocks: dict[str, tuple[int, int]], task_labels: dict[str, list[str]]) -> dict[int, str]:
+    """A joint head's ``id2label``: ``task:label`` per slot."""
+    return {a + i: f"{t}:{lab}" for t, (a, _) in blocks.items() for i, lab in enumerate(task_labels[t])}
+
+
 def load_splits(dataset_dir: str | Path, tasks: list[str]) -> dict:
     """The train and validation splits of the dataset folder, restricted to the tasks trained."""
     from datasets import load_from_disk
@@ -218,12 +284,16 @@ def load_splits(dataset_dir: str | Path, tasks: list[str]) -> dict:
 
 def tokenize_splits(ds: dict, tokenizer, tasks: list[str], max_length: int) -> dict:
     """Token ids per split, unpadded (the collator pads per batch), with each
-    example's slot label, task index and length (for length-grouped batches)."""
+    example's slot label, task index and length (for length-grouped batches);
+    for joint examples (:func:`joint_examples`) a slot label per task instead."""
 
     def tokenize(batch):
         enc = tokenizer(batch["text"], batch["text_pair"], truncation=True, max_length=max_length)
-        enc["labels"] = batch["slot"]
-        enc["task_id"] = [tasks.index(t) for t in batch["task"]]
+        if "slots" in batch:  # joint examples: a label per task
+            enc["labels"] = batch["slots"]
+        else:
+            enc["labels"] = batch["slot"]
+            enc["task_id"] = [tasks.index(t) for t in batch["task"]]
         enc["length"] = [len(x) for x in enc["input_ids"]]
         return enc
 
@@ -237,7 +307,12 @@ def label_counts(train_split, n_tasks: int, n_slots: int):
     import numpy as np
 
     counts = np.zeros((n_tasks, n_slots))
-    np.add.at(counts, (np.asarray(train_split["task_id"]), np.asarray(train_split["labels"])), 1.0)
+    labels = np.asarray(train_split["labels"])
+    if labels.ndim == 2:  # joint examples: one label per task, -100 where there is none
+        for t in range(n_tasks):
+            np.add.at(counts[t], labels[labels[:, t] >= 0, t], 1.0)
+        return counts
+    np.add.at(counts, (np.asarray(train_split["task_id"]), labels), 1.0)
     return counts
 
 
@@ -268,7 +343,8 @@ def log_training_data(ds: dict, tok: dict, tasks: list[str], counts, weights) ->
         rounded,
     )
     for row in ds["train"].select(range(min(3, len(ds["train"])))):
-        log.info("sample: %s || %s -> %s", row["text"][:100], row["text_pair"][:60], row["label"])
+        label = row["label"] if "label" in row else row["slots"]  # joint examples: a slot per task
+        log.info("sample: %s || %s -> %s", row["text"][:100], row["text_pair"][:60], label)
 
 
 def training_args(tc: TrainConfig, ckpt_dir: Path):
@@ -300,13 +376,15 @@ def training_args(tc: TrainConfig, ckpt_dir: Path):
         disable_tqdm=not tc.progress,
         train_sampling_strategy="group_by_length" if tc.group_by_length else "random",
         length_column_name="length",
-        label_names=["labels", "task_id"],
+        label_names=["labels"] if tc.joint else ["labels", "task_id"],
         dataloader_num_workers=0,
         ddp_backend="gloo" if distributed_cpu else None,
     )
 
 
-def make_trainer(tc: TrainConfig, ckpt_dir: Path, model, tokenizer, tok: dict, weights, compute_metrics):
+def make_trainer(
+    tc: TrainConfig, ckpt_dir: Path, model, tokenizer, tok: dict, weights, compute_metrics, blocks: dict | None = None
+):
     """The weighted-loss ``Trainer`` over the tokenized splits, with early stopping
     when configured, and the :class:`StepCounter` that records what this run did."""
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback
@@ -326,17 +404,31 @@ def make_trainer(tc: TrainConfig, ckpt_dir: Path, model, tokenizer, tok: dict, w
         compute_metrics=compute_metrics,
         callbacks=[*stopping, steps],
         class_weights=weights,
+        blocks=blocks,
     )
     return trainer, steps
 
 
-def fit_calibration(val, abstain_threshold: float | None) -> dict:
+def fit_calibration(val, abstain_threshold: float | None, blocks: dict | None = None) -> dict:
     """The softmax temperature that best fits the validation predictions (scoring
-    divides logits by it), with the abstain threshold scoring applies."""
+    divides logits by it), with the abstain threshold scoring applies. A joint
+    model's (``blocks``) temperature fits every task's block at once: one
+    (example, task) per row."""
+    import numpy as np
+
     from pipeline.analysis.metrics import fit_temperature
 
     val_logits = val.predictions[0] if isinstance(val.predictions, tuple) else val.predictions
-    temperature = fit_temperature(val_logits, val.label_ids[0])
+    if blocks:
+        labels, views, ys = np.asarray(val.label_ids), [], []
+        width = max(b - a for a, b in blocks.values())
+        for k, (a, b) in enumerate(blocks.values()):
+            has = labels[:, k] >= 0
+            views.append(np.pad(val_logits[has, a:b], ((0, 0), (0, width - (b - a))), constant_values=-1e9))
+            ys.append(labels[has, k])
+        temperature = fit_temperature(np.concatenate(views), np.concatenate(ys))
+    else:
+        temperature = fit_temperature(val_logits, val.label_ids[0])
     return {
         "temperature": temperature,
         "fitted_on": "validation",
@@ -374,12 +466,20 @@ def run_provenance(
 
 
 def model_label_map(
-    cfg: Config, manifest: dict, tasks: list[str], task_labels: dict[str, list[str]], n_slots: int
+    cfg: Config,
+    manifest: dict,
+    tasks: list[str],
+    task_labels: dict[str, list[str]],
+    n_slots: int,
+    blocks: dict | None = None,
 ) -> dict:
-    """What scoring needs to read the head: the labels of each task's slots and the input format."""
+    """What scoring needs to read the head: the labels of each task's slots (a joint
+    model's slot range per task) and the input format."""
     return {
         "tasks": {t: task_labels[t] for t in tasks},
         "num_slots": n_slots,
+        "joint": bool(blocks),
+        "blocks": {t: list(v) for t, v in (blocks or {}).items()},
         "kind": manifest.get("kind", "commentary"),
         "benchmark": manifest.get("benchmark"),
         "official_measure": manifest.get("official_measure"),
@@ -453,16 +553,20 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
 
     set_seed(tc.seed)
     tasks, task_labels = task_schema(manifest, cfg)
-    n_slots = max(len(task_labels[t]) for t in tasks)
+    blocks = joint_blocks(tasks, task_labels) if tc.joint else None
+    n_slots = max(b for _, b in blocks.values()) if blocks else max(len(task_labels[t]) for t in tasks)
     tokenizer = load_tokenizer(source)
     ds = load_splits(cfg.build.output, tasks)
+    if blocks:
+        ds = {k: joint_examples(v, tasks) for k, v in ds.items()}
     tok = tokenize_splits(ds, tokenizer, tasks, tc.max_length)
-    counts = label_counts(tok["train"], len(tasks), n_slots)
+    counts = label_counts(tok["train"], len(tasks), max(len(task_labels[t]) for t in tasks))
     weights = class_weights(counts, tasks, task_labels) if tc.class_weights else None
     log_training_data(ds, tok, tasks, counts, weights)
-    model = build_model(source, n_slots, slot_names(tasks, task_labels, n_slots), tc.tiny)
-    compute_metrics = _compute_metrics_fn(tasks, task_labels, manifest.get("official_measure"))
-    trainer, steps = make_trainer(tc, plan.checkpoints, model, tokenizer, tok, weights, compute_metrics)
+    names = joint_slot_names(blocks, task_labels) if blocks else slot_names(tasks, task_labels, n_slots)
+    model = build_model(source, n_slots, names, tc.tiny)
+    compute_metrics = _compute_metrics_fn(tasks, task_labels, manifest.get("official_measure"), blocks)
+    trainer, steps = make_trainer(tc, plan.checkpoints, model, tokenizer, tok, weights, compute_metrics, blocks)
 
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=str(plan.resume_from) if plan.resume_from else None)
@@ -471,7 +575,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     if not trainer.is_world_process_zero():
         return out
 
-    calibration = fit_calibration(val, tc.abstain_threshold)
+    calibration = fit_calibration(val, tc.abstain_threshold, blocks)
     validation = {k.removeprefix("test_"): v for k, v in val.metrics.items()}
     metrics = {
         "train_loss": result.training_loss,
@@ -487,7 +591,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
         manifest,
         metrics=metrics,
         calibration=calibration,
-        label_map=model_label_map(cfg, manifest, tasks, task_labels, n_slots),
+        label_map=model_label_map(cfg, manifest, tasks, task_labels, n_slots, blocks),
         provenance=run_provenance(cfg, source, manifest, trainer, steps, seconds, command, config_path),
     )
     log.info("model written to %s (best %s, %.0f s)", out, trainer.state.best_model_checkpoint, seconds)

@@ -21,15 +21,22 @@ class WeightedTrainer(Trainer):
     Several tasks share the head's slots, and a task's rare labels would be
     under-weighted by one weight per slot; ``class_weights`` is a
     ``[task, slot]`` table (``None``: plain mean cross-entropy). Each batch
-    carries ``task_id`` beside ``labels`` for the lookup.
+    carries ``task_id`` beside ``labels`` for the lookup. A joint model
+    (``blocks``: slot range per task) gets a label per task per example
+    instead (:meth:`joint_loss`).
     """
 
-    def __init__(self, *args, class_weights: torch.Tensor | None = None, **kwargs):
+    def __init__(self, *args, class_weights: torch.Tensor | None = None, blocks: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.class_weights = class_weights
+        self.blocks = blocks
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
+        if self.blocks:
+            outputs = model(**inputs)
+            loss = self.joint_loss(outputs.logits.float(), labels)
+            return (loss, outputs) if return_outputs else loss
         task_id = inputs.pop("task_id")
         outputs = model(**inputs)
         losses = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
@@ -38,6 +45,27 @@ class WeightedTrainer(Trainer):
         w = self.class_weights.to(losses.device)[task_id, labels]
         loss = (losses * w).sum() / w.sum()  # the weighted mean, as cross_entropy(weight=...) computes it
         return (loss, outputs) if return_outputs else loss
+
+    def joint_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """A joint model's loss: each (example, task) with a label counts as one shared-slot example would,
+        cross-entropy over its task's block of slots, weighted by its (task, label) class; the weighted mean
+        over all of them, the shared-slot loss over the same labels."""
+        total = logits.new_zeros(())
+        weight = logits.new_zeros(())
+        for k, (a, b) in enumerate(self.blocks.values()):
+            y = labels[:, k]
+            has = y >= 0
+            if not bool(has.any()):
+                continue
+            losses = torch.nn.functional.cross_entropy(logits[has, a:b], y[has], reduction="none")
+            w = (
+                torch.ones_like(losses)
+                if self.class_weights is None
+                else self.class_weights.to(losses.device)[k, y[has]]
+            )
+            total = total + (losses * w).sum()
+            weight = weight + w.sum()
+        return total / weight.clamp_min(1e-12)
 
 
 class StepCounter(TrainerCallback):

@@ -177,3 +177,88 @@ def test_dataset_checks_run_before_any_model_loads(built, tmp_path):
     (bad / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(DataError, match="the validation split is empty"):
         train_to(p, tmp / "x", **{"build.output": str(bad)})
+
+
+def test_joint_examples_pair_each_passage_side_once_with_a_label_per_task(built):
+    from datasets import load_from_disk
+
+    from pipeline.train.run import joint_examples
+
+    p, tmp = built
+    train = load_from_disk(str(tmp / "data" / "examples"))["train"]
+    joint = joint_examples(train, ["stance", "credibility"])
+    assert len(joint) * 2 == len(train)  # every (passage, side) has a stance and a credibility example
+    by_key = {(e["doc_id"], e["index"], e["target"], e["task"]): e for e in train}
+    for j in joint.select(range(0, len(joint), 7)):
+        doc, index, target = j["id"].rsplit(":", 2)
+        s, c = by_key[(doc, int(index), target, "stance")], by_key[(doc, int(index), target, "credibility")]
+        assert j["slots"] == [s["slot"], c["slot"]] and j["text"] == s["text"] == c["text"]
+        assert j["text_pair"].startswith("stance and credibility toward the side marked << >>")
+        assert j["text_pair"].split(">>", 1)[1] == s["text_pair"].split(">>", 1)[1]  # the context is kept
+
+
+def test_joint_loss_is_the_shared_slot_loss_over_the_same_labels():
+    import torch
+
+    from pipeline.train.trainer import WeightedTrainer
+
+    torch.manual_seed(0)
+    logits = torch.randn(5, 6)
+    labels = torch.tensor([[0, 2], [1, -100], [2, 0], [1, 1], [-100, 2]])
+    weights = torch.tensor([[1.0, 2.0, 3.0], [0.5, 4.0, 6.0]])
+    trainer = WeightedTrainer.__new__(WeightedTrainer)  # the loss needs no model or arguments
+    trainer.class_weights, trainer.blocks = weights, {"stance": (0, 3), "credibility": (3, 6)}
+    got = trainer.joint_loss(logits, labels)
+    # the same labels as shared-slot examples: one row per (example, task) with a label
+    rows, ys, tids = [], [], []
+    for i in range(5):
+        for k, (a, b) in enumerate(((0, 3), (3, 6))):
+            if labels[i, k] >= 0:
+                rows.append(logits[i, a:b])
+                ys.append(int(labels[i, k]))
+                tids.append(k)
+    losses = torch.nn.functional.cross_entropy(torch.stack(rows), torch.tensor(ys), reduction="none")
+    w = weights[torch.tensor(tids), torch.tensor(ys)]
+    assert torch.allclose(got, (losses * w).sum() / w.sum())
+
+
+def test_joint_model_answers_both_tasks_from_one_input_per_passage_and_side(built):
+    import numpy as np
+
+    from pipeline.dispute import load_dispute
+    from pipeline.score.predictor import Predictor, passage_inputs, score_passages
+
+    p, tmp = built
+    out = train_to(p, tmp / "joint", **{"train.joint": True})
+    lm = json.loads((out / "label_map.json").read_text())
+    assert lm["joint"] and lm["blocks"] == {"stance": [0, 3], "credibility": [3, 6]} and lm["num_slots"] == 6
+    metrics = json.loads((out / "metrics.json").read_text())["validation"]
+    assert {"stance_macro_f1", "credibility_macro_f1", "macro_f1"} <= set(metrics)
+
+    pred = Predictor(out)
+    dispute = load_dispute(str(tmp / "data" / "disputes" / "port-strike.yaml"))
+    from datasets import load_from_disk
+
+    rows = [r for r in load_from_disk(str(tmp / "data" / "passages"))["test"] if r["dispute"] == "port-strike"][:30]
+    seen = []
+    logits = pred.logits
+    pred.logits = lambda texts, pairs: seen.append(len(texts)) or logits(texts, pairs)
+    scored = score_passages(pred, rows, dispute)
+    body = sum(r["role"] == "body" for r in rows)
+    assert seen == [body * len(dispute.side_names)]  # one forward input per (passage, side), not per task too
+    inputs = passage_inputs(rows, dispute, ["joint"], pred.input_cfg)
+    probs = pred.probs([x[3] for x in inputs], [x[4] for x in inputs])
+    assert np.allclose(probs[:, :3].sum(1), 1) and np.allclose(probs[:, 3:].sum(1), 1)
+    first = next(r for r in scored if r["role"] == "body")
+    i, side = rows.index(next(r for r in rows if r["role"] == "body")), dispute.side_names[0]
+    k = next(n for n, x in enumerate(inputs) if x[0] == i and x[2] == side)
+    assert first["side_probs"]["stance"][side] == pytest.approx(probs[k, :3].tolist())
+    assert first["side_probs"]["credibility"][side] == pytest.approx(probs[k, 3:].tolist())
+
+
+def test_joint_needs_stance_and_credibility(built):
+    from pipeline.errors import ConfigError
+
+    p, _ = built
+    with pytest.raises(ConfigError, match="train.joint"):
+        load_config(p, {"train.joint": True, "build.tasks": ["stance"]})
