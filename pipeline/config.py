@@ -46,11 +46,13 @@ class SourceSpec:
 
 @dataclass
 class SplitConfig:
-    """Article-grouped split; fractions are of articles, per dispute."""
+    """Article-grouped split; fractions are of articles, per dispute, or with ``stratify`` per stratum
+    (neutral reports / side-taking articles, from the gold article labels) across disputes."""
 
     validation: float = 0.15
     test: float = 0.15
     seed: int = 13
+    stratify: bool = False
 
 
 @dataclass

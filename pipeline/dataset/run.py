@@ -28,7 +28,7 @@ from pipeline.dataset.dedup import near_duplicates
 from pipeline.dataset.gold import load_gold
 from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import DataError
-from pipeline.labels import TASK_LABELS, gold_target_labels, model_input
+from pipeline.labels import NEUTRAL, TASK_LABELS, gold_target_labels, model_input
 from pipeline.text.cues import apply_weak
 from pipeline.text.readers import Article, Reject, read_inputs
 from pipeline.text.rows import article_rows
@@ -151,6 +151,35 @@ def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, te
     out = {}
     for group, docs in sorted(doc_ids_by_group.items()):
         ranked = sorted(set(docs), key=lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest())
+        n = len(ranked)
+        n_test = max(1, round(test * n)) if n >= 3 and test > 0 else 0
+        n_val = max(1, round(validation * n)) if n >= 3 and validation > 0 else 0
+        for i, d in enumerate(ranked):
+            out[d] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+    return out
+
+
+def stratified_split(
+    doc_ids_by_group: dict[str, list[str]], stratum_of: dict[str, str], validation: float, test: float, seed: int
+) -> dict[str, str]:
+    """Assign whole articles to train/validation/test with each stratum (say, neutral reports and
+    side-taking articles) in every split in proportion, and the held-out articles spread over the groups.
+
+    Within a stratum, each group's articles are ordered by the seeded hash of the doc id and the groups
+    are taken in turn (one article from each, then the next round), so the first ``test`` share of the
+    stratum is test, the next ``validation`` share validation: a stratum of 28 articles over 8 disputes
+    puts 4 in test, 4 in validation, from 8 different disputes. Strata with fewer than three articles go
+    to train.
+    """
+    h = lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest()  # noqa: E731
+    by_stratum: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for group, docs in doc_ids_by_group.items():
+        for d in set(docs):
+            by_stratum[stratum_of.get(d, "")][group].append(d)
+    out = {}
+    for _, groups in sorted(by_stratum.items()):
+        queues = [sorted(docs, key=h) for _, docs in sorted(groups.items(), key=lambda kv: h(kv[0]))]
+        ranked = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
         n = len(ranked)
         n_test = max(1, round(test * n)) if n >= 3 and test > 0 else 0
         n_val = max(1, round(validation * n)) if n >= 3 and validation > 0 else 0
@@ -324,7 +353,11 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     for r in all_rows:
         if r["doc_id"] not in fixed_split and r["has_gold"]:
             groups[r["dispute"]].append(r["doc_id"])
-    split_of = split_articles(groups, bc.split.validation, bc.split.test, bc.split.seed)
+    if bc.split.stratify:
+        strata = {d: "neutral" if a.get("author_favors") == NEUTRAL else "side" for d, a in article_answers.items()}
+        split_of = stratified_split(groups, strata, bc.split.validation, bc.split.test, bc.split.seed)
+    else:
+        split_of = split_articles(groups, bc.split.validation, bc.split.test, bc.split.seed)
     split_of.update(fixed_split)
     for r in all_rows:
         r["split"] = split_of.get(r["doc_id"], "unlabelled")

@@ -6,7 +6,7 @@ from conftest import ROOT
 
 from pipeline.config import load_config
 from pipeline.dataset.gold import load_gold
-from pipeline.dataset.run import build, make_examples, split_articles
+from pipeline.dataset.run import build, make_examples, split_articles, stratified_split
 from pipeline.dispute import load_dispute
 from pipeline.errors import DataError
 
@@ -59,6 +59,24 @@ def test_split_keeps_articles_whole_and_is_stable():
     assert s1 == split_articles(docs, 0.2, 0.2, seed=1)
     assert sum(v == "test" for k, v in s1.items() if k.startswith("a")) == 2
     assert {s1[d] for d in docs["b"]} == {"train", "validation", "test"}
+
+
+def test_stratified_split_holds_out_each_stratum_in_proportion_across_disputes():
+    # 8 disputes, each with 3-4 neutral reports and 6-7 side-taking articles
+    docs, stratum = {}, {}
+    for g in range(8):
+        docs[f"d{g}"] = [f"d{g}-n{i}" for i in range(3 + g % 2)] + [f"d{g}-s{i}" for i in range(6 + g % 2)]
+        stratum.update({d: "neutral" if "-n" in d else "side" for d in docs[f"d{g}"]})
+    split = stratified_split(docs, stratum, 0.15, 0.15, seed=13)
+    assert split == stratified_split(docs, stratum, 0.15, 0.15, seed=13)
+    n_neutral = sum(v == "neutral" for v in stratum.values())  # 28
+    for held in ("test", "validation"):
+        neutral = [d for d, s in split.items() if s == held and stratum[d] == "neutral"]
+        side = [d for d, s in split.items() if s == held and stratum[d] == "side"]
+        assert len(neutral) == round(0.15 * n_neutral) == 4
+        assert len(side) == round(0.15 * (len(split) - n_neutral)) == 8
+        assert len({d.split("-")[0] for d in side}) == 8  # one side-taking article from every dispute
+        assert len({d.split("-")[0] for d in neutral}) == 4
 
 
 def test_examples_map_stance_to_both_sides():
