@@ -114,17 +114,36 @@ def summary_table(metrics_path) -> str:
                 f"{split:10s} per-class F1: " + ", ".join(f"{lab} {fmt(v['f1'])}" for lab, v in t["per_class"].items())
             )
         return "\n".join(lines)
-    lines = [f"{'split':10s} {'task':12s} {'model acc':>9s} {'macro-F1':>9s} {'tfidf F1':>9s} {'majority F1':>11s}"]
+    lines = [
+        "role labels: side favored side 1 / side 2 / neutral (dispute config order); stance and credibility "
+        "per (passage, side): favor / against / none, credible / not_credible / none",
+        f"{'split':10s} {'task':18s} {'model acc':>9s} {'macro-F1':>9s} {'tfidf F1':>9s} {'majority F1':>11s}",
+    ]
     for split, res in m["splits"].items():
-        for task in ("stance", "credibility"):
-            p = res["passages"].get(task)
-            if not p:
+        p, ex, b = res["passages"], res.get("examples") or {}, res.get("baselines") or {}
+        rows = (
+            ("side favored", p.get("side_favored"), lambda x: x.get("side_favored")),
+            ("stance/side", ex.get("stance"), lambda x: (x.get("examples") or {}).get("stance")),
+            ("credibility/side", ex.get("credibility"), lambda x: (x.get("examples") or {}).get("credibility")),
+            ("credibility judged", p.get("credibility_judged"), lambda x: x.get("credibility_judged")),
+        )
+        for task, mt, of in rows:
+            if not mt or not mt.get("n", 1):
                 continue
-            b = res.get("baselines", {})
-            f = lambda name: b.get(name, {}).get(task, {}).get("macro_f1")
+            f = lambda name: (of(b.get(name, {})) or {}).get("macro_f1")
             lines.append(
-                f"{split:10s} {task:12s} {fmt(p['accuracy']):>9s} {fmt(p['macro_f1']):>9s} "
+                f"{split:10s} {task:18s} {fmt(mt['accuracy']):>9s} {fmt(mt['macro_f1']):>9s} "
                 f"{fmt(f('tfidf_logreg')):>9s} {fmt(f('majority')):>11s}"
+            )
+        names = p.get("by_side_name") or {}
+        if names:
+            lines.append(
+                f"{split:10s} over side names (as before): "
+                + ", ".join(
+                    f"{what} accuracy {fmt(names[k]['accuracy'])} macro-F1 {fmt(names[k]['macro_f1'])}"
+                    for k, what in (("stance", "side favored"), ("credibility", "credibility"))
+                    if names.get(k)
+                )
             )
         p = res["passages"]
         if "source_side" in p:
@@ -134,7 +153,7 @@ def summary_table(metrics_path) -> str:
                 f"rules then classifier {fmt(p['source_side_rules_then_model']['accuracy'])}"
             )
         a = res.get("articles", {})
-        if "stance" not in p:
+        if "side_favored" not in p:
             continue
         lines.append(
             f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, "
@@ -329,7 +348,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--fail-if-worse",
         metavar="METRIC",
-        help="exit 1 when B is significantly worse on METRIC (e.g. stance_macro_f1)",
+        help="exit 1 when B is significantly worse on METRIC (e.g. side_favored_macro_f1)",
     )
     c.set_defaults(func=cmd_compare)
     return p

@@ -229,28 +229,46 @@ def test_summary_table_formats_a_commentary_report(tmp_path):
         "splits": {
             "test": {
                 "passages": {
-                    "stance": {"accuracy": 0.8125, "macro_f1": 0.75},
-                    "credibility": {"accuracy": 0.9, "macro_f1": 0.5},
+                    "side_favored": {"n": 10, "accuracy": 0.8125, "macro_f1": 0.75},
+                    "credibility_judged": {"n": 10, "accuracy": 0.9, "macro_f1": 0.5},
+                    "by_side_name": {
+                        "stance": {"accuracy": 0.8125, "macro_f1": 0.5},
+                        "credibility": {"accuracy": 0.9, "macro_f1": 0.25},
+                    },
+                },
+                "examples": {
+                    "stance": {"n": 20, "accuracy": 0.85, "macro_f1": 0.8},
+                    "credibility": {"n": 20, "accuracy": 0.95, "macro_f1": 0.6},
                 },
                 "baselines": {
-                    "majority": {"stance": {"macro_f1": 0.25}, "credibility": {"macro_f1": 0.3}},
-                    "tfidf_logreg": {"stance": {"macro_f1": 0.6}},
+                    "majority": {
+                        "side_favored": {"macro_f1": 0.25},
+                        "credibility_judged": {"macro_f1": 0.3},
+                        "examples": {"stance": {"macro_f1": 0.2}},
+                    },
+                    "tfidf_logreg": {"side_favored": {"macro_f1": 0.6}},
                 },
                 "articles": {"author_favors_accuracy": 0.875, "more_credible_accuracy": 0.5, "n_with_gold": 8},
                 "side_swap": {"consistency": 0.9},
             },
-            "seed": {"passages": {"credibility": {"accuracy": 1.0, "macro_f1": 1.0}}},
+            "seed": {"passages": {"credibility_judged": {"n": 3, "accuracy": 1.0, "macro_f1": 1.0}}},
         },
     }
     p = tmp_path / "metrics.json"
     p.write_text(json.dumps(metrics))
     assert summary_table(p).splitlines() == [
-        "split      task         model acc  macro-F1  tfidf F1 majority F1",
-        "test       stance           0.812     0.750     0.600       0.250",
-        "test       credibility      0.900     0.500         -       0.300",
+        "role labels: side favored side 1 / side 2 / neutral (dispute config order); stance and credibility "
+        "per (passage, side): favor / against / none, credible / not_credible / none",
+        "split      task               model acc  macro-F1  tfidf F1 majority F1",
+        "test       side favored           0.812     0.750     0.600       0.250",
+        "test       stance/side            0.850     0.800         -       0.200",
+        "test       credibility/side       0.950     0.600         -           -",
+        "test       credibility judged     0.900     0.500         -       0.300",
+        "test       over side names (as before): side favored accuracy 0.812 macro-F1 0.500, "
+        "credibility accuracy 0.900 macro-F1 0.250",
         "test       articles: author-favors accuracy 0.875, more-credible accuracy 0.5 (n=8); "
         "side-swap consistency 0.9",
-        "seed       credibility      1.000     1.000         -           -",
+        "seed       credibility judged     1.000     1.000         -           -",
     ]
 
 
@@ -262,7 +280,7 @@ def test_summary_table_shows_the_source_side_rows(tmp_path):
     }
     p = tmp_path / "metrics.json"
     p.write_text(json.dumps({"splits": {"test": {"passages": passages}}}))
-    assert summary_table(p).splitlines()[1:] == [
+    assert summary_table(p).splitlines()[2:] == [
         "test       source side accuracy: classifier 0.700, rules 0.800, rules then classifier 0.850"
     ]
 

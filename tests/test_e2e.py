@@ -36,11 +36,14 @@ def test_every_stage_through_the_cli(tmp_path, corpus_config, tiny_model):
 
     metrics = json.loads((report / "metrics.json").read_text())
     test = metrics["splits"]["test"]
-    for task in ("stance", "credibility"):
+    for task in ("side_favored", "credibility_judged"):
         m = test["passages"][task]
         assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(m)
         assert set(test["baselines"]["majority"][task]) == {"accuracy", "macro_f1"}
         assert set(test["baselines"]["tfidf_logreg"][task]) == {"accuracy", "macro_f1"}
+    for task in ("stance", "credibility"):
+        assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(test["examples"][task])
+        assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(test["passages"]["by_side_name"][task])
     assert test["passages"]["stance_calibration"]["ece"] is not None
     assert 0 <= test["side_swap"]["consistency"] <= 1
     html = (report / "report.html").read_text()
@@ -85,6 +88,7 @@ def test_every_stage_through_the_cli(tmp_path, corpus_config, tiny_model):
     )
     stance("compare", str(report), str(report_b), "--output", str(tmp_path / "cmp"))
     cmp = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
-    assert cmp["n"] > 0 and "stance_macro_f1" in cmp["metrics"] and "p_value" in cmp["mcnemar"]["stance"]
-    lo, hi = cmp["metrics"]["stance_macro_f1"]["ci95"]
-    assert lo <= cmp["metrics"]["stance_macro_f1"]["delta"] <= hi
+    assert cmp["n"] > 0 and "side_favored_macro_f1" in cmp["metrics"] and "p_value" in cmp["mcnemar"]["side_favored"]
+    lo, hi = cmp["metrics"]["side_favored_macro_f1"]["ci95"]
+    assert lo <= cmp["metrics"]["side_favored_macro_f1"]["delta"] <= hi
+    assert "stance_examples_macro_f1" in cmp["metrics"] and "stance_macro_f1" in cmp["by_side_name"]["metrics"]

@@ -3,8 +3,16 @@
 Reads two report folders (or evaluates two model folders on ``--data``),
 refuses reports on different data, and writes ``comparison.json`` and
 ``comparison.html``: metric deltas with paired-bootstrap 95% confidence
-intervals, McNemar's test on passage correctness, per-class and per-side
-deltas, and the passages whose prediction flipped.
+intervals, McNemar's test on correctness, per-class and per-side deltas, and
+the passages whose prediction flipped.
+
+Commentary reports are compared over role labels (the report's headline, see
+:mod:`pipeline.evaluate.scores`): side favored (``side 1`` / ``side 2`` /
+``neutral``), stance and credibility per (passage, side) and the passage's
+credibility judgment; side favored and credibility over side names, the
+measure before, are under ``by_side_name``. A report written before role
+labels is compared over side names only (with a warning), and gating on a
+role-label metric names the key its predictions lack.
 """
 
 from __future__ import annotations
@@ -23,24 +31,50 @@ from pipeline.io import write_json, write_text
 
 log = logging.getLogger(__name__)
 
-COMPARE_FORMAT = 1
-METRICS = {
-    "stance_accuracy": ("gold_stance", "stance", "accuracy"),
-    "stance_macro_f1": ("gold_stance", "stance", "macro_f1"),
-    "credibility_accuracy": ("gold_credibility", "credibility", "accuracy"),
-    "credibility_macro_f1": ("gold_credibility", "credibility", "macro_f1"),
+COMPARE_FORMAT = 2
+KINDS = ("accuracy", "macro_f1")
+
+
+def passage_pairs(gold: str, pred: str):
+    """A measure read as one (gold, prediction) pair per passage from two keys of its prediction row."""
+
+    def pairs(r: dict) -> list[tuple]:
+        return [(r[gold], r[pred])]
+
+    return pairs
+
+
+def per_side_pairs(task: str):
+    """A measure read as one (gold, prediction) pair per (passage, side asked about): the row's ``per_side[task]``."""
+
+    def pairs(r: dict) -> list[tuple]:
+        labels = r["per_side"].get(task)
+        if labels is None:
+            return []
+        return list(zip(labels["gold"] or [], labels["pred"]))
+
+    return pairs
+
+
+# the headline measures of a commentary report, over role labels (see pipeline.evaluate.scores)
+MEASURES = {
+    "side_favored": passage_pairs("gold_side_favored", "side_favored"),
+    "stance_examples": per_side_pairs("stance"),
+    "credibility_examples": per_side_pairs("credibility"),
+    "credibility_judged": passage_pairs("gold_credibility_judged", "credibility_judged"),
 }
+# the same passages over side names, as reports measured them before role labels
+NAME_MEASURES = {
+    "stance": passage_pairs("gold_stance", "stance"),
+    "credibility": passage_pairs("gold_credibility", "credibility"),
+}
+METRICS = {f"{m}_{k}": (m, k) for m in MEASURES for k in KINDS}
+NAME_METRICS = {f"{m}_{k}": (m, k) for m in NAME_MEASURES for k in KINDS}
 
 
 def load_report(path: str | Path) -> tuple[dict, list[dict]]:
     """A report folder's metrics and predictions, checking the format version."""
     return read_report(path)
-
-
-BENCHMARK_METRICS = {
-    "accuracy": ("gold", "pred", "accuracy"),
-    "macro_f1": ("gold", "pred", "macro_f1"),
-}
 
 
 def _metric(y: list, yhat: list, kind: str) -> float:
@@ -53,17 +87,35 @@ def _metric(y: list, yhat: list, kind: str) -> float:
     return macro_f1(y, yhat)
 
 
-def metrics_of(report_metrics: dict) -> tuple[dict, list[tuple[str, str, str]]]:
-    """The comparable metrics of a report ({name: (gold key, prediction key, kind)})
-    and its tasks [(task, gold key, prediction key)]: commentary reports compare
-    side favored and credibility; benchmark reports their task and official measure."""
+def metrics_of(report_metrics: dict) -> tuple[dict, dict, dict, dict]:
+    """A report's comparable metrics and measures: ``(metrics, measures, name metrics, name
+    measures)``, metrics as ``{name: (measure, kind)}`` and measures as ``{name: pairs(row)}``.
+    Commentary reports compare role labels (side favored, stance and credibility per (passage,
+    side), credibility judged) and, under ``by_side_name``, side favored and credibility over side
+    names; benchmark reports their task and official measure."""
     if report_metrics.get("kind") == "benchmark":
-        m = dict(BENCHMARK_METRICS)
+        task = report_metrics["task"]
+        m = {k: (task, k) for k in KINDS}
         measure = report_metrics.get("official_measure")
         if measure in ("fnc_score", "semeval_f_avg"):
-            m[measure] = ("gold", "pred", measure)
-        return m, [(report_metrics["task"], "gold", "pred")]
-    return dict(METRICS), [("stance", "gold_stance", "stance"), ("credibility", "gold_credibility", "credibility")]
+            m[measure] = (task, measure)
+        return m, {task: passage_pairs("gold", "pred")}, {}, {}
+    return dict(METRICS), dict(MEASURES), dict(NAME_METRICS), dict(NAME_MEASURES)
+
+
+def paired_labels(rows: dict, ids: list[str], pairs) -> tuple[list, list, list]:
+    """(gold, prediction, article) lists of one measure over the passages ``ids``.
+
+    Raises:
+        KeyError: a row lacks a key the measure reads (a report written before it existed).
+    """
+    y, yhat, groups = [], [], []
+    for i in ids:
+        for g, p in pairs(rows[i]):
+            y.append(g)
+            yhat.append(p)
+            groups.append(rows[i]["doc_id"])
+    return y, yhat, groups
 
 
 def paired_bootstrap(
@@ -97,6 +149,20 @@ def paired_bootstrap(
         "ci95": [float(lo), float(hi)],
         "p_b_not_better": float(np.mean(np.asarray(deltas) <= 0)),
         "resampled": "articles" if groups is not None else "passages",
+    }
+
+
+def per_class_deltas(y: list, a: list, b: list) -> dict:
+    """Per gold-or-predicted class: F1 of A and B, the delta and the support."""
+    ma, mb = classification_metrics(y, a), classification_metrics(y, b)
+    return {
+        str(lab): {
+            "a_f1": v["f1"],
+            "b_f1": mb["per_class"].get(lab, {}).get("f1", 0.0),
+            "delta": mb["per_class"].get(lab, {}).get("f1", 0.0) - v["f1"],
+            "support": v["support"],
+        }
+        for lab, v in ma["per_class"].items()
     }
 
 
@@ -149,9 +215,11 @@ def compare(
             f"{paths[0]} is a {ma.get('kind', 'commentary')} report, "
             f"{paths[1]} a {mb.get('kind', 'commentary')} report; compare two reports on the same data"
         )
-    metrics, tasks = metrics_of(ma)
-    if fail_if_worse and fail_if_worse not in metrics:
-        raise ReportError(f"--fail-if-worse {fail_if_worse}: unknown metric; use one of {', '.join(metrics)}")
+    metrics, measures, name_metrics, name_measures = metrics_of(ma)
+    if fail_if_worse and fail_if_worse not in metrics and fail_if_worse not in name_metrics:
+        raise ReportError(
+            f"--fail-if-worse {fail_if_worse}: unknown metric; use one of {', '.join([*metrics, *name_metrics])}"
+        )
     if ma["data"]["data_hash"] != mb["data"]["data_hash"]:
         raise ReportError(
             f"{paths[0]} and {paths[1]} were evaluated on different data "
@@ -184,83 +252,93 @@ def compare(
         "per_side": {},
         "flipped": [],
     }
-    groups = [ra[i]["doc_id"] for i in ids]
-    for name, (gkey, pkey, kind) in metrics.items():
-        if ra[ids[0]].get(pkey) is None if ids else True:
+    labels, missing = {}, {}
+    for measure, pairs in {**measures, **name_measures}.items():
+        try:
+            (y, la, groups), (_, lb, _) = paired_labels(ra, ids, pairs), paired_labels(rb, ids, pairs)
+        except KeyError as e:
+            missing[measure] = (paths[0] if all(e.args[0] in r for r in rb.values()) else paths[1], e.args[0])
             continue
-        y = [ra[i][gkey] for i in ids]
-        result["metrics"][name] = paired_bootstrap(
-            y, [ra[i][pkey] for i in ids], [rb[i][pkey] for i in ids], kind, groups=groups
+        if la and la[0] is not None:  # a model without the task predicts None
+            labels[measure] = (y, la, lb, groups)
+    if missing:
+        path, key = next(iter(missing.values()))
+        log.warning(
+            "%s: predictions.jsonl has no '%s' (written before role-label metrics): compared over side names only",
+            path,
+            key,
         )
-    for task, gkey, pkey in tasks:
-        if not ids or ra[ids[0]].get(pkey) is None:
+    sections = {"": (measures, metrics), "by_side_name": (name_measures, name_metrics)}
+    for section, (ms, mets) in sections.items():
+        if not ms:
             continue
-        ca = [ra[i][pkey] == ra[i][gkey] for i in ids]
-        cb = [rb[i][pkey] == rb[i][gkey] for i in ids]
-        result["mcnemar"][task] = mcnemar(ca, cb)
-        y = [ra[i][gkey] for i in ids]
-        ma_ = classification_metrics(y, [ra[i][pkey] for i in ids])
-        mb_ = classification_metrics(y, [rb[i][pkey] for i in ids])
-        result["per_class"][task] = {
-            lab: {
-                "a_f1": ma_["per_class"][lab]["f1"],
-                "b_f1": mb_["per_class"].get(lab, {}).get("f1", 0.0),
-                "delta": mb_["per_class"].get(lab, {}).get("f1", 0.0) - ma_["per_class"][lab]["f1"],
-                "support": ma_["per_class"][lab]["support"],
+        target = result if not section else result.setdefault(section, {"metrics": {}, "mcnemar": {}})
+        for name, (measure, kind) in mets.items():
+            if measure in labels:
+                y, la, lb, groups = labels[measure]
+                target["metrics"][name] = paired_bootstrap(y, la, lb, kind, groups=groups)
+        for measure in ms:
+            if measure in labels:
+                y, la, lb, _ = labels[measure]
+                target["mcnemar"][measure] = mcnemar([g == x for g, x in zip(y, la)], [g == x for g, x in zip(y, lb)])
+    # per class and per side: the headline measures, or the side-name ones for reports written before them
+    shown = [m for m in measures if m in labels] or [m for m in name_measures if m in labels]
+    for measure in shown:
+        y, la, lb, _ = labels[measure]
+        result["per_class"][measure] = per_class_deltas(y, la, lb)
+    if shown:
+        y, la, lb, _ = labels[shown[0]]  # side favored, or the benchmark's task
+        by_side = defaultdict(list)
+        for j, g in enumerate(y):
+            by_side[g].append(j)
+        result["per_side"] = {
+            str(g): {
+                "n": len(v),
+                "a_accuracy": float(np.mean([la[j] == y[j] for j in v])),
+                "b_accuracy": float(np.mean([lb[j] == y[j] for j in v])),
             }
-            for lab in ma_["per_class"]
+            for g, v in sorted(by_side.items(), key=lambda kv: str(kv[0]))
         }
-    _task, gkey, pkey = tasks[
-        0
-    ]  # per side (gold label) and flips are read on the first task: side favored, or the benchmark's task
-    by_side = defaultdict(list)
+        for v in result["per_side"].values():
+            v["delta"] = v["b_accuracy"] - v["a_accuracy"]
+    # flipped passages, read by name: side favored (or the benchmark's label) and credibility
+    gkey, pkey = ("gold", "pred") if ma.get("kind") == "benchmark" else ("gold_stance", "stance")
     for i in ids:
-        by_side[ra[i][gkey]].append(i)
-    result["per_side"] = {
-        s: {
-            "n": len(v),
-            "a_accuracy": float(np.mean([ra[i][pkey] == ra[i][gkey] for i in v])),
-            "b_accuracy": float(np.mean([rb[i][pkey] == rb[i][gkey] for i in v])),
-        }
-        for s, v in sorted(by_side.items())
-    }
-    for s in result["per_side"].values():
-        s["delta"] = s["b_accuracy"] - s["a_accuracy"]
-    for i in ids:
-        if any(ra[i].get(p) != rb[i].get(p) for _t, _g, p in tasks):
-            row = {
-                "id": i,
-                "text": ra[i]["text"],
-                "gold_stance": ra[i][gkey],
-                "a_stance": ra[i][pkey],
-                "b_stance": rb[i][pkey],
-                "fixed": rb[i][pkey] == ra[i][gkey] and ra[i][pkey] != ra[i][gkey],
-                "broken": ra[i][pkey] == ra[i][gkey] and rb[i][pkey] != ra[i][gkey],
-            }
-            row.update(
+        if ra[i].get(pkey) != rb[i].get(pkey) or ra[i].get("credibility") != rb[i].get("credibility"):
+            result["flipped"].append(
                 {
+                    "id": i,
+                    "text": ra[i]["text"],
+                    "gold_stance": ra[i][gkey],
+                    "a_stance": ra[i][pkey],
+                    "b_stance": rb[i][pkey],
+                    "fixed": rb[i][pkey] == ra[i][gkey] and ra[i][pkey] != ra[i][gkey],
+                    "broken": ra[i][pkey] == ra[i][gkey] and rb[i][pkey] != ra[i][gkey],
                     "gold_credibility": ra[i].get("gold_credibility"),
                     "a_credibility": ra[i].get("credibility"),
                     "b_credibility": rb[i].get("credibility"),
                 }
             )
-            result["flipped"].append(row)
     verdict = None
     if fail_if_worse:
-        m = result["metrics"].get(fail_if_worse)
-        task = fail_if_worse.split("_")[0] if ma.get("kind") != "benchmark" else tasks[0][0]
-        worse = (
-            bool(m and m["ci95"][1] < 0 and result["mcnemar"].get(task, {}).get("p_value", 1.0) < alpha)
-            if "accuracy" in fail_if_worse
-            else bool(m and m["ci95"][1] < 0)
-        )
+        section = result if fail_if_worse in metrics else result["by_side_name"]
+        measure, kind = (metrics if fail_if_worse in metrics else name_metrics)[fail_if_worse]
+        if measure in missing:
+            path, key = missing[measure]
+            raise ReportError(
+                f"{path}: predictions.jsonl has no '{key}' (written before role-label metrics), "
+                f"so --fail-if-worse {fail_if_worse} cannot be read; re-run `stance evaluate`"
+            )
+        m = section["metrics"].get(fail_if_worse)
+        significant = section["mcnemar"].get(measure, {}).get("p_value", 1.0) < alpha
+        worse = bool(m and m["ci95"][1] < 0 and (significant if kind == "accuracy" else True))
         verdict = {"metric": fail_if_worse, "significantly_worse": worse}
         result["gate"] = verdict
     out = Path(output) if output else paths[1] / "compare"
     write_json(out / "comparison.json", result)
     write_text(out / "comparison.html", render(result))
     if verdict and verdict["significantly_worse"]:
-        m = result["metrics"][fail_if_worse]
+        m = (result["metrics"] if fail_if_worse in metrics else result["by_side_name"]["metrics"])[fail_if_worse]
         raise WorseError(
             f"B is significantly worse on {fail_if_worse}: {m['b']:.4f} vs {m['a']:.4f} "
             f"(delta {m['delta']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]); "
@@ -269,13 +347,30 @@ def compare(
     return result, out
 
 
+ROLES_NOTE = (
+    "<p>Role labels: side favored is side 1 / side 2 / neutral (the sides in dispute config order); "
+    "stance and credibility per (passage, side asked about) are favor / against / none and credible / "
+    "not_credible / none; credibility judged is side 1:credible ... none.</p>"
+)
+
+
 def render(result: dict) -> str:
     f = lambda x: "–" if x is None else (f"{x:+.4f}" if isinstance(x, float) else html.escape(str(x)))
-    rows = "".join(
+    metric_rows = lambda metrics: "".join(
         f"<tr><td>{k}</td><td>{v['a']:.4f}</td><td>{v['b']:.4f}</td><td>{f(v['delta'])}</td>"
         f"<td>[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}]</td></tr>"
-        for k, v in result["metrics"].items()
+        for k, v in metrics.items()
     )
+    rows = metric_rows(result["metrics"])
+    names = result.get("by_side_name") or {}
+    by_name = ""
+    if names.get("metrics"):
+        by_name = (
+            "<h2>Over side names (the measure before role labels)</h2>"
+            "<p>Side favored and credibility judgment with one class per side of every dispute.</p>"
+            "<table><tr><th>metric</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>"
+            f"{metric_rows(names['metrics'])}</table>\n"
+        )
     mc = "".join(
         f"<tr><td>{k}</td><td>{v['a_right_b_wrong']}</td><td>{v['b_right_a_wrong']}</td><td>{v['p_value']:.4g}</td></tr>"
         for k, v in result["mcnemar"].items()
@@ -312,12 +407,14 @@ def render(result: dict) -> str:
         f"<br>B: <code>{html.escape(result['b'])}</code>"
         f"<br>split {html.escape(result['split'])}, {result['n']} labelled passages.</p>{gate}\n"
         "<h2>Metrics (B − A, paired bootstrap over articles, 95% CI)</h2>"
+        f"{ROLES_NOTE if 'by_side_name' in result else ''}"
         f"<table><tr><th>metric</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>{rows}</table>\n"
-        "<h2>McNemar's test on passage correctness</h2>"
-        f"<table><tr><th>task</th><th>A right, B wrong</th><th>B right, A wrong</th><th>p</th></tr>{mc}</table>\n"
+        f"{by_name}"
+        "<h2>McNemar's test on correctness (per passage; per (passage, side) for the examples)</h2>"
+        f"<table><tr><th>measure</th><th>A right, B wrong</th><th>B right, A wrong</th><th>p</th></tr>{mc}</table>\n"
         "<h2>Per-class F1</h2>"
-        f"<table><tr><th>task</th><th>class</th><th>A</th><th>B</th><th>delta</th><th>support</th></tr>{pc}</table>\n"
-        "<h2>Per side (gold stance)</h2>"
+        f"<table><tr><th>measure</th><th>class</th><th>A</th><th>B</th><th>delta</th><th>support</th></tr>{pc}</table>\n"
+        "<h2>Per side (gold side favored)</h2>"
         f"<table><tr><th>side</th><th>n</th><th>A accuracy</th><th>B accuracy</th><th>delta</th></tr>{ps}</table>\n"
         f"<h2>Flipped passages ({len(result['flipped'])})</h2><p>Green: B fixed it; red: B broke it.</p>"
         "<table><tr><th>id</th><th>text</th><th>gold stance</th><th>A</th><th>B</th><th>gold credibility</th>"

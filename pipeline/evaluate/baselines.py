@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.dispute import Dispute
-from pipeline.evaluate.scores import gold_labels_of, is_gold_body, passage_metrics
+from pipeline.evaluate.scores import example_metrics, gold_labels_of, is_gold_body, passage_metrics
 from pipeline.labels import TASK_LABELS, passage_credibility, passage_stance
 
 BASELINES = ("majority", "tfidf_logreg")
@@ -23,8 +23,10 @@ def baselines(
 
     Returns:
         ``{baseline: {metric: {"accuracy", "macro_f1"}}}`` for the passage
-        metrics that have a macro-F1; ``{}`` when either split has no gold
-        body passages.
+        metrics that have a macro-F1 (over role labels: ``side_favored``,
+        ``credibility_judged``, ...), with ``by_side_name`` (the same over side
+        names) and ``examples`` (per (passage, side) example, per task);
+        ``{}`` when either split has no gold body passages.
     """
     train_rows = [r for r in train_rows if is_gold_body(r)]
     eval_rows = [r for r in eval_rows if is_gold_body(r)]
@@ -38,13 +40,16 @@ def baselines(
     for name in BASELINES:
         probs_of = example_probs(name, models, Aev, kev, tasks)
         scored = [with_side_probs(r, disputes[r["dispute"]], probs_of, tasks) for r in eval_rows]
-        pm = passage_metrics(scored, tasks)
-        results[name] = {
-            k: {"accuracy": v["accuracy"], "macro_f1": v["macro_f1"]}
-            for k, v in pm.items()
-            if isinstance(v, dict) and "macro_f1" in v
-        }
+        pm = passage_metrics(scored, tasks, disputes)
+        results[name] = {k: headline(v) for k, v in pm.items() if isinstance(v, dict) and "macro_f1" in v}
+        names = pm.get("by_side_name", {})
+        results[name]["by_side_name"] = {k: headline(v) for k, v in names.items() if "macro_f1" in v}
+        results[name]["examples"] = {k: headline(v) for k, v in example_metrics(scored, disputes, tasks).items()}
     return results
+
+
+def headline(m: dict) -> dict:
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
 
 
 def examples(

@@ -126,12 +126,164 @@ CSS = (
     ".figs img{margin:.3rem;border:1px solid #eee}\n"
     ".card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}.verdict{font-weight:600}\n"
     "details summary{cursor:pointer}\n"
+    "table.confusion{display:inline-table;margin-right:1.5rem}table.confusion td{text-align:right}"
+    "caption{font-size:.8rem;text-align:left;color:#555}\n"
 )
+
+
+ROLE_LABELS = (
+    "Headline figures are over role labels, the same few in every dispute: side favored is side 1 / side 2 / "
+    "neutral (side 1 is the first side in the dispute config, side 2 the second, side 3 and on where a dispute "
+    "has more); stance and credibility per (passage, side asked about), the model's own examples, are favor / "
+    "against / none and credible / not_credible / none; a passage's credibility judgment is side 1:credible ... "
+    "none. Each dispute's figures with its side names are in the tables by dispute; the pooled figures over side "
+    "names (one class per side of every dispute), as reports measured them before, are under by_side_name."
+)
+
+
+def headline_sections(pm: dict, ex: dict) -> list[tuple]:
+    """The report's headline tables: (key, title, model metrics, baseline metrics getter), in reading order."""
+    return [
+        (
+            "side favored",
+            "side favored: which side the passage favors (side 1 / side 2 / neutral)",
+            pm.get("side_favored"),
+            lambda b: b.get("side_favored"),
+        ),
+        (
+            "stance",
+            "stance per (passage, side asked about): favor / against / none, as the model was trained",
+            ex.get("stance"),
+            lambda b: (b.get("examples") or {}).get("stance"),
+        ),
+        (
+            "credibility",
+            "credibility per (passage, side asked about): credible / not_credible / none, as the model was trained",
+            ex.get("credibility"),
+            lambda b: (b.get("examples") or {}).get("credibility"),
+        ),
+        (
+            "credibility judged",
+            "credibility judgment per passage: which side’s account it judges, and how (side 1:credible ... none)",
+            pm.get("credibility_judged"),
+            lambda b: b.get("credibility_judged"),
+        ),
+    ]
+
+
+def _side_favored_notes(pm: dict) -> str:
+    out = ""
+    if "side_favored_high_confidence" in pm:
+        hc = pm["side_favored_high_confidence"]
+        out += (
+            f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, "
+            f"macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
+            + "By voice: "
+            + ", ".join(
+                f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})"
+                for k, v in pm.get("side_favored_by_voice", {}).items()
+            )
+            + "</p>"
+        )
+    if pm.get("stance_risk_coverage"):
+        out += (
+            "<p>Abstaining below a side-favored probability "
+            "(set <code>train.abstain_threshold</code> to apply one when scoring):</p>"
+            "<table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th>"
+            "<th>macro-F1 on kept</th></tr></thead><tbody>"
+            + "".join(
+                f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td>"
+                f"<td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
+                for x in pm["stance_risk_coverage"]
+            )
+            + "</tbody></table>"
+        )
+    return out
+
+
+def _sides(t: dict) -> str:
+    return ", ".join(f"{role} = {name}" for role, name in t["sides"].items())
+
+
+def _confusion_table(m: dict, title: str) -> str:
+    """A small confusion matrix as an HTML table (gold down, predicted across)."""
+    labels, matrix = m["confusion"]["labels"], m["confusion"]["matrix"]
+    if not matrix:
+        return ""
+    head = "".join(f"<th>{html.escape(str(lab))}</th>" for lab in labels)
+    body = "".join(
+        f"<tr><th>{html.escape(str(lab))}</th>" + "".join(f"<td>{x}</td>" for x in row) + "</tr>"
+        for lab, row in zip(labels, matrix)
+    )
+    return (
+        f"<table class='confusion'><caption>{html.escape(title)} (gold down, predicted across)</caption>"
+        f"<thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _dispute_tables(by_dispute: dict) -> str:
+    get = lambda t, k, what: (t.get(k) or {}).get(what)
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{html.escape(_sides(t))}</td><td>{t['n']}</td>"
+        f"<td>{_fmt(get(t, 'side_favored', 'accuracy'))}</td><td>{_fmt(get(t, 'side_favored', 'macro_f1'))}</td>"
+        f"<td>{_fmt(get(t, 'credibility', 'accuracy'))}</td><td>{_fmt(get(t, 'credibility', 'macro_f1'))}</td></tr>"
+        for name, t in by_dispute.items()
+    )
+    details = "".join(
+        f"<details><summary>{html.escape(name)} ({html.escape(_sides(t))})</summary><div class='figs'>"
+        + "".join(
+            _confusion_table(t[k], f"{name}: {k}") for k in ("side_favored", "credibility") if t.get(k)
+        )
+        + "</div></details>"
+        for name, t in by_dispute.items()
+    )
+    return (
+        "<h3>By dispute, with side names</h3>"
+        "<table><thead><tr><th>dispute</th><th>sides</th><th>passages</th><th>side favored accuracy</th>"
+        "<th>side favored macro-F1</th><th>credibility accuracy</th><th>credibility macro-F1</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>{details}"
+    )
+
+
+def _dispute_markdown(by_dispute: dict) -> list[str]:
+    get = lambda t, k, what: (t.get(k) or {}).get(what)
+    return (
+        [
+            "### By dispute, with side names",
+            "",
+            "| dispute | sides | passages | side favored acc. | macro-F1 | credibility acc. | macro-F1 |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        + [
+            f"| {name} | {_sides(t)} | {t['n']} | {_fmt(get(t, 'side_favored', 'accuracy'))} "
+            f"| {_fmt(get(t, 'side_favored', 'macro_f1'))} | {_fmt(get(t, 'credibility', 'accuracy'))} "
+            f"| {_fmt(get(t, 'credibility', 'macro_f1'))} |"
+            for name, t in by_dispute.items()
+        ]
+        + [""]
+    )
+
+
+def _by_side_name_line(names: dict) -> str:
+    parts = []
+    for key, what in (("stance", "side favored"), ("credibility", "credibility judgment")):
+        if names.get(key):
+            m = names[key]
+            parts.append(
+                f"{what} accuracy {_fmt(m['accuracy'])}, macro-F1 {_fmt(m['macro_f1'])} "
+                f"over {len(m['confusion']['labels'])} classes"
+            )
+    return (
+        "Over side names (one class per side of every dispute; the measure before role labels, by_side_name in "
+        "metrics.json): " + "; ".join(parts) + "."
+    )
 
 
 def render_report(result: dict, predictions: list[dict], verdicts: dict, disputes: dict) -> tuple[str, str]:
     """Returns (html, markdown)."""
     s = result["summary"]
+    flat = [(k, v) for k, v in s.items() if not isinstance(v, dict)]
+    flat += [(f"{k} (over side names, as before)", v) for k, v in (s.get("by_side_name") or {}).items()]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Evaluation report</title>"
         f"<style>{CSS}</style></head><body>"
@@ -144,9 +296,10 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
         f"on <code>{html.escape(result['data']['path'])}</code> (data hash {result['data']['data_hash'][:12]}). "
         f"Primary split: <b>{result['primary_split']}</b>.</p>"
     )
+    parts.append(f"<p>{html.escape(ROLE_LABELS)}</p>")
     parts.append(
         "<h2>Summary</h2><table class='summary'><tbody>"
-        + "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in s.items())
+        + "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in flat)
         + "</tbody></table>"
     )
     md = [
@@ -154,24 +307,23 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
         "",
         f"Model `{result['model']['path']}` on `{result['data']['path']}`, primary split `{result['primary_split']}`.",
         "",
+        ROLE_LABELS,
+        "",
         "| metric | value |",
         "|---|---|",
     ]
-    md += [f"| {k} | {_fmt(v)} |" for k, v in s.items()]
+    md += [f"| {k} | {_fmt(v)} |" for k, v in flat]
     for split, sres in result["splits"].items():
         pm = sres["passages"]
+        ex = sres.get("examples") or {}
         parts.append(f"<h2>Split: {html.escape(split)} ({pm.get('n', 0)} labelled passages)</h2>")
         md += ["", f"## Split {split}", ""]
         base = sres.get("baselines") or {}
-        for task in ("stance", "credibility"):
-            if task not in pm:
+        for key, title, m, of_baseline in headline_sections(pm, ex):
+            if not m or not m.get("n"):
                 continue
-            m = pm[task]
-            rows = [("model", m)] + [(f"baseline: {n}", b.get(task)) for n, b in base.items() if b.get(task)]
-            parts.append(
-                f"<h3>{task}: which "
-                f"{'side the passage favors' if task == 'stance' else 'side’s account it judges, and how'}</h3>"
-            )
+            rows = [("model", m)] + [(f"baseline: {n}", of_baseline(b)) for n, b in base.items() if of_baseline(b)]
+            parts.append(f"<h3>{html.escape(title)}</h3>")
             parts.append(
                 "<table><thead><tr><th>system</th><th>accuracy</th><th>macro-F1</th></tr></thead><tbody>"
                 + "".join(
@@ -181,58 +333,45 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 + "</tbody></table>"
             )
             md += (
-                [f"### {task}", "", "| system | accuracy | macro-F1 |", "|---|---|---|"]
+                [f"### {title}", "", "| system | accuracy | macro-F1 |", "|---|---|---|"]
                 + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows]
                 + [""]
             )
-            figs = [f"<img alt='{task} confusion matrix' src='{confusion_plot(m, f'{task} confusion ({split})')}'>"]
+            figs = [f"<img alt='{key} confusion matrix' src='{confusion_plot(m, f'{key} confusion ({split})')}'>"]
             f1s = {lab: v["f1"] for lab, v in m["per_class"].items()}
-            f1s.update({f"baseline {n}": b[task]["macro_f1"] for n, b in base.items() if b.get(task)})
+            f1s.update({f"baseline {n}": of_baseline(b)["macro_f1"] for n, b in base.items() if of_baseline(b)})
             f1s["model macro-F1"] = m["macro_f1"]
             figs.append(
-                f"<img alt='{task} F1 per class' "
-                f"src='{f1_plot(f1s, f'{task}: F1 per class and macro-F1 vs baselines')}'>"
+                f"<img alt='{key} F1 per class' src='{f1_plot(f1s, f'{key}: F1 per class and macro-F1 vs baselines')}'>"
             )
-            if task == "stance" and pm.get("stance_calibration", {}).get("ece") is not None:
+            if key == "side favored" and pm.get("stance_calibration", {}).get("ece") is not None:
                 figs.append(
                     "<img alt='reliability diagram' "
                     f"src='{reliability_plot(pm['stance_calibration'], 'side favored: reliability')}'>"
                 )
             parts.append("<div class='figs'>" + "".join(figs) + "</div>")
             parts.append(_metric_table(m))
-            if task == "credibility" and "credibility_model_only" in pm:
+            if key == "side favored":
+                parts.append(_side_favored_notes(pm))
+            if key == "credibility judged" and "credibility_judged_model_only" in pm:
                 cf = pm["credibility_cue_fallbacks"]
                 parts.append(
-                    f"<p>The model alone: accuracy {_fmt(pm['credibility_model_only']['accuracy'])}, "
-                    f"macro-F1 {_fmt(pm['credibility_model_only']['macro_f1'])}. "
+                    f"<p>The model alone: accuracy {_fmt(pm['credibility_judged_model_only']['accuracy'])}, "
+                    f"macro-F1 {_fmt(pm['credibility_judged_model_only']['macro_f1'])}. "
                     "The explicit-cue fallback (author-voice passages the model judges none) "
                     f"judged {cf['n']} passages, {cf['right']} of them as gold does.</p>"
                 )
-            if task == "stance" and "stance_high_confidence" in pm:
-                hc = pm["stance_high_confidence"]
-                parts.append(
-                    f"<p>High-confidence gold passages only: accuracy {_fmt(hc['accuracy'])}, "
-                    f"macro-F1 {_fmt(hc['macro_f1'])} (n={hc['n']}). "
-                    + "By voice: "
-                    + ", ".join(
-                        f"{k}: macro-F1 {_fmt(v['macro_f1'])} (n={v['n']})"
-                        for k, v in pm.get("stance_by_voice", {}).items()
-                    )
-                    + "</p>"
+        other = {t: v for t, v in ex.items() if t not in ("stance", "credibility")}
+        if other:
+            parts.append(
+                "<h3>Other tasks per (passage, side) example (as trained)</h3>"
+                "<table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>"
+                    for t, v in other.items()
                 )
-            if task == "stance" and pm.get("stance_risk_coverage"):
-                parts.append(
-                    "<p>Abstaining below a side-favored probability "
-                    "(set <code>train.abstain_threshold</code> to apply one when scoring):</p>"
-                    "<table><thead><tr><th>threshold</th><th>passages kept</th><th>accuracy on kept</th>"
-                    "<th>macro-F1 on kept</th></tr></thead><tbody>"
-                    + "".join(
-                        f"<tr><td>{x['threshold']:.1f}</td><td>{x['coverage']:.0%} ({x['n']})</td>"
-                        f"<td>{_fmt(x['accuracy'])}</td><td>{_fmt(x['macro_f1'])}</td></tr>"
-                        for x in pm["stance_risk_coverage"]
-                    )
-                    + "</tbody></table>"
-                )
+                + "</tbody></table>"
+            )
         if "source_side" in pm:
             rows = [
                 ("classifier", pm["source_side"]),
@@ -275,17 +414,13 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 + [f"| {n} | {_fmt(x['accuracy'])} | {_fmt(x['macro_f1'])} |" for n, x in rows]
                 + [""]
             )
-        ex = sres.get("examples") or {}
-        if ex:
-            parts.append(
-                "<h3>Per-side examples (as trained)</h3>"
-                "<table><thead><tr><th>task</th><th>accuracy</th><th>macro-F1</th><th>n</th></tr></thead><tbody>"
-                + "".join(
-                    f"<tr><td>{t}</td><td>{_fmt(v['accuracy'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{v['n']}</td></tr>"
-                    for t, v in ex.items()
-                )
-                + "</tbody></table>"
-            )
+        if pm.get("by_dispute"):
+            parts.append(_dispute_tables(pm["by_dispute"]))
+            md += _dispute_markdown(pm["by_dispute"])
+        if pm.get("by_side_name"):
+            line = _by_side_name_line(pm["by_side_name"])
+            parts.append(f"<p>{html.escape(line)}</p>")
+            md += [line, ""]
         sw = sres.get("side_swap") or {}
         if sw.get("n"):
             parts.append(

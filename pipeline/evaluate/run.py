@@ -35,6 +35,7 @@ from pipeline.evaluate.scores import (
     gold_credibility,
     passage_metrics,
     pred_credibility,
+    side_labels,
 )
 from pipeline.evaluate.swap import side_swap_audit
 
@@ -80,7 +81,7 @@ def evaluate(
         scored = score_split(predictor, rows, disputes)
         log.info("split %s: %d passages scored", s, len(scored))
         result["splits"][s], verdicts[s] = split_report(predictor, scored, rows, train_rows, disputes, answers, tasks)
-        predictions.extend(prediction_row(r, s) for r in scored if r["role"] == "body")
+        predictions.extend(prediction_row(r, s, disputes[r["dispute"]]) for r in scored if r["role"] == "body")
     result["summary"] = summary(result["splits"][split])
     result["model"] = model_summary(model_dir, predictor.model_id, predictor.model_version, predictor.temperature)
     result["data"] = {"path": str(Path(data_dir).resolve()), "data_hash": manifest["data_hash"], "splits": splits}
@@ -172,7 +173,7 @@ def split_report(
     """One split's section of ``metrics.json`` and its article verdicts."""
     verdicts, art_summary = article_metrics(scored, disputes, answers)
     section = {
-        "passages": passage_metrics(scored, tasks),
+        "passages": passage_metrics(scored, tasks, disputes),
         "examples": example_metrics(scored, disputes, tasks),
         "articles": art_summary,
         "baselines": baselines(train_rows, rows, disputes, tasks, predictor.input_cfg) if train_rows else {},
@@ -181,8 +182,10 @@ def split_report(
     return section, verdicts
 
 
-def prediction_row(r: dict, split: str) -> dict:
-    """One line of ``predictions.jsonl``: a scored body passage with its gold."""
+def prediction_row(r: dict, split: str, dispute: Dispute) -> dict:
+    """One line of ``predictions.jsonl``: a scored body passage with its gold, by side name
+    (``stance``, ``credibility``) and by role label (``side_favored``, ``credibility_judged``,
+    ``per_side``: see :func:`pipeline.evaluate.scores.side_labels`)."""
     return {
         "id": f"{r['doc_id']}:{r['index']}",
         "split": split,
@@ -205,22 +208,40 @@ def prediction_row(r: dict, split: str) -> dict:
         "credibility_by": r.get("credibility_by"),
         "gold_confidence": r["gold_confidence"],
         "has_gold": r["has_gold"] and r.get("gold_role") in (None, "body"),
+        **side_labels(r, dispute),
     }
 
 
 def summary(primary: dict) -> dict:
-    """The headline numbers of the primary split."""
-    prim = primary["passages"]
+    """The headline numbers of the primary split, over role labels: side favored (``side 1`` /
+    ``side 2`` / ``neutral``), stance and credibility per (passage, side) example (``favor`` /
+    ``against`` / ``none``, ``credible`` / ``not_credible`` / ``none``) and the passage's
+    credibility judgment (``side 1:credible`` ... ``none``); ``by_side_name``: the passage
+    figures over side names, as reports measured them before."""
+    prim, ex = primary["passages"], primary.get("examples") or {}
+    names = prim.get("by_side_name") or {}
+    get = lambda section, key, what: (section.get(key) or {}).get(what)
     return {
-        "stance_accuracy": prim.get("stance", {}).get("accuracy"),
-        "stance_macro_f1": prim.get("stance", {}).get("macro_f1"),
-        "stance_high_confidence_macro_f1": prim.get("stance_high_confidence", {}).get("macro_f1"),
-        "credibility_accuracy": prim.get("credibility", {}).get("accuracy"),
-        "credibility_macro_f1": prim.get("credibility", {}).get("macro_f1"),
-        "stance_ece": prim.get("stance_calibration", {}).get("ece"),
+        "side_favored_accuracy": get(prim, "side_favored", "accuracy"),
+        "side_favored_macro_f1": get(prim, "side_favored", "macro_f1"),
+        "side_favored_high_confidence_macro_f1": get(prim, "side_favored_high_confidence", "macro_f1"),
+        "stance_examples_accuracy": get(ex, "stance", "accuracy"),
+        "stance_examples_macro_f1": get(ex, "stance", "macro_f1"),
+        "credibility_examples_accuracy": get(ex, "credibility", "accuracy"),
+        "credibility_examples_macro_f1": get(ex, "credibility", "macro_f1"),
+        "credibility_judged_accuracy": get(prim, "credibility_judged", "accuracy"),
+        "credibility_judged_macro_f1": get(prim, "credibility_judged", "macro_f1"),
+        "stance_ece": get(prim, "stance_calibration", "ece"),
         "author_favors_accuracy": primary["articles"]["author_favors_accuracy"],
         "more_credible_accuracy": primary["articles"]["more_credible_accuracy"],
         "side_swap_consistency": primary["side_swap"].get("consistency"),
+        "by_side_name": {
+            "stance_accuracy": get(names, "stance", "accuracy"),
+            "stance_macro_f1": get(names, "stance", "macro_f1"),
+            "stance_high_confidence_macro_f1": get(names, "stance_high_confidence", "macro_f1"),
+            "credibility_accuracy": get(names, "credibility", "accuracy"),
+            "credibility_macro_f1": get(names, "credibility", "macro_f1"),
+        },
     }
 
 

@@ -2,20 +2,32 @@
 credibility, source side, calibration, risk-coverage), per (passage, side)
 example as the model was trained, and article verdicts.
 
+The headline figures are over role labels, the same few labels in every
+dispute: per (passage, side asked about) ``favor`` / ``against`` / ``none``
+and ``credible`` / ``not_credible`` / ``none`` (the model's own examples);
+per passage the side favored as ``side 1`` / ``side 2`` / ``neutral`` (the
+sides in the order of the dispute config, ``side 3`` and on where a dispute has
+more) and the credibility judgment as ``side 1:credible`` ... ``none``. The
+same passage figures over side names (one class per side of every dispute)
+are kept under ``by_side_name``, and per dispute, with the side names, under
+``by_dispute``.
+
 Pure functions of rows and disputes; :mod:`pipeline.evaluate.run` calls them
 once per split.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 
 from pipeline.analysis.metrics import calibration, classification_metrics
 from pipeline.analysis.verdicts import article_verdict
 from pipeline.dispute import Dispute
-from pipeline.labels import TASK_LABELS, gold_target_labels, passage_source_side
+from pipeline.labels import JUDGMENTS, NEUTRAL, TASK_LABELS, gold_target_labels, passage_source_side
 from pipeline.score.source_model import DEFAULT_THRESHOLD
 
 
@@ -44,49 +56,161 @@ def is_gold_body(r: dict) -> bool:
     return r["role"] == "body" and bool(r.get("has_gold")) and r.get("gold_role") in (None, "body")
 
 
-def passage_metrics(scored: list[dict], tasks: list[str]) -> dict:
-    """Passage-level scores: side favored, credibility, per-side examples, calibration."""
-    rows = [r for r in scored if is_gold_body(r) and r.get("side_probs")]
+# -- role labels ---------------------------------------------------------------------------
+
+
+def side_label(side: str | None, sides: Sequence[str]) -> str | None:
+    """The role label of a side favored (a side's name, or ``neutral``): ``side 1`` for the
+    first side of the dispute config, ``side 2`` for the second, and so on; ``neutral`` stays;
+    a name that is no side of the dispute is ``other``; None stays None."""
+    if side is None or side == NEUTRAL:
+        return side
+    return f"side {list(sides).index(side) + 1}" if side in sides else "other"
+
+
+def judgment_label(judgment: dict | None, sides: Sequence[str]) -> str:
+    """The role label of a credibility judgment ``{side, judgment}``: ``side 1:credible``,
+    ``side 2:not_credible``, ...; ``none`` for no judgment."""
+    return f"{side_label(judgment['side'], sides)}:{judgment['judgment']}" if judgment else "none"
+
+
+def role_order(labels) -> list[str]:
+    """Role labels in reading order: ``side 1`` (its judgments credible, then not credible),
+    ``side 2``, ..., then the rest (``neutral``, ``none``, ``other``) by name."""
+
+    def key(lab):
+        m = re.fullmatch(r"side (\d+)(?::(.+))?", lab) if isinstance(lab, str) else None
+        if not m:
+            return (1, 0, 0, str(lab))
+        judged = JUDGMENTS.index(m.group(2)) + 1 if m.group(2) in JUDGMENTS else 0
+        return (0, int(m.group(1)), judged, lab)
+
+    return sorted(set(labels), key=key)
+
+
+def side_favored_labels(n_sides: int, seen=()) -> list[str]:
+    """The side-favored role labels of disputes with up to ``n_sides`` sides, and any other label ``seen``."""
+    return role_order([f"side {i + 1}" for i in range(n_sides)] + [NEUTRAL, *seen])
+
+
+def judgment_labels(n_sides: int, seen=()) -> list[str]:
+    """The credibility-judgment role labels of disputes with up to ``n_sides`` sides, and any other label ``seen``."""
+    return role_order([f"side {i + 1}:{j}" for i in range(n_sides) for j in JUDGMENTS] + ["none", *seen])
+
+
+def side_labels(r: dict, dispute: Dispute) -> dict:
+    """A scored passage row's role labels, predicted and (for a gold body passage) gold.
+
+    ``sides``: the dispute's sides in config order (``side 1`` is the first);
+    ``side_favored`` / ``gold_side_favored``: ``side 1``, ``side 2``, ... or
+    ``neutral``; ``credibility_judged`` / ``gold_credibility_judged``:
+    ``side 1:credible`` ... or ``none``; ``per_side``: per task the model
+    answered, ``{"gold": [...], "pred": [...]}`` with one label per side (in
+    ``sides`` order) as the model was trained (``favor`` / ``against`` /
+    ``none``, ...), ``gold`` None without gold for that task.
+    """
+    sides = dispute.side_names
+    gold = is_gold_body(r)
+    per_side = {}
+    for task, probs in (r.get("side_probs") or {}).items():
+        has = gold and (task != "source_side" or bool(r.get("gold_source")))
+        g = gold_labels_of(r, task, dispute) if has else None
+        per_side[task] = {
+            "gold": [g[s] for s in sides] if g else None,
+            "pred": [TASK_LABELS[task][int(np.argmax(probs[s]))] for s in sides],
+        }
+    return {
+        "sides": sides,
+        "side_favored": side_label(r.get("stance"), sides),
+        "gold_side_favored": side_label(r.get("gold_stance"), sides) if gold else None,
+        "credibility_judged": judgment_label(r.get("credibility"), sides),
+        "gold_credibility_judged": judgment_label(gold_credibility_dict(r), sides) if gold else None,
+        "per_side": per_side,
+    }
+
+
+def _with_seen(labels: list[str], *lists: list) -> list[str]:
+    return labels + sorted({x for xs in lists for x in xs} - set(labels), key=str)
+
+
+# -- passage level -------------------------------------------------------------------------
+
+
+def passage_metrics(scored: list[dict], tasks: list[str], disputes: dict[str, Dispute]) -> dict:
+    """Passage-level scores: side favored and credibility judgment over role labels (and over
+    side names, pooled and per dispute), source side, calibration."""
+    rows = [
+        {**r, **side_labels(r, disputes[r["dispute"]])} for r in scored if is_gold_body(r) and r.get("side_probs")
+    ]
     out: dict = {"n": len(rows)}
     if not rows:
         return out
+    n_sides = max(len(disputes[r["dispute"]].side_names) for r in rows)
+    by_name: dict = {}
     if "stance" in tasks:
-        out.update(stance_metrics(rows))
+        out.update(stance_metrics(rows, n_sides))
+        by_name.update(stance_name_metrics(rows))
     if "source_side" in tasks:
         out.update(source_side_metrics(rows))
     if "credibility" in tasks:
-        out.update(credibility_metrics(rows))
+        out.update(credibility_metrics(rows, n_sides))
+        by_name.update(credibility_name_metrics(rows))
+    if by_name:
+        out["by_side_name"] = by_name
+        out["by_dispute"] = dispute_tables(rows, disputes, tasks)
     return out
 
 
-def stance_metrics(rows: list[dict]) -> dict:
-    """Side favored: overall, on high-confidence gold, by voice, calibration and risk-coverage."""
-    out: dict = {"stance": classification_metrics([r["gold_stance"] for r in rows], [r["stance"] for r in rows])}
-    high = [r for r in rows if r.get("gold_confidence") == "high"]
-    out["stance_high_confidence"] = classification_metrics(
-        [r["gold_stance"] for r in high], [r["stance"] for r in high]
-    )
+def stance_metrics(rows: list[dict], n_sides: int = 2) -> dict:
+    """Side favored over role labels (``side 1`` / ``side 2`` / ``neutral``): overall, on
+    high-confidence gold, by voice, calibration and risk-coverage. ``rows`` carry
+    :func:`side_labels`."""
+
+    def scores(rs: list[dict]) -> dict:
+        y, yhat = [r["gold_side_favored"] for r in rs], [r["side_favored"] for r in rs]
+        return classification_metrics(y, yhat, side_favored_labels(n_sides, set(y) | set(yhat)))
+
+    out: dict = {"side_favored": scores(rows)}
+    out["side_favored_high_confidence"] = scores([r for r in rows if r.get("gold_confidence") == "high"])
     conf = np.array([r["stance_prob"] for r in rows])
     correct = np.array([r["stance"] == r["gold_stance"] for r in rows])
     out["stance_calibration"] = calibration(conf, correct)
-    by_source = defaultdict(list)
-    for r in rows:
-        by_source["author" if r["gold_source"] == "author" else "attributed"].append(r)
-    out["stance_by_voice"] = {
-        k: classification_metrics([r["gold_stance"] for r in v], [r["stance"] for r in v]) for k, v in by_source.items()
-    }
-    out["stance_risk_coverage"] = risk_coverage(rows)
+    out["side_favored_by_voice"] = {k: scores(v) for k, v in by_voice(rows).items()}
+    out["stance_risk_coverage"] = risk_coverage(rows, gold="gold_side_favored", pred="side_favored")
     return out
 
 
-def credibility_metrics(rows: list[dict]) -> dict:
-    """Credibility judgments: with and without the explicit-cue fallback, and detection (judged or not)."""
-    gold = [gold_credibility(r) for r in rows]
-    pred = [pred_credibility(r) for r in rows]
-    model_only = [p if r.get("credibility_by") != "cue" else "none" for r, p in zip(rows, pred)]
+def by_voice(rows: list[dict]) -> dict[str, list[dict]]:
+    out = defaultdict(list)
+    for r in rows:
+        out["author" if r["gold_source"] == "author" else "attributed"].append(r)
+    return out
+
+
+def stance_name_metrics(rows: list[dict]) -> dict:
+    """Side favored over side names (one class per side of every dispute, and ``neutral``):
+    the measure before role labels, kept under ``by_side_name``."""
+
+    def scores(rs: list[dict]) -> dict:
+        return classification_metrics([r["gold_stance"] for r in rs], [r["stance"] for r in rs])
+
     return {
-        "credibility": classification_metrics(gold, pred),
-        "credibility_model_only": classification_metrics(gold, model_only),
+        "stance": scores(rows),
+        "stance_high_confidence": scores([r for r in rows if r.get("gold_confidence") == "high"]),
+        "stance_by_voice": {k: scores(v) for k, v in by_voice(rows).items()},
+    }
+
+
+def credibility_metrics(rows: list[dict], n_sides: int = 2) -> dict:
+    """Credibility judgments over role labels (``side 1:credible`` ... ``none``): with and without
+    the explicit-cue fallback, and detection (judged or not). ``rows`` carry :func:`side_labels`."""
+    gold = [r["gold_credibility_judged"] for r in rows]
+    pred = [r["credibility_judged"] for r in rows]
+    model_only = [p if r.get("credibility_by") != "cue" else "none" for r, p in zip(rows, pred)]
+    labels = judgment_labels(n_sides, set(gold) | set(pred))
+    return {
+        "credibility_judged": classification_metrics(gold, pred, labels),
+        "credibility_judged_model_only": classification_metrics(gold, model_only, labels),
         "credibility_cue_fallbacks": {
             "n": sum(r.get("credibility_by") == "cue" for r in rows),
             "right": sum(r.get("credibility_by") == "cue" and p == g for r, p, g in zip(rows, pred, gold)),
@@ -95,6 +219,39 @@ def credibility_metrics(rows: list[dict]) -> dict:
             ["judged" if g != "none" else "none" for g in gold], ["judged" if p != "none" else "none" for p in pred]
         ),
     }
+
+
+def credibility_name_metrics(rows: list[dict]) -> dict:
+    """Credibility judgments over side names (``COUNCIL:not_credible``, ...): the measure before
+    role labels, kept under ``by_side_name``."""
+    gold = [gold_credibility(r) for r in rows]
+    pred = [pred_credibility(r) for r in rows]
+    model_only = [p if r.get("credibility_by") != "cue" else "none" for r, p in zip(rows, pred)]
+    return {
+        "credibility": classification_metrics(gold, pred),
+        "credibility_model_only": classification_metrics(gold, model_only),
+    }
+
+
+def dispute_tables(rows: list[dict], disputes: dict[str, Dispute], tasks: list[str]) -> dict:
+    """Per dispute, with its side names: which name each role label stands for, and side favored
+    and credibility judgment over the dispute's own side names (small tables, one per dispute)."""
+    out = {}
+    for name, d in disputes.items():
+        drows = [r for r in rows if r["dispute"] == name]
+        if not drows:
+            continue
+        sides = d.side_names
+        t: dict = {"sides": {side_label(s, sides): s for s in sides}, "n": len(drows)}
+        if "stance" in tasks:
+            y, yhat = [r["gold_stance"] for r in drows], [r["stance"] for r in drows]
+            t["side_favored"] = classification_metrics(y, yhat, _with_seen([*sides, NEUTRAL], y, yhat))
+        if "credibility" in tasks:
+            y, yhat = [gold_credibility(r) for r in drows], [pred_credibility(r) for r in drows]
+            labels = [f"{s}:{j}" for s in sides for j in JUDGMENTS] + ["none"]
+            t["credibility"] = classification_metrics(y, yhat, _with_seen(labels, y, yhat))
+        out[name] = t
+    return out
 
 
 def gold_source_side(r: dict) -> str:
@@ -151,13 +308,15 @@ def source_side_metrics(rows: list[dict], threshold: float = DEFAULT_THRESHOLD) 
     }
 
 
-def risk_coverage(rows: list[dict], thresholds=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict]:
+def risk_coverage(
+    rows: list[dict], thresholds=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9), gold: str = "gold_stance", pred: str = "stance"
+) -> list[dict]:
     """Side-favored accuracy on the passages kept at each abstain threshold, and the share kept
-    (pick ``train.abstain_threshold`` from this)."""
+    (pick ``train.abstain_threshold`` from this); labels read from the rows' ``gold`` and ``pred`` keys."""
     out = []
     for t in thresholds:
         kept = [r for r in rows if r["stance_prob"] >= t]
-        m = classification_metrics([r["gold_stance"] for r in kept], [r["stance"] for r in kept])
+        m = classification_metrics([r[gold] for r in kept], [r[pred] for r in kept])
         out.append(
             {
                 "threshold": t,
@@ -183,21 +342,19 @@ def gold_labels_of(r: dict, task: str, dispute: Dispute) -> dict[str, str]:
 
 
 def example_metrics(scored: list[dict], disputes: dict[str, Dispute], tasks: list[str]) -> dict:
-    """Per (passage, side) example scores for each task, as the model was trained."""
-    out = {}
-    for task in tasks:
-        y, yhat = [], []
-        for r in scored:
-            if not is_gold_body(r) or not r.get("side_probs"):
-                continue
-            if task == "source_side" and not r.get("gold_source"):
-                continue
-            gold = gold_labels_of(r, task, disputes[r["dispute"]])
-            for side, probs in r["side_probs"][task].items():
-                y.append(gold[side])
-                yhat.append(TASK_LABELS[task][int(np.argmax(probs))])
-        out[task] = classification_metrics(y, yhat, TASK_LABELS[task])
-    return out
+    """Per (passage, side asked about) example scores for each task, as the model was trained:
+    role labels (``favor`` / ``against`` / ``none``, ``credible`` / ``not_credible`` / ``none``),
+    the prediction being the most likely of the model's own per-side labels."""
+    y: dict[str, list[str]] = {t: [] for t in tasks}
+    yhat: dict[str, list[str]] = {t: [] for t in tasks}
+    for r in scored:
+        if not is_gold_body(r) or not r.get("side_probs"):
+            continue
+        for task, labels in side_labels(r, disputes[r["dispute"]])["per_side"].items():
+            if task in y and labels["gold"] is not None:
+                y[task] += labels["gold"]
+                yhat[task] += labels["pred"]
+    return {task: classification_metrics(y[task], yhat[task], TASK_LABELS[task]) for task in tasks}
 
 
 def article_metrics(scored: list[dict], disputes: dict[str, Dispute], answers: dict) -> tuple[list[dict], dict]:

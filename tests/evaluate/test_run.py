@@ -27,3 +27,48 @@ def test_data_with_labels_the_model_does_not_know(tiny_trained, tmp_path):
         evaluate(model, bad, tmp_path / "r")
     with pytest.raises(DataError, match="no 'nosuch' split"):
         evaluate(model, data, tmp_path / "r", split="nosuch")
+
+
+def test_report_headline_is_over_role_labels(tiny_trained, tmp_path):
+    model, data = tiny_trained
+    out = evaluate(model, data, tmp_path / "r")
+    metrics = json.loads((out / "metrics.json").read_text())
+    s = metrics["summary"]
+    for key in (
+        "side_favored_accuracy",
+        "side_favored_macro_f1",
+        "stance_examples_accuracy",
+        "stance_examples_macro_f1",
+        "credibility_examples_accuracy",
+        "credibility_examples_macro_f1",
+        "credibility_judged_accuracy",
+        "credibility_judged_macro_f1",
+    ):
+        assert isinstance(s[key], float), key
+    assert set(s["by_side_name"]) >= {"stance_macro_f1", "credibility_macro_f1"}
+    assert "stance_macro_f1" not in s  # the side-name figure moved under by_side_name
+    test = metrics["splits"]["test"]
+    pm = test["passages"]
+    # two two-sided disputes: side 1 / side 2 / neutral, however many side names there are
+    assert pm["side_favored"]["confusion"]["labels"] == ["side 1", "side 2", "neutral"]
+    assert pm["credibility_judged"]["confusion"]["labels"] == [
+        "side 1:credible",
+        "side 1:not_credible",
+        "side 2:credible",
+        "side 2:not_credible",
+        "none",
+    ]
+    assert test["examples"]["stance"]["confusion"]["labels"] == ["none", "favor", "against"]
+    assert test["examples"]["stance"]["macro_f1"] == s["stance_examples_macro_f1"]
+    names = set(pm["by_side_name"]["stance"]["confusion"]["labels"])
+    assert {"UNION", "OPERATOR", "VARNESSIA", "KORDAVIA"} & names
+    assert pm["by_dispute"]["port-strike"]["sides"] == {"side 1": "UNION", "side 2": "OPERATOR"}
+    assert pm["by_dispute"]["port-strike"]["side_favored"]["confusion"]["labels"] == ["UNION", "OPERATOR", "neutral"]
+    for b in test["baselines"].values():
+        assert {"side_favored", "credibility_judged", "examples", "by_side_name"} <= set(b)
+    preds = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    p = next(p for p in preds if p["has_gold"])
+    assert p["side_favored"] in ("side 1", "side 2", "neutral") and p["gold_side_favored"] is not None
+    assert len(p["per_side"]["stance"]["pred"]) == len(p["sides"]) == 2
+    page = (out / "report.html").read_text()
+    assert "alt='side favored confusion matrix'" in page and "By dispute, with side names" in page
