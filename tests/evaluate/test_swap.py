@@ -17,6 +17,7 @@ class FunctionOfInput:
     tasks = {"stance": TASK_LABELS["stance"], "credibility": TASK_LABELS["credibility"]}
     input_cfg = {"context_sentences": 1, "with_source": True}
     abstain_threshold = None
+    blocks = None  # one task per input, as a shared-slot model
 
     def __init__(self, constant: bool = False):
         self.constant = constant
@@ -28,6 +29,9 @@ class FunctionOfInput:
             z = np.random.default_rng(seed).normal(size=3)
             out.append(np.exp(z) / np.exp(z).sum())
         return np.array(out)
+
+    def task_probs(self, probs, task):
+        return probs
 
 
 def audit(data, predictor) -> dict:
