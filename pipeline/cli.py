@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import shlex
 import sys
 
@@ -66,6 +67,11 @@ def cmd_train(args, overrides) -> int:
     from pipeline.train.run import train
 
     out = train(cfg, args.config, args.command)
+    main_process = os.environ.get("RANK", "0") == "0"  # torchrun: the other ranks have no model folder to add to
+    if main_process and cfg.build.benchmark is None and "stance" in cfg.build.tasks:
+        from pipeline.score.aggregate import fit_verdict_rule
+
+        fit_verdict_rule(out, cfg.build.output)  # article verdicts: how passages add up, chosen on validation
     print(f"model: {out}\nmodel card: {out / 'README.md'}")
     return 0
 
@@ -156,8 +162,11 @@ def summary_table(metrics_path) -> str:
         if "side_favored" not in p:
             continue
         lines.append(
-            f"{split:10s} articles: author-favors accuracy {a.get('author_favors_accuracy')}, "
-            f"more-credible accuracy {a.get('more_credible_accuracy')} (n={a.get('n_with_gold')}); "
+            f"{split:10s} articles: author-favors accuracy {fmt(a.get('author_favors_accuracy'))}, "
+            f"more-credible accuracy {fmt(a.get('more_credible_accuracy'))} (n={a.get('n_with_gold')}; "
+            f"neutral reports judged neutral {fmt((a.get('neutral_reports') or {}).get('judged_neutral'))} "
+            f"of {(a.get('neutral_reports') or {}).get('n', 0)}, side-taking right "
+            f"{fmt((a.get('side_taking') or {}).get('right_side'))} of {(a.get('side_taking') or {}).get('n', 0)}); "
             f"side-swap consistency {res.get('side_swap', {}).get('consistency')}"
         )
     return "\n".join(lines)

@@ -183,6 +183,14 @@ def read_calibration(model_dir: str | Path) -> dict:
     return read_json(p, "calibration") if p.is_file() else {}
 
 
+def update_calibration(model_dir: str | Path, **entries) -> dict:
+    """Add ``entries`` to the model folder's ``calibration.json`` (written atomically); returns the whole."""
+    p = Path(model_dir) / CALIBRATION
+    data = {**read_calibration(model_dir), **entries}
+    write_json(p, data)
+    return data
+
+
 def read_provenance(model_dir: str | Path) -> dict:
     """Base model, data hash, code version, command; ``{}`` when the folder has none."""
     p = Path(model_dir) / PROVENANCE

@@ -248,7 +248,13 @@ def test_summary_table_formats_a_commentary_report(tmp_path):
                     },
                     "tfidf_logreg": {"side_favored": {"macro_f1": 0.6}},
                 },
-                "articles": {"author_favors_accuracy": 0.875, "more_credible_accuracy": 0.5, "n_with_gold": 8},
+                "articles": {
+                    "author_favors_accuracy": 0.875,
+                    "more_credible_accuracy": 0.5,
+                    "n_with_gold": 8,
+                    "neutral_reports": {"n": 3, "judged_neutral": 2 / 3},
+                    "side_taking": {"n": 5, "right_side": 1.0},
+                },
                 "side_swap": {"consistency": 0.9},
             },
             "seed": {"passages": {"credibility_judged": {"n": 3, "accuracy": 1.0, "macro_f1": 1.0}}},
@@ -266,8 +272,8 @@ def test_summary_table_formats_a_commentary_report(tmp_path):
         "test       credibility judged     0.900     0.500         -       0.300",
         "test       over side names (as before): side favored accuracy 0.812 macro-F1 0.500, "
         "credibility accuracy 0.900 macro-F1 0.250",
-        "test       articles: author-favors accuracy 0.875, more-credible accuracy 0.5 (n=8); "
-        "side-swap consistency 0.9",
+        "test       articles: author-favors accuracy 0.875, more-credible accuracy 0.500 (n=8; neutral reports "
+        "judged neutral 0.667 of 3, side-taking right 1.000 of 5); side-swap consistency 0.9",
         "seed       credibility judged     1.000     1.000         -           -",
     ]
 

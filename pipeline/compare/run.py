@@ -319,6 +319,7 @@ def compare(
                     "b_credibility": rb[i].get("credibility"),
                 }
             )
+    result["articles"] = article_changes(paths[0], paths[1], split)
     verdict = None
     if fail_if_worse:
         section = result if fail_if_worse in metrics else result["by_side_name"]
@@ -352,6 +353,40 @@ ROLES_NOTE = (
     "stance and credibility per (passage, side asked about) are favor / against / none and credible / "
     "not_credible / none; credibility judged is side 1:credible ... none.</p>"
 )
+
+
+def article_changes(a: Path, b: Path, split: str) -> list[dict]:
+    """The article verdicts of the split that differ between report folders ``a`` and ``b``, each with both
+    verdicts, their confidences and the gold answers (commentary reports; [] for others)."""
+    from pipeline.contracts import VERDICTS
+    from pipeline.io import read_json
+
+    def load(folder: Path) -> dict[str, dict]:
+        f = Path(folder) / VERDICTS
+        return {v["doc_id"]: v for v in (read_json(f, "verdicts").get(split) or [])} if f.is_file() else {}
+
+    va, vb = load(a), load(b)
+    out = []
+    for doc in sorted(set(va) & set(vb)):
+        x, y = va[doc], vb[doc]
+        if (x.get("author_favors"), x.get("more_credible")) == (y.get("author_favors"), y.get("more_credible")):
+            continue
+        out.append(
+            {
+                "doc_id": doc,
+                "gold_author_favors": x.get("gold_author_favors"),
+                "a_author_favors": x.get("author_favors"),
+                "a_author_favors_confidence": x.get("author_favors_confidence"),
+                "b_author_favors": y.get("author_favors"),
+                "b_author_favors_confidence": y.get("author_favors_confidence"),
+                "gold_more_credible": x.get("gold_more_credible"),
+                "a_more_credible": x.get("more_credible"),
+                "a_more_credible_confidence": x.get("more_credible_confidence"),
+                "b_more_credible": y.get("more_credible"),
+                "b_more_credible_confidence": y.get("more_credible_confidence"),
+            }
+        )
+    return out
 
 
 def render(result: dict) -> str:
@@ -397,6 +432,16 @@ def render(result: dict) -> str:
             f"{'B is significantly worse' if result['gate']['significantly_worse'] else 'B is not significantly worse'}"
             ".</p>"
         )
+    c = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
+    arts = "".join(
+        f"<tr><td>{html.escape(v['doc_id'])}</td><td>{html.escape(str(v['gold_author_favors']))}</td>"
+        f"<td>{html.escape(str(v['a_author_favors']))} ({c(v['a_author_favors_confidence'])})</td>"
+        f"<td>{html.escape(str(v['b_author_favors']))} ({c(v['b_author_favors_confidence'])})</td>"
+        f"<td>{html.escape(str(v['gold_more_credible']))}</td>"
+        f"<td>{html.escape(str(v['a_more_credible']))} ({c(v['a_more_credible_confidence'])})</td>"
+        f"<td>{html.escape(str(v['b_more_credible']))} ({c(v['b_more_credible_confidence'])})</td></tr>"
+        for v in result.get("articles") or []
+    )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Model comparison</title>\n'
         "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:1.5rem auto}"
@@ -419,5 +464,8 @@ def render(result: dict) -> str:
         f"<h2>Flipped passages ({len(result['flipped'])})</h2><p>Green: B fixed it; red: B broke it.</p>"
         "<table><tr><th>id</th><th>text</th><th>gold stance</th><th>A</th><th>B</th><th>gold credibility</th>"
         f"<th>A</th><th>B</th></tr>{fl}</table>\n"
+        f"<h2>Changed article verdicts ({len(result.get('articles') or [])})</h2>"
+        "<table><tr><th>article</th><th>gold favors</th><th>A (confidence)</th><th>B (confidence)</th>"
+        f"<th>gold more credible</th><th>A (confidence)</th><th>B (confidence)</th></tr>{arts}</table>\n"
         "</body></html>"
     )

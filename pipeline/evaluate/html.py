@@ -231,9 +231,7 @@ def _dispute_tables(by_dispute: dict) -> str:
     )
     details = "".join(
         f"<details><summary>{html.escape(name)} ({html.escape(_sides(t))})</summary><div class='figs'>"
-        + "".join(
-            _confusion_table(t[k], f"{name}: {k}") for k in ("side_favored", "credibility") if t.get(k)
-        )
+        + "".join(_confusion_table(t[k], f"{name}: {k}") for k in ("side_favored", "credibility") if t.get(k))
         + "</div></details>"
         for name, t in by_dispute.items()
     )
@@ -438,14 +436,24 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 f"a perfect model scores {_fmt(sw.get('perfect_model'))}). {sw.get('perfect_model_why', '')}"
             )
         art = sres.get("articles") or {}
+        neu, side = art.get("neutral_reports") or {}, art.get("side_taking") or {}
+        conf, rule = art.get("confidence") or {}, art.get("verdict_rule") or {}
+        breakdown = (
+            f"Neutral reports judged neutral: {_fmt(neu.get('judged_neutral'))} of {neu.get('n', 0)}; "
+            f"side-taking articles given the right side: {_fmt(side.get('right_side'))} of {side.get('n', 0)}. "
+            f"Mean confidence {_fmt(conf.get('author_favors_mean'))} (author favors) and "
+            f"{_fmt(conf.get('more_credible_mean'))} (more credible), against accuracies "
+            f"{_fmt(conf.get('author_favors_accuracy'))} and {_fmt(conf.get('more_credible_accuracy'))}. "
+            f"Verdict rule: {html.escape(str(rule.get('fitted_on', 'default')))}."
+        )
         parts.append(
             f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, "
             f"more-credible accuracy {_fmt(art.get('more_credible_accuracy'))} "
-            f"over {art.get('n_with_gold', 0)} articles with answers.</p>"
+            f"over {art.get('n_with_gold', 0)} articles with answers. {breakdown}</p>"
         )
         md.append(
             f"Articles: author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, "
-            f"more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}"
+            f"more-credible accuracy {_fmt(art.get('more_credible_accuracy'))}. {breakdown}"
         )
         preds = [p for p in predictions if p["split"] == split]
         for v in verdicts.get(split, []):
@@ -454,8 +462,9 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             parts.append(_article_card(v, text_of, doc_preds))
             md.append(
                 f"- **{v['doc_id']}** {v.get('title') or ''}: author favors **{v['author_favors']}** "
-                f"(gold {v.get('gold_author_favors')}), "
-                f"more credible **{v['more_credible']}** (gold {v.get('gold_more_credible')})"
+                f"(confidence {_fmt(v.get('author_favors_confidence'))}; gold {v.get('gold_author_favors')}), "
+                f"more credible **{v['more_credible']}** "
+                f"(confidence {_fmt(v.get('more_credible_confidence'))}; gold {v.get('gold_more_credible')})"
             )
             for i in v["more_credible_evidence"][:1] or v["author_favors_evidence"][:1]:
                 md.append(f"  - evidence: “{text_of.get(i, '')}”")
@@ -508,12 +517,14 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
     return (
         f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
         f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}"
+        f" (confidence {_fmt(v.get('author_favors_confidence'))})"
         f"""{
             " (from the credibility verdict: the side-favored passages alone decide nothing)"
             if v.get("author_favors_by") == "credibility"
             else ""
         }"""
-        f"; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible."
+        f"; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible"
+        f" (confidence {_fmt(v.get('more_credible_confidence'))})."
         f"{gold}</p>"
         f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
         f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"

@@ -171,7 +171,7 @@ def split_report(
     tasks: list[str],
 ) -> tuple[dict, list[dict]]:
     """One split's section of ``metrics.json`` and its article verdicts."""
-    verdicts, art_summary = article_metrics(scored, disputes, answers)
+    verdicts, art_summary = article_metrics(scored, disputes, answers, predictor.verdict_rule)
     section = {
         "passages": passage_metrics(scored, tasks, disputes),
         "examples": example_metrics(scored, disputes, tasks),

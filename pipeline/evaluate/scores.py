@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.analysis.metrics import calibration, classification_metrics
-from pipeline.analysis.verdicts import article_verdict
+from pipeline.analysis.verdicts import DEFAULT_RULE, VerdictRule, article_verdict
 from pipeline.dispute import Dispute
 from pipeline.labels import JUDGMENTS, NEUTRAL, TASK_LABELS, gold_target_labels, passage_source_side
 from pipeline.score.source_model import DEFAULT_THRESHOLD
@@ -139,9 +139,7 @@ def _with_seen(labels: list[str], *lists: list) -> list[str]:
 def passage_metrics(scored: list[dict], tasks: list[str], disputes: dict[str, Dispute]) -> dict:
     """Passage-level scores: side favored and credibility judgment over role labels (and over
     side names, pooled and per dispute), source side, calibration."""
-    rows = [
-        {**r, **side_labels(r, disputes[r["dispute"]])} for r in scored if is_gold_body(r) and r.get("side_probs")
-    ]
+    rows = [{**r, **side_labels(r, disputes[r["dispute"]])} for r in scored if is_gold_body(r) and r.get("side_probs")]
     out: dict = {"n": len(rows)}
     if not rows:
         return out
@@ -357,14 +355,18 @@ def example_metrics(scored: list[dict], disputes: dict[str, Dispute], tasks: lis
     return {task: classification_metrics(y[task], yhat[task], TASK_LABELS[task]) for task in tasks}
 
 
-def article_metrics(scored: list[dict], disputes: dict[str, Dispute], answers: dict) -> tuple[list[dict], dict]:
-    """Each article's verdict (with its gold answers) and the verdicts' accuracy."""
+def article_metrics(
+    scored: list[dict], disputes: dict[str, Dispute], answers: dict, rule: VerdictRule | None = None
+) -> tuple[list[dict], dict]:
+    """Each article's verdict (by the model's verdict ``rule``, with its confidence and gold answers) and
+    the verdicts' accuracy: overall, on neutral reports (gold ``neutral``: is the verdict neutral?) and on
+    side-taking articles (is it the right side?), and how well the confidences match the accuracy."""
     by_doc = defaultdict(list)
     for r in scored:
         by_doc[r["doc_id"]].append(r)
     verdicts = []
     for doc_id, rows in by_doc.items():
-        v = article_verdict(rows, disputes[rows[0]["dispute"]].side_names)
+        v = article_verdict(rows, disputes[rows[0]["dispute"]].side_names, rule)
         v["dispute"] = rows[0]["dispute"]
         gold = answers.get(doc_id) or {}
         v["gold_author_favors"] = gold.get("author_favors")
@@ -372,14 +374,23 @@ def article_metrics(scored: list[dict], disputes: dict[str, Dispute], answers: d
         verdicts.append(v)
     judged = [v for v in verdicts if v["gold_author_favors"] is not None]
     cred = [v for v in verdicts if "more_credible" in (answers.get(v["doc_id"]) or {})]
+    neutral = [v for v in judged if v["gold_author_favors"] == NEUTRAL]
+    siding = [v for v in judged if v["gold_author_favors"] != NEUTRAL]
+    mean = lambda xs: float(np.mean(xs)) if xs else None  # noqa: E731
+    right = lambda v: v["author_favors"] == v["gold_author_favors"]  # noqa: E731
     summary = {
         "n": len(verdicts),
-        "author_favors_accuracy": float(np.mean([v["author_favors"] == v["gold_author_favors"] for v in judged]))
-        if judged
-        else None,
-        "more_credible_accuracy": float(np.mean([v["more_credible"] == v["gold_more_credible"] for v in cred]))
-        if cred
-        else None,
+        "author_favors_accuracy": mean([right(v) for v in judged]),
+        "more_credible_accuracy": mean([v["more_credible"] == v["gold_more_credible"] for v in cred]),
         "n_with_gold": len(judged),
+        "neutral_reports": {"n": len(neutral), "judged_neutral": mean([right(v) for v in neutral])},
+        "side_taking": {"n": len(siding), "right_side": mean([right(v) for v in siding])},
+        "confidence": {
+            "author_favors_mean": mean([v["author_favors_confidence"] for v in judged]),
+            "author_favors_accuracy": mean([right(v) for v in judged]),
+            "more_credible_mean": mean([v["more_credible_confidence"] for v in cred]),
+            "more_credible_accuracy": mean([v["more_credible"] == v["gold_more_credible"] for v in cred]),
+        },
+        "verdict_rule": (rule or DEFAULT_RULE).to_dict(),
     }
     return verdicts, summary

@@ -97,7 +97,7 @@ def score_chunk(predictor, articles: list[Article], dispute: Dispute, source_cla
             rec = {k: r.get(k) for k in PASSAGE_FIELDS}
             rec["model_id"], rec["model_version"] = predictor.model_id, predictor.model_version
             passages.append(json.dumps(rec, ensure_ascii=False) + "\n")
-        v = article_verdict(doc, dispute.side_names)
+        v = article_verdict(doc, dispute.side_names, predictor.verdict_rule)
         v.update(
             file=doc[0]["file"] if doc else None,
             file_hash=doc[0]["file_hash"] if doc else None,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.analysis.metrics import softmax
+from pipeline.analysis.verdicts import VerdictRule
 from pipeline.contracts import model_identity, read_calibration, read_label_map, task_blocks
 from pipeline.dispute import Dispute
 from pipeline.labels import JOINT, TASK_LABELS, model_input, passage_credibility, passage_stance, side_favored
@@ -71,6 +72,8 @@ class Predictor:
         calibration = read_calibration(self.model_dir)
         self.temperature = float(calibration.get("temperature", 1.0)) if calibrated else 1.0
         self.abstain_threshold = calibration.get("abstain_threshold") if calibrated else None
+        # how passages add up to article verdicts, fitted on validation articles when the model was trained
+        self.verdict_rule = VerdictRule.from_dict(calibration.get("verdict_rule") if calibrated else None)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
         self.input_names = forward_input_names(self.tokenizer)
         self.backend_name, self.backend_reason = resolve_backend(backend, self.model_dir, self.input_names)

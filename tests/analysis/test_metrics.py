@@ -93,14 +93,19 @@ def test_article_verdict_uses_author_voice_only():
     assert v["author_favors"] == "neutral" and v["more_credible"] is None
 
 
-def test_credibility_verdict_decides_author_favors_only_when_stance_does_not():
+def test_credibility_breaks_a_stance_tie_only_when_the_rule_says_so():
+    from pipeline.analysis.verdicts import VerdictRule
+
     tied = [
         _p(1, "author", "A", {"A": 0.6, "B": 0.3, "neutral": 0.1}),
         _p(2, "author", "B", {"A": 0.3, "B": 0.6, "neutral": 0.1}),
         _p(3, "author", "neutral", {"A": 0.2, "B": 0.2, "neutral": 0.6}, {"side": "B", "judgment": "credible"}, 0.7),
     ]
-    v = article_verdict(tied, ["A", "B"])
-    assert v["author_favors_weights"] == {"A": 0.6, "B": 0.6}  # the stance rule alone says neutral
+    v = article_verdict(tied, ["A", "B"])  # the default rule: a tied stance is neutral, whatever credibility says
+    assert v["author_favors_weights"] == {"A": 0.6, "B": 0.6}
+    assert v["author_favors"] == "neutral" and v["more_credible"] == "B"
+    rule = VerdictRule(credibility_breaks_ties=True)
+    v = article_verdict(tied, ["A", "B"], rule)
     assert (
         v["more_credible"] == "B"
         and v["author_favors"] == "B"
@@ -108,12 +113,69 @@ def test_credibility_verdict_decides_author_favors_only_when_stance_does_not():
         and v["author_favors_evidence"] == [3]
     )
     decided = tied + [_p(4, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05})]
-    v = article_verdict(decided, ["A", "B"])
-    assert (
-        v["author_favors"] == "A" and v["author_favors_by"] == "stance" and v["more_credible"] == "B"
-    )  # a decided stance verdict stands
-    v = article_verdict(tied[:2], ["A", "B"])
+    v = article_verdict(decided, ["A", "B"], rule)
+    assert v["author_favors"] == "A" and v["author_favors_by"] == "stance" and v["more_credible"] == "B"
+    v = article_verdict(tied[:2], ["A", "B"], rule)
     assert v["author_favors"] == "neutral" and v["author_favors_by"] == "stance" and v["more_credible"] is None
+
+
+def test_a_few_leaning_passages_in_a_long_neutral_report_do_not_make_a_side():
+    neutral = {"A": 0.05, "B": 0.05, "neutral": 0.9}
+    report = [_p(i, "author", "neutral", neutral) for i in range(1, 15)]
+    report += [_p(15, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05})]
+    v = article_verdict(report, ["A", "B"])
+    # one leaning passage in fifteen: a share of 0.06, under the default's 0.2 (the total weight, 0.9,
+    # passed the earlier absolute threshold of 0.8 and gave the report a side)
+    assert v["author_favors"] == "neutral" and v["author_favors_share"]["A"] == 0.06
+    op_ed = report[:5] + [_p(i, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05}) for i in range(20, 23)]
+    assert article_verdict(op_ed, ["A", "B"])["author_favors"] == "A"
+
+
+def test_verdict_confidence_is_low_when_the_verdict_hangs_on_one_passage():
+    lean = {"A": 0.9, "B": 0.05, "neutral": 0.05}
+    neutral = {"A": 0.05, "B": 0.05, "neutral": 0.9}
+    clear = [_p(i, "author", "A", lean) for i in range(1, 8)] + [_p(8, "author", "neutral", neutral)]
+    one = [_p(1, "author", "A", lean)] + [_p(i, "author", "neutral", neutral) for i in range(2, 5)]
+    c, o = article_verdict(clear, ["A", "B"]), article_verdict(one, ["A", "B"])
+    assert c["author_favors"] == o["author_favors"] == "A"  # one leaning passage in four: a share of 0.225
+    assert c["author_favors_confidence"] > 0.95 > 0.8 > o["author_favors_confidence"]
+    assert article_verdict(one, ["A", "B"]) == o  # the resampling is seeded: the same article, the same confidence
+    quiet = article_verdict([_p(i, "author", "neutral", neutral) for i in range(1, 6)], ["A", "B"])
+    assert quiet["author_favors"] == "neutral" and quiet["author_favors_confidence"] == 1.0
+
+
+def _article(shares: tuple[int, int, int], gold: str):
+    """An article of author passages: (leaning A, leaning B, neutral) counts."""
+    from pipeline.analysis.verdicts import LabelledArticle
+
+    a, b, n = shares
+    ps = [_p(i, "author", "A", {"A": 0.9, "B": 0.05, "neutral": 0.05}) for i in range(a)]
+    ps += [_p(100 + i, "author", "B", {"A": 0.05, "B": 0.9, "neutral": 0.05}) for i in range(b)]
+    ps += [_p(200 + i, "author", "neutral", {"A": 0.05, "B": 0.05, "neutral": 0.9}) for i in range(n)]
+    return LabelledArticle(ps, ["A", "B"], gold, None)
+
+
+def test_fit_rule_keeps_a_search_that_holds_up_out_of_sample_and_the_default_otherwise():
+    from pipeline.analysis.verdicts import DEFAULT_RULE, fit_rule
+
+    # neutral reports lean a quarter of their passages one way; side-taking articles half: the default
+    # (min_share 0.2) calls every report for a side, a higher threshold gets all right
+    articles = [_article((3, 0, 9), "neutral") for _ in range(4)] + [_article((3, 0, 9 - k), "neutral") for k in (1, 2)]
+    articles += [_article((6, 1, 5), "A"), _article((6, 0, 6), "A"), _article((1, 6, 5), "B"), _article((0, 7, 5), "B")]
+    rule, report = fit_rule(articles, "validation")
+    assert report["kept"] == "search" and report["default"]["author_favors_accuracy"] == 0.4
+    assert report["search_leave_one_out"]["author_favors_accuracy"] >= 0.8
+    assert 0.25 < rule.min_share <= 0.45 and rule.fitted_on == "validation"
+    # gold answers that no setting can learn: the search cannot beat the default out of sample
+    noise = [
+        _article((3, 0, 3), "neutral"),
+        _article((3, 0, 3), "A"),
+        _article((0, 3, 3), "neutral"),
+        _article((0, 3, 3), "B"),
+    ]
+    rule, report = fit_rule(noise, "validation")
+    assert report["kept"] == "default" and rule.min_share == DEFAULT_RULE.min_share
+    assert fit_rule([], "validation")[0] == DEFAULT_RULE
 
 
 def test_abstained_passages_do_not_count_toward_verdicts():

@@ -3,7 +3,7 @@
 
 import pytest
 
-from pipeline.analysis.verdicts import article_verdict
+from pipeline.analysis.verdicts import VerdictRule, article_verdict
 
 SIDES = ["UNION", "OPERATOR"]
 
@@ -51,30 +51,40 @@ def judged(index, side, judgment, prob, by="model", **extra):
     ],
 )
 def test_the_top_side_needs_ratio_times_the_runner_up(weights, ratio, expected):
-    v = article_verdict([passage(1, "UNION", weights[0]), passage(2, "OPERATOR", weights[1])], SIDES, ratio=ratio)
+    two = [passage(1, "UNION", weights[0]), passage(2, "OPERATOR", weights[1])]
+    v = article_verdict(two, SIDES, VerdictRule(ratio=ratio))
     assert v["author_favors"] == expected
     assert v["author_favors_weights"] == {"UNION": weights[0], "OPERATOR": weights[1]}
 
 
 @pytest.mark.parametrize(
-    ("prob", "min_weight", "expected"),
+    ("prob", "min_share", "expected"),
     [
-        (0.7, 0.8, "neutral"),  # one lukewarm passage is not enough at the default
+        (0.7, 0.8, "neutral"),  # one lukewarm passage is not enough
         (0.8, 0.8, "UNION"),  # exactly the minimum is enough
         (0.7, 0.5, "UNION"),
     ],
 )
-def test_the_top_side_needs_min_weight(prob, min_weight, expected):
-    v = article_verdict([passage(1, "UNION", prob)], SIDES, min_weight=min_weight)
+def test_the_top_side_needs_min_share(prob, min_share, expected):
+    v = article_verdict([passage(1, "UNION", prob)], SIDES, VerdictRule(min_share=min_share))
     assert v["author_favors"] == expected
     assert v["author_favors_evidence"] == ([1] if expected == "UNION" else [])
 
 
-def test_weights_add_up_over_passages():
-    two = [passage(1, "UNION", 0.5), passage(2, "UNION", 0.5)]
-    assert article_verdict(two[:1], SIDES)["author_favors"] == "neutral"
-    v = article_verdict(two, SIDES)
+def test_the_share_is_the_weight_per_author_passage():
+    lean, flat = passage(1, "UNION", 0.5), [passage(i, "neutral", 0.9) for i in (2, 3)]
+    v = article_verdict([lean, *flat], SIDES)
+    assert v["author_favors"] == "neutral" and v["author_favors_share"]["UNION"] == round(0.5 / 3, 4)  # under 0.2
+    v = article_verdict([lean, *flat, passage(4, "UNION", 0.5)], SIDES)
     assert v["author_favors"] == "UNION" and v["author_favors_weights"] == {"UNION": 1.0, "OPERATOR": 0.0}
+    assert v["author_favors_share"] == {"UNION": 0.25, "OPERATOR": 0.0}
+
+
+@pytest.mark.parametrize("min_prob", [0.0, 0.6])
+def test_passages_under_min_prob_count_for_no_side(min_prob):
+    passages = [passage(1, "UNION", 0.9), passage(2, "OPERATOR", 0.55), passage(3, "OPERATOR", 0.55)]
+    v = article_verdict(passages, SIDES, VerdictRule(min_prob=min_prob))
+    assert v["author_favors"] == ("UNION" if min_prob else "neutral")  # 0.9 against 1.1, or against nothing
 
 
 def test_evidence_is_the_surest_passages_capped_at_max_evidence():
@@ -92,10 +102,11 @@ def test_more_credible_evidence_is_capped_too():
     assert v["more_credible"] == "UNION" and v["more_credible_evidence"] == [2, 3]
 
 
-def test_credibility_needs_less_weight_than_stance():
-    # the credibility rule asks for 0.6 x min_weight (0.48 at the default)
-    assert article_verdict([judged(1, "OPERATOR", "credible", 0.5)], SIDES)["more_credible"] == "OPERATOR"
-    assert article_verdict([judged(1, "OPERATOR", "credible", 0.45)], SIDES)["more_credible"] is None
+def test_credibility_needs_its_own_share_of_author_passages():
+    flat = lambda n: [passage(i, "neutral", 0.9) for i in range(2, n + 1)]  # noqa: E731
+    # one judgment at 0.5 among 8 author passages is a share of 0.0625, above the default 0.05; among 11, below
+    assert article_verdict([judged(1, "OPERATOR", "credible", 0.5), *flat(8)], SIDES)["more_credible"] == "OPERATOR"
+    assert article_verdict([judged(1, "OPERATOR", "credible", 0.5), *flat(11)], SIDES)["more_credible"] is None
 
 
 def test_not_credible_of_one_side_supports_the_other():
@@ -104,9 +115,13 @@ def test_not_credible_of_one_side_supports_the_other():
 
 
 @pytest.mark.parametrize("by", ["cue", "model+cue"])
-def test_an_explicit_cue_counts_as_one_sure_passage(by):
-    v = article_verdict([judged(1, "UNION", "credible", None if by == "cue" else 0.3, by=by)], SIDES)
+def test_an_explicit_cue_counts_as_one_sure_passage_when_the_rule_says_so(by):
+    p = judged(1, "UNION", "credible", None if by == "cue" else 0.3, by=by)
+    v = article_verdict([p], SIDES, VerdictRule(cue_is_certain=True))
     assert v["more_credible"] == "UNION" and v["more_credible_weights"] == {"UNION": 1.0, "OPERATOR": 0.0}
+    # otherwise a model judgment counts at its probability; a cue alone has none and counts as one
+    v = article_verdict([p], SIDES)
+    assert v["more_credible_weights"]["UNION"] == (1.0 if by == "cue" else 0.3)
 
 
 def test_abstained_passages_do_not_count_toward_credibility():

@@ -130,3 +130,39 @@ def test_bootstrap_interval_and_mcnemar():
     r = paired_bootstrap(y, a, b, "accuracy", n=500)
     assert r["delta"] == pytest.approx(-0.1) and r["ci95"][0] < -0.1 < r["ci95"][1] < 0
     assert mcnemar([True] * 10, [True] * 10)["p_value"] == 1.0
+
+
+def test_changed_article_verdicts_are_listed_with_both_confidences(tmp_path):
+    a = fake_report(tmp_path / "a", [(g, g) for g in GOLD])
+    b = fake_report(tmp_path / "b", [(g, g) for g in GOLD])
+
+    def verdicts(folder, favors, conf):
+        rows = [
+            {"doc_id": "d0", "author_favors": "A", "author_favors_confidence": 0.9, "more_credible": None,
+             "more_credible_confidence": 0.8, "gold_author_favors": "A", "gold_more_credible": None},
+            {"doc_id": "d1", "author_favors": favors, "author_favors_confidence": conf, "more_credible": None,
+             "more_credible_confidence": 0.7, "gold_author_favors": "neutral", "gold_more_credible": None},
+        ]  # fmt: skip
+        (folder / "verdicts.json").write_text(json.dumps({"test": rows}))
+
+    verdicts(a, "B", 0.55)
+    verdicts(b, "neutral", 0.85)
+    compare(str(a), str(b), str(tmp_path / "out"))
+    result = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    assert result["articles"] == [
+        {
+            "doc_id": "d1",
+            "gold_author_favors": "neutral",
+            "a_author_favors": "B",
+            "a_author_favors_confidence": 0.55,
+            "b_author_favors": "neutral",
+            "b_author_favors_confidence": 0.85,
+            "gold_more_credible": None,
+            "a_more_credible": None,
+            "a_more_credible_confidence": 0.7,
+            "b_more_credible": None,
+            "b_more_credible_confidence": 0.7,
+        }
+    ]
+    page = (tmp_path / "out" / "comparison.html").read_text()
+    assert "Changed article verdicts (1)" in page and "neutral (0.85)" in page and "B (0.55)" in page

@@ -72,3 +72,26 @@ def test_report_headline_is_over_role_labels(tiny_trained, tmp_path):
     assert len(p["per_side"]["stance"]["pred"]) == len(p["sides"]) == 2
     page = (out / "report.html").read_text()
     assert "alt='side favored confusion matrix'" in page and "By dispute, with side names" in page
+
+
+def test_article_verdicts_carry_confidences_and_the_rule_they_follow(tiny_trained, tmp_path):
+    import shutil
+
+    from pipeline.score.aggregate import fit_verdict_rule
+
+    model, data = tiny_trained
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    fit_verdict_rule(copy, data)
+    rule = json.loads((copy / "calibration.json").read_text())["verdict_rule"]
+    out = evaluate(copy, data, tmp_path / "r")
+    arts = json.loads((out / "metrics.json").read_text())["splits"]["test"]["articles"]
+    assert arts["verdict_rule"] == rule  # the model's fitted rule, not the default
+    n_neutral, n_side = arts["neutral_reports"]["n"], arts["side_taking"]["n"]
+    assert n_neutral + n_side == arts["n_with_gold"] > 0
+    verdicts = json.loads((out / "verdicts.json").read_text())["test"]
+    assert all(0 <= v["author_favors_confidence"] <= 1 and 0 <= v["more_credible_confidence"] <= 1 for v in verdicts)
+    assert {v["verdict_rule"] for v in verdicts} == {"validation"}
+    right = [v["author_favors"] == v["gold_author_favors"] for v in verdicts if v["gold_author_favors"] == "neutral"]
+    assert arts["neutral_reports"]["judged_neutral"] == (sum(right) / len(right) if right else None)
+    assert "confidence" in (out / "report.html").read_text()

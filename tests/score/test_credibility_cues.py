@@ -4,7 +4,7 @@ article verdicts count such a passage as one sure judgment."""
 
 from conftest import ROOT
 
-from pipeline.analysis.verdicts import article_verdict
+from pipeline.analysis.verdicts import VerdictRule, article_verdict
 from pipeline.dispute import load_dispute
 from pipeline.text.cues import lf_credibility_cue
 
@@ -67,7 +67,7 @@ def test_a_cue_judgment_decides_more_credible_with_its_evidence():
     assert v["more_credible"] == "B" and v["more_credible_evidence"] == [3]
 
 
-def test_a_model_judgment_backed_by_a_cue_counts_as_sure():
+def test_a_model_judgment_backed_by_a_cue_counts_as_sure_when_the_rule_says_so():
     base = {
         "role": "body",
         "source": "author",
@@ -84,7 +84,8 @@ def test_a_model_judgment_backed_by_a_cue_counts_as_sure():
     rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_prob=0.63, credibility_by="model")
     assert article_verdict(rows, ["A", "B"])["more_credible"] is None  # 0.63 against 0.66: no side has 1.5x the other
     rows[3]["credibility_by"] = "model+cue"
-    v = article_verdict(rows, ["A", "B"])
+    assert article_verdict(rows, ["A", "B"])["more_credible"] is None  # the default rule: a cue is no surer
+    v = article_verdict(rows, ["A", "B"], VerdictRule(cue_is_certain=True))  # a rule fitted to count it as sure
     assert (
         v["more_credible"] == "B"
         and v["more_credible_weights"] == {"A": 0.66, "B": 1.0}
