@@ -363,9 +363,17 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
     return tot
 
 
-def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: int = 0) -> None:
-    """``n_articles`` short articles as JSONL files of ``per_file``: a title and 1-2 paragraphs of 1-2 sentences
-    drawn from data/corpus/port-strike."""
+SHAPES = {
+    # (paragraphs, sentences per paragraph): "short" is the old 1-2 x 1-2; "realistic" about 25 passages an
+    # article (6-9 paragraphs of 2-4 sentences, plus the title), the length of the corpus's own articles
+    "short": ((1, 2), (1, 2)),
+    "realistic": ((6, 9), (2, 4)),
+}
+
+
+def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: int = 0, shape: str = "short") -> None:
+    """``n_articles`` articles as JSONL files of ``per_file``: a title and paragraphs of sentences drawn from
+    data/corpus/port-strike, as many as ``shape`` (:data:`SHAPES`) says."""
     from pipeline.text.readers import read_inputs
     from pipeline.text.segment import segment_article
 
@@ -377,7 +385,9 @@ def synthetic_corpus(folder: Path, n_articles: int, per_file: int = 100, seed: i
     for start in range(0, n_articles, per_file):
         with open(folder / f"synthetic_{start // per_file:05d}.jsonl", "w", encoding="utf-8") as f:
             for i in range(start, min(start + per_file, n_articles)):
-                paras = [" ".join(rng.sample(sentences, rng.randint(1, 2))) for _ in range(rng.randint(1, 2))]
+                (p_lo, p_hi), (s_lo, s_hi) = SHAPES[shape]
+                n_paras = rng.randint(p_lo, p_hi)
+                paras = [" ".join(rng.sample(sentences, rng.randint(s_lo, s_hi))) for _ in range(n_paras)]
                 f.write(
                     json.dumps({"doc_id": f"syn-{i:06d}", "title": rng.choice(titles), "text": "\n".join(paras)}) + "\n"
                 )
@@ -441,9 +451,12 @@ def bench_memory(args, model: Path, backend: str) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         inp = Path(tmp) / "in"
-        synthetic_corpus(inp, args.memory_articles)
-        print(f"memory: scoring {args.memory_articles} synthetic articles with --backend {backend} ...", flush=True)
-        rss_log = Path(args.out).parent / "memory_rss.tsv"
+        synthetic_corpus(inp, args.memory_articles, shape=args.memory_shape)
+        print(
+            f"memory: scoring {args.memory_articles} synthetic {args.memory_shape} articles, --backend {backend} ...",
+            flush=True,
+        )
+        rss_log = Path(args.out).parent / f"memory_rss_{backend}.tsv"
         rss_log.parent.mkdir(parents=True, exist_ok=True)
         rss_log.write_text("seconds\trss_mb\n")
         with RssSampler(interval=1.0, log=rss_log) as mem:
@@ -463,6 +476,9 @@ def bench_memory(args, model: Path, backend: str) -> dict:
     half = [(t, m) for t, m in series if t >= 0.5 * series[-1][0]]
     slope_half, verdict = trend["slope_floor_second_half"], trend["verdict"]
     r = {
+        "backend": backend,
+        "backend_used": s.get("backend_used", backend),
+        "shape": args.memory_shape,
         "articles": s["articles"],
         "passages": s["passages"],
         "seconds": s["seconds"],
@@ -518,6 +534,17 @@ def main() -> int:
         "(10000 for the flatness check; ~10+ min on 2 cores)",
     )
     ap.add_argument(
+        "--memory-shape",
+        choices=sorted(SHAPES),
+        default="short",
+        help="length of the memory run's synthetic articles: short (1-4 passages) or realistic (~25)",
+    )
+    ap.add_argument(
+        "--memory-backends",
+        default=None,
+        help="comma-separated backends for the memory run, one run each (default: --e2e-backend)",
+    )
+    ap.add_argument(
         "--flat-tolerance",
         type=float,
         default=2.0,
@@ -552,7 +579,9 @@ def main() -> int:
     if not args.skip_e2e:
         report["end_to_end"] = {b: bench_end_to_end(args, model, b) for b in dict.fromkeys(("torch", args.e2e_backend))}
     if args.memory_articles:
-        report["memory"] = bench_memory(args, model, args.e2e_backend)
+        backends = (args.memory_backends or args.e2e_backend).split(",")
+        runs = {b: bench_memory(args, model, b) for b in backends}
+        report["memory"] = runs[backends[0]] if len(runs) == 1 else runs
     report["load_avg_at_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))

@@ -27,3 +27,20 @@ def test_rss_trend_tells_growth_from_flat_and_falling():
     # the onnx-int8 run's shape: a plateau, one step down as the allocator hands memory back, flat after
     step = rss_trend(_series(lambda t: 1270.0 if t < 350 else 910.0), tolerance=2.0)
     assert step["verdict"] == "falling, not growing" and step["slope_floor_second_half"] < -2
+
+
+def test_realistic_synthetic_articles_are_as_long_as_the_corpus_articles(tmp_path):
+    from pipeline.text.readers import read_inputs
+    from pipeline.text.segment import segment_article
+
+    bench = _bench()
+    bench.synthetic_corpus(tmp_path / "short", 40, per_file=20)
+    bench.synthetic_corpus(tmp_path / "realistic", 40, per_file=20, shape="realistic")
+
+    def passages_per_article(folder):
+        arts, rejects = read_inputs([str(folder)])
+        assert len(arts) == 40 and not rejects
+        return sum(len(segment_article(a)) for a in arts) / len(arts)
+
+    assert passages_per_article(tmp_path / "short") < 5
+    assert 20 <= passages_per_article(tmp_path / "realistic") <= 30  # the corpus articles have about 25
