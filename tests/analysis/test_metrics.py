@@ -199,3 +199,17 @@ def test_risk_coverage_table():
     table = {x["threshold"]: x for x in risk_coverage(rows, thresholds=(0.4, 0.5))}
     assert table[0.4]["coverage"] == 1.0 and table[0.4]["accuracy"] == 0.5
     assert table[0.5]["coverage"] == 0.5 and table[0.5]["accuracy"] == 1.0
+
+
+def test_the_grid_search_shortcut_gives_article_verdicts_answers():
+    from pipeline.analysis.verdicts import STANCE_GRID, VerdictRule
+
+    articles = [_article((3, 0, 9), "neutral"), _article((6, 1, 5), "A"), _article((1, 6, 5), "B")]
+    articles[1].passages[0].update(credibility={"side": "A", "judgment": "credible"}, credibility_prob=0.6)
+    articles[2].passages[-1].update(credibility={"side": "A", "judgment": "not_credible"}, credibility_by="model+cue")
+    for min_share in STANCE_GRID["min_share"]:
+        for cue in (False, True):
+            rule = VerdictRule(min_share=min_share, min_prob=0.6, cue_is_certain=cue, credibility_breaks_ties=True)
+            for a in articles:
+                v = article_verdict(a.passages, a.sides, rule)
+                assert a.verdict(rule) == (v["author_favors"], v["more_credible"])
