@@ -16,12 +16,11 @@ help: ## list the targets
 setup: $(VENV)/.installed ## create .venv and install the package with every extra the README's commands use
 
 # torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
-# --no-compile: Python compiles the modules a command imports when it first imports them, instead of pip
-# compiling every file of torch, ray and the rest up front (setup 38 s instead of 76 s on 2 cores).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --no-compile torch==2.13.0
-	$(BIN)/pip install -q --no-compile -e ".[test,onnx,parquet,ray]"
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[test,onnx,parquet,ray]"
 	touch $@
 
 train: setup ## build -> train -> evaluate the default model on the embedded corpus (about 12 min on 2 cores)

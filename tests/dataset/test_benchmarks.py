@@ -2,10 +2,10 @@
 benchmarks' own measures, the generic CSV/JSONL builder and its errors, and a
 benchmark run through build -> train -> evaluate -> compare on the tiny model."""
 
+import contextlib
+import io
 import json
 import random
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -229,9 +229,15 @@ def test_generic_malformed_jsonl_line(tmp_path):
 
 
 def stance(*args, check=True):
-    r = subprocess.run(
-        [sys.executable, "-m", "pipeline", "-q", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
+    """The ``stance`` CLI's ``main``, called in this process (its output captured): the same code path as the
+    command line without a new interpreter importing torch and transformers for each step; the end-to-end test
+    (tests/test_e2e.py) runs the real command."""
+    from pipeline.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["-q", *args])
+    r = SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
     if check:
         assert r.returncode == 0, r.stderr[-3000:]
     return r
