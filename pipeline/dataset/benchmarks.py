@@ -96,6 +96,13 @@ SPECS: dict[str, Spec] = {
         "newsmtsc",
         "sentiment toward the target marked << >>",
     ),
+    "persent": Spec(
+        "sentiment",
+        ["negative", "neutral", "positive"],
+        "macro_f1",
+        "persent",
+        "sentiment toward the target marked << >>",
+    ),
     "generic": Spec("stance", [], "macro_f1", "", "stance toward"),
 }
 
@@ -284,6 +291,56 @@ def read_newsmtsc(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
     return out, {"variant": variant, "grouped_by": "article (allsides_<id> or polusa_v1_<id>)"}
 
 
+PERSENT_FILES = (("train", "fixed_test.csv"), ("validation", "dev.csv"), ("test", "random_test.csv"))
+
+
+def mark_entity(text: str, entity: str) -> str:
+    """``text`` with each mention of ``entity`` (its full name, or its last name alone) marked ``<< >>``."""
+    names = sorted({entity.strip(), entity.strip().split()[-1]} - {""}, key=len, reverse=True)
+    if not names:
+        return text
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+    return pattern.sub(lambda m: f"<< {m.group(1)} >>", text)
+
+
+def read_persent(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
+    """PerSenT (Bastan et al. 2020): the author's sentiment toward an article's main person, per paragraph
+    (``variant: paragraph``, the default; the labels of the first 16 paragraphs) or per document
+    (``variant: document``). The snapshot in ``../shared`` has no train file, so its ``fixed_test`` (four
+    entities that appear in no other split) is the training split, ``dev`` the validation split and
+    ``random_test`` the test split. Mentions of the person (full name or last name) are marked ``<< >>``."""
+    variant = opts.variant or "paragraph"
+    if variant not in ("paragraph", "document"):
+        raise DataError(f"build.benchmark.variant: '{variant}' is not a PerSenT level; use paragraph or document")
+    out = []
+    for split, name in PERSENT_FILES:
+        path = _need(root / name, "PerSenT file")
+        for line_no, r in enumerate(_csv_rows(path), 2):
+            entity, doc = (r.get("TARGET_ENTITY") or "").strip(), r.get("DOCUMENT_INDEX")
+            if not entity or not doc:
+                raise DataError(f"{path}: record {line_no}: no TARGET_ENTITY or DOCUMENT_INDEX; is this PerSenT?")
+            if variant == "document":
+                items = [(r.get("DOCUMENT") or "", r.get("TRUE_SENTIMENT"))]
+            else:
+                paras = (r.get("DOCUMENT") or "").split("\n")
+                items = [(paras[i], r.get(f"Paragraph{i}")) for i in range(min(16, len(paras)))]
+            for text, label in items:
+                label = (label or "").strip().lower()
+                if not label or not text.strip():
+                    continue  # a paragraph past the labelled ones, or an empty one
+                if label not in spec.labels:
+                    raise DataError(f"{path}: record {line_no}: label '{label}' is not one of {', '.join(spec.labels)}")
+                marked = mark_entity(text.strip(), entity)
+                out.append(
+                    _ex(split, f"persent:{split}:{doc}", entity, marked, label, spec, f"{spec.question}: {entity}")
+                )
+    return out, {
+        "variant": variant,
+        "splits": {s: f for s, f in PERSENT_FILES},
+        "note": "no train.csv in the snapshot: fixed_test (4 held-out entities) trains, dev selects, random_test tests",
+    }
+
+
 def read_multi_target(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
     path = _need(root / "multi_target_stance.csv", "multi-target stance file")
     with open(path, newline="", encoding="utf-8", errors="replace") as f:
@@ -367,6 +424,7 @@ READERS: dict[str, Callable] = {
     "liar": read_liar,
     "newsmtsc": read_newsmtsc,
     "multi-target": read_multi_target,
+    "persent": read_persent,
     "generic": read_generic,
 }
 

@@ -45,6 +45,7 @@ def opts(name, **kw):
                 "liar": "liar",
                 "newsmtsc": "newsmtsc",
                 "multi-target": "multi-target-stance",
+                "persent": "persent",
             }[name]
         )
     return SimpleNamespace(**base)
@@ -356,3 +357,53 @@ def test_shipped_benchmark_configs_load():
     for n in names:
         cfg = load_config(ROOT / "configs" / "benchmarks" / f"{n}.yaml")
         assert cfg.build.benchmark.name == n and cfg.train.output_dir == f"models/{n}"
+
+
+def test_persent_paragraphs_match_the_published_counts_with_the_person_marked():
+    from pipeline.dataset.benchmarks import SPECS, read_persent
+
+    need_shared(DATA / "persent")
+    raw, _ = read_persent(DATA / "persent", opts("persent"), SPECS["persent"])
+    # SOURCE.md's paragraph labels: fixed_test trains, dev validates, random_test tests
+    for split, counts in {
+        "train": (964, 2857, 2148),
+        "validation": (388, 1997, 1784),
+        "test": (536, 1934, 1791),
+    }.items():
+        assert tuple(count(raw, split, lab) for lab in ("negative", "neutral", "positive")) == counts, split
+    ex, notes, spec = load_benchmark(opts("persent"))  # the build's cleaning drops repeated training paragraphs
+    assert spec.task == "sentiment" and spec.labels == ["negative", "neutral", "positive"]
+    assert count(ex, "test") == count(raw, "test") and count(raw, "train") - count(ex, "train") == sum(
+        notes[k] for k in ("duplicates_dropped_in_train", "train_examples_dropped_as_in_eval")
+    )
+    # the four frequent entities are the training split's only ones, and no other split's
+    targets = {s: {e["target"] for e in ex if e["split"] == s} for s in ("train", "validation", "test")}
+    assert targets["train"] == {"Donald Trump", "Trump", "Barack Obama", "Obama"}
+    assert not targets["train"] & (targets["validation"] | targets["test"])
+    assert sum("<< " in e["text"] for e in ex) > 0.8 * len(ex)  # the person's mentions are marked
+    doc, _ = read_persent(DATA / "persent", opts("persent", variant="document"), SPECS["persent"])
+    assert (count(doc, "test", "negative"), count(doc, "test", "neutral"), count(doc, "test", "positive")) == (
+        73,
+        213,
+        293,
+    )
+
+
+def test_persent_marks_full_and_last_name_and_refuses_unknown_labels(tmp_path):
+    from pipeline.dataset.benchmarks import mark_entity
+
+    assert mark_entity("Koellmann said Benjamin Koellmann sold; the Koellmanns left.", "Benjamin Koellmann") == (
+        "<< Koellmann >> said << Benjamin Koellmann >> sold; the Koellmanns left."
+    )
+    header = "DOCUMENT_INDEX,TITLE,TARGET_ENTITY,DOCUMENT,MASKED_DOCUMENT,TRUE_SENTIMENT,Paragraph0,Paragraph1\n"
+    row = '7,t,Ann Lee,"Ann Lee {verb}.\nLee lost.",x,Positive,Positive,{second}\n'
+    for name, verb in (("fixed_test.csv", "ran"), ("dev.csv", "spoke"), ("random_test.csv", "won")):
+        (tmp_path / name).write_text(header + row.format(verb=verb, second="Negative"), encoding="utf-8")
+    ex, _, _ = load_benchmark(opts("persent", path=str(tmp_path)))
+    assert [(e["text"], e["label"]) for e in ex if e["split"] == "test"] == [
+        ("<< Ann Lee >> won.", "positive"),
+        ("<< Lee >> lost.", "negative"),
+    ]
+    (tmp_path / "dev.csv").write_text(header + row.format(verb="spoke", second="Mixed"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"dev.csv: record 2: label 'mixed' is not one of negative, neutral, positive"):
+        load_benchmark(opts("persent", path=str(tmp_path)))
