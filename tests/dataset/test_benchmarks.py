@@ -353,7 +353,7 @@ def test_shipped_benchmark_configs_load():
     from pipeline.config import load_config
 
     names = sorted(p.stem for p in (ROOT / "configs" / "benchmarks").glob("*.yaml"))
-    assert names == ["fnc1", "liar", "multi-target", "newsmtsc", "pstance", "semeval2016"]
+    assert names == ["fnc1", "liar", "multi-target", "newsmtsc", "persent", "pstance", "semeval2016"]
     for n in names:
         cfg = load_config(ROOT / "configs" / "benchmarks" / f"{n}.yaml")
         assert cfg.build.benchmark.name == n and cfg.train.output_dir == f"models/{n}"
