@@ -150,13 +150,22 @@ def split_articles(doc_ids_by_group: dict[str, list[str]], validation: float, te
     """
     out = {}
     for group, docs in sorted(doc_ids_by_group.items()):
-        ranked = sorted(set(docs), key=lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest())
-        n = len(ranked)
-        n_test = max(1, round(test * n)) if n >= 3 and test > 0 else 0
-        n_val = max(1, round(validation * n)) if n >= 3 and validation > 0 else 0
-        for i, d in enumerate(ranked):
-            out[d] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+        out.update(_assign_ranked(sorted(set(docs), key=_seeded_hash(seed)), validation, test))
     return out
+
+
+def _seeded_hash(seed: int):
+    """The order key the article splits rank doc ids (and groups) by."""
+    return lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest()
+
+
+def _assign_ranked(ranked: list[str], validation: float, test: float) -> dict[str, str]:
+    """The first ``test`` share of ``ranked`` to test, the next ``validation`` share to validation, the rest
+    to train (at least one each when there are three or more)."""
+    n = len(ranked)
+    n_test = max(1, round(test * n)) if n >= 3 and test > 0 else 0
+    n_val = max(1, round(validation * n)) if n >= 3 and validation > 0 else 0
+    return {d: "test" if i < n_test else "validation" if i < n_test + n_val else "train" for i, d in enumerate(ranked)}
 
 
 def stratified_split(
@@ -171,7 +180,7 @@ def stratified_split(
     puts 4 in test, 4 in validation, from 8 different disputes. Strata with fewer than three articles go
     to train.
     """
-    h = lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest()  # noqa: E731
+    h = _seeded_hash(seed)
     by_stratum: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for group, docs in doc_ids_by_group.items():
         for d in set(docs):
@@ -180,11 +189,7 @@ def stratified_split(
     for _, groups in sorted(by_stratum.items()):
         queues = [sorted(docs, key=h) for _, docs in sorted(groups.items(), key=lambda kv: h(kv[0]))]
         ranked = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
-        n = len(ranked)
-        n_test = max(1, round(test * n)) if n >= 3 and test > 0 else 0
-        n_val = max(1, round(validation * n)) if n >= 3 and validation > 0 else 0
-        for i, d in enumerate(ranked):
-            out[d] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+        out.update(_assign_ranked(ranked, validation, test))
     return out
 
 
