@@ -26,7 +26,7 @@ import yaml
 
 from pipeline import __version__
 from pipeline.config import Config, TrainConfig, to_dict
-from pipeline.contracts import MANIFEST, read_manifest, write_model_files
+from pipeline.contracts import MANIFEST, read_manifest, task_view, write_model_files
 from pipeline.errors import DataError, ModelError
 from pipeline.io import read_json, share_as_umask_allows, write_json
 from pipeline.labels import TASK_LABELS
@@ -117,7 +117,8 @@ def _compute_metrics_fn(
     def compute(pred):
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
         if blocks:  # a joint model: each example answers every task, one block of slots each
-            labels, task_ids, preds = joint_flat(np.asarray(logits), np.asarray(pred.label_ids), tasks, blocks)
+            view, labels, task_ids = joint_flat(np.asarray(logits), np.asarray(pred.label_ids), blocks)
+            preds = view.argmax(-1)
         else:
             labels, task_ids = pred.label_ids
             preds = np.asarray(logits).argmax(-1)
@@ -224,19 +225,16 @@ def joint_blocks(tasks: list[str], task_labels: dict[str, list[str]]) -> dict[st
     return out
 
 
-def joint_flat(logits, labels, tasks: list[str], blocks: dict[str, tuple[int, int]]):
-    """A joint model's outputs as one row per (example, task) with a label: (labels, task ids, argmax slots
-    within the task's block), the shape the shared-slot metrics take."""
+def joint_flat(logits, labels, blocks: dict[str, tuple[int, int]]):
+    """A joint model's outputs as one row per (example, task) with a label, the shape the shared-slot
+    metrics and calibration take: (each row's logits over its task's labels, labels, task indexes)."""
     import numpy as np
 
-    lab, tid, pred = [], [], []
-    for k, t in enumerate(tasks):
-        a, b = blocks[t]
-        has = labels[:, k] >= 0
-        lab.append(labels[has, k])
-        tid.append(np.full(int(has.sum()), k))
-        pred.append(logits[has, a:b].argmax(-1))
-    return np.concatenate(lab), np.concatenate(tid), np.concatenate(pred)
+    view = task_view({"joint": True, "blocks": blocks}, logits)  # example-major: the rows of one example's tasks
+    y = np.asarray(labels).reshape(-1)
+    task_ids = np.tile(np.arange(len(blocks)), len(labels))
+    has = y >= 0
+    return view[has], y[has], task_ids[has]
 
 
 def joint_examples(split, tasks: list[str]):
@@ -420,13 +418,8 @@ def fit_calibration(val, abstain_threshold: float | None, blocks: dict | None = 
 
     val_logits = val.predictions[0] if isinstance(val.predictions, tuple) else val.predictions
     if blocks:
-        labels, views, ys = np.asarray(val.label_ids), [], []
-        width = max(b - a for a, b in blocks.values())
-        for k, (a, b) in enumerate(blocks.values()):
-            has = labels[:, k] >= 0
-            views.append(np.pad(val_logits[has, a:b], ((0, 0), (0, width - (b - a))), constant_values=-1e9))
-            ys.append(labels[has, k])
-        temperature = fit_temperature(np.concatenate(views), np.concatenate(ys))
+        view, labels, _ = joint_flat(np.asarray(val_logits), val.label_ids, blocks)
+        temperature = fit_temperature(view, labels)
     else:
         temperature = fit_temperature(val_logits, val.label_ids[0])
     return {

@@ -262,3 +262,16 @@ def test_joint_needs_stance_and_credibility(built):
     p, _ = built
     with pytest.raises(ConfigError, match="train.joint"):
         load_config(p, {"train.joint": True, "build.tasks": ["stance"]})
+
+
+def test_joint_flat_gives_one_row_per_labelled_example_and_task():
+    import numpy as np
+
+    from pipeline.train.run import joint_flat
+
+    logits = np.arange(12, dtype=float).reshape(2, 6)
+    blocks = {"stance": (0, 3), "credibility": (3, 6)}
+    view, labels, task_ids = joint_flat(logits, np.array([[0, -100], [2, 1]]), blocks)
+    # example 0's stance (its credibility has no label), example 1's stance and credibility
+    assert view.tolist() == [[0, 1, 2], [6, 7, 8], [9, 10, 11]]
+    assert labels.tolist() == [0, 2, 1] and task_ids.tolist() == [0, 0, 1]
