@@ -192,10 +192,11 @@ def score_passages(
     asked = [JOINT] if predictor.blocks else list(predictor.tasks)  # a joint model: one input answers every task
     inputs = passage_inputs(rows, dispute, asked, predictor.input_cfg)
     probs = predictor.probs([x[3] for x in inputs], [x[4] for x in inputs]) if inputs else np.zeros((0, 3))
+    by_task = {t: predictor.task_probs(probs, t) for t in predictor.tasks}  # each task's columns, sliced once
     per: dict[tuple[int, str], dict[str, list[float]]] = {}
-    for (i, task, side, _, _), p in zip(inputs, probs):
+    for k, (i, task, side, _, _) in enumerate(inputs):
         for t in predictor.tasks if task == JOINT else [task]:
-            per.setdefault((i, t), {})[side] = [float(x) for x in predictor.task_probs(p[None, :], t)[0]]
+            per.setdefault((i, t), {})[side] = [float(x) for x in by_task[t][k]]
     sides = dispute.side_names
     out = []
     for i, r in enumerate(rows):
