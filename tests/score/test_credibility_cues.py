@@ -49,7 +49,8 @@ def test_cue_fallback_only_where_the_model_says_none(tiny_trained):
     assert fired >= 1 or plain[-1]["credibility"] is not None
 
 
-def test_a_cue_judgment_decides_more_credible_with_its_evidence():
+def neutral_author_rows(n: int = 5) -> list[dict]:
+    """``n`` scored author-voice passages of one article, neutral on stance and without a credibility judgment."""
     base = {
         "role": "body",
         "source": "author",
@@ -61,25 +62,18 @@ def test_a_cue_judgment_decides_more_credible_with_its_evidence():
         "credibility_by": None,
         "source_side": None,
     }
-    rows = [dict(base, index=i, doc_id="x") for i in range(5)]
+    return [dict(base, index=i, doc_id="x") for i in range(n)]
+
+
+def test_a_cue_judgment_decides_more_credible_with_its_evidence():
+    rows = neutral_author_rows()
     rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_by="cue")
     v = article_verdict(rows, ["A", "B"])
     assert v["more_credible"] == "B" and v["more_credible_evidence"] == [3]
 
 
 def test_a_model_judgment_backed_by_a_cue_counts_as_sure_when_the_rule_says_so():
-    base = {
-        "role": "body",
-        "source": "author",
-        "stance": "neutral",
-        "stance_prob": 0.8,
-        "stance_probs": {"A": 0.1, "B": 0.1, "neutral": 0.8},
-        "credibility": None,
-        "credibility_prob": None,
-        "credibility_by": None,
-        "source_side": None,
-    }
-    rows = [dict(base, index=i, doc_id="x") for i in range(5)]
+    rows = neutral_author_rows()
     rows[1].update(credibility={"side": "A", "judgment": "credible"}, credibility_prob=0.66, credibility_by="model")
     rows[3].update(credibility={"side": "B", "judgment": "credible"}, credibility_prob=0.63, credibility_by="model")
     assert article_verdict(rows, ["A", "B"])["more_credible"] is None  # 0.63 against 0.66: no side has 1.5x the other
