@@ -15,12 +15,12 @@ help: ## list the targets
 
 setup: $(VENV)/.installed ## create .venv and install the package with every extra the README's commands use
 
-# torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
+# torch is pinned: an unpinned torch pulls a multi-GB CUDA build. One pip call resolves everything at once;
+# a current pip first (the venv's bundled one misses extras such as trafilatura's lxml_html_clean).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[test,onnx,parquet,ray]"
+	$(BIN)/pip install -q torch==2.13.0 -e ".[test,onnx,parquet,ray]"
 	touch $@
 
 train: setup ## build -> train -> evaluate the default model on the embedded corpus (about 12 min on 2 cores)

@@ -36,31 +36,40 @@ def test_model_folder_without_label_map(tmp_path):
         Predictor(tmp_path)
 
 
-def run_score(model, out, inputs, **kw):
+def score_args(model, out, inputs, extra=()):
+    return [
+        "-q",
+        "score",
+        "--model",
+        str(model),
+        "--dispute",
+        str(ROOT / "configs/disputes/port-strike.yaml"),
+        *map(str, inputs),
+        "--output",
+        str(out),
+        "--no-progress",
+        "--chunk-articles",
+        "2",
+        *extra,
+    ]
+
+
+def run_score(model, out, inputs, extra=()):
+    """``stance score`` in its own process (for the test that kills it midway)."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline",
-            "-q",
-            "score",
-            "--model",
-            str(model),
-            "--dispute",
-            str(ROOT / "configs/disputes/port-strike.yaml"),
-            *map(str, inputs),
-            "--output",
-            str(out),
-            "--no-progress",
-            "--chunk-articles",
-            "2",
-            *kw.get("extra", []),
-        ],
+        [sys.executable, "-m", "pipeline", *score_args(model, out, inputs, extra)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def score_here(model, out, inputs, extra=()):
+    """``stance score`` through the CLI's ``main`` in this process (no interpreter start, no re-imports)."""
+    from pipeline.cli import main
+
+    assert main(score_args(model, out, inputs, extra)) == 0
 
 
 def test_interrupted_run_resumes_without_losing_or_duplicating_rows(tiny_trained, tmp_path):
@@ -73,8 +82,7 @@ def test_interrupted_run_resumes_without_losing_or_duplicating_rows(tiny_trained
     (corpus / "empty.txt").write_text("")
     (corpus / "bad.jsonl").write_text('{"text": "A fine line of text. And more."}\n{oops\n')
     full = tmp_path / "full"
-    r = run_score(tiny_trained[0], full, [corpus])
-    assert r.wait(timeout=300) == 0, r.stderr.read()
+    score_here(tiny_trained[0], full, [corpus])
     cut = tmp_path / "cut"
     p = run_score(tiny_trained[0], cut, [corpus])
     state = cut / "_score_state.json"
@@ -88,8 +96,7 @@ def test_interrupted_run_resumes_without_losing_or_duplicating_rows(tiny_trained
     done = json.loads(state.read_text())
     expected = 6 * len(src) + 1
     assert 0 < done["articles_done"] < expected and not done.get("complete")
-    r = run_score(tiny_trained[0], cut, [corpus])
-    assert r.wait(timeout=300) == 0, r.stderr.read()
+    score_here(tiny_trained[0], cut, [corpus])  # the rerun resumes
     for name in ("passages.jsonl", "articles.jsonl", "rejects.jsonl"):
         assert (cut / name).read_text() == (full / name).read_text(), name
     rejects = [json.loads(l) for l in (full / "rejects.jsonl").read_text().splitlines()]
@@ -99,13 +106,9 @@ def test_interrupted_run_resumes_without_losing_or_duplicating_rows(tiny_trained
 
 
 def test_csv_output(tiny_trained, tmp_path):
-    r = run_score(
-        tiny_trained[0],
-        tmp_path / "o",
-        [ROOT / "data/corpus/port-strike/port-strike_01.txt"],
-        extra=["--format", "csv"],
+    score_here(
+        tiny_trained[0], tmp_path / "o", [ROOT / "data/corpus/port-strike/port-strike_01.txt"], ["--format", "csv"]
     )
-    assert r.wait(timeout=300) == 0, r.stderr.read()
     import pandas as pd
 
     df = pd.read_csv(tmp_path / "o" / "passages.csv")
