@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate.polnear import predict_spans, read_polnear, score  # noqa: E402
+from pipeline.text.polnear import predict_spans, read_polnear, score  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -321,8 +321,9 @@ def bench_auto(model: Path, input_names: list[str], results: dict) -> dict:
     return out
 
 
-def bench_end_to_end(args, model: Path, backend: str) -> dict:
-    """The real score() over every embedded corpus folder, copied ``--e2e-copies`` times."""
+def bench_end_to_end(args, model: Path, backend: str, attribution_model: str | None = None) -> dict:
+    """The real score() over every embedded corpus folder, copied ``--e2e-copies`` times (with the attribution
+    model when given: ``--attribution-model``)."""
     from pipeline.config import ScoreConfig
     from pipeline.score.predictor import Predictor
     from pipeline.score.run import score
@@ -343,6 +344,7 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
                 output=str(Path(tmp) / "out" / d),
                 progress=False,
                 backend=backend,
+                attribution_model=attribution_model,
             )
             s = score(cfg, [str(inp)], predictor=pred)
             for k in ("seconds", "articles", "passages"):
@@ -353,14 +355,33 @@ def bench_end_to_end(args, model: Path, backend: str) -> dict:
     tot["passages_per_s"] = tot["passages"] / tot["seconds"]
     tot["segment_attribute_share"] = tot["segment_attribute_s"] / tot["seconds"]
     tot["other_share"] = 1 - (tot["segment_attribute_s"] + tot["model_s"]) / tot["seconds"]
+    with_model = f" --attribution-model {attribution_model}" if attribution_model else ""
     print(
-        f"end to end, stance score --backend {backend}: {tot['articles']} articles, "
+        f"end to end, stance score --backend {backend}{with_model}: {tot['articles']} articles, "
         f"{tot['passages']} passages in {tot['seconds']:.1f} s "
         f"({tot['articles_per_s']:.1f} articles/s, {tot['passages_per_s']:.0f} passages/s); "
         f"segmentation + attribution {tot['segment_attribute_share']:.1%} of the time, "
         f"model + verdicts {tot['model_s'] / tot['seconds']:.1%}, reading/writing/checkpoints {tot['other_share']:.1%}"
     )
     return tot
+
+
+def bench_attribution_share(args, model: Path, rules_run: dict) -> dict:
+    """The same end-to-end run with the attribution model: its share of the time, as a ratio to the rules run
+    of the same process."""
+    run = bench_end_to_end(args, model, args.e2e_backend, args.attribution_model)
+    out = {
+        "attribution_model": args.attribution_model,
+        "with_model": run,
+        "slowdown_vs_rules": run["seconds"] / rules_run["seconds"],
+        "attribution_model_share": (run["seconds"] - rules_run["seconds"]) / run["seconds"],
+    }
+    print(
+        f"attribution model: end to end {out['slowdown_vs_rules']:.2f}x the rules' time; the model takes "
+        f"{out['attribution_model_share']:.1%} of the run, segmentation + attribution "
+        f"{run['segment_attribute_share']:.1%} in all"
+    )
+    return out
 
 
 SHAPES = {
@@ -551,6 +572,11 @@ def main() -> int:
         help="MB/min: RSS counts as flat when its slope over the second half of the memory run is within this",
     )
     ap.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end runs over the embedded corpus")
+    ap.add_argument(
+        "--attribution-model",
+        default="models/attribution",
+        help="attribution model folder (make attribution): its share of the end-to-end time; skipped when absent",
+    )
     ap.add_argument("--skip-paths", action="store_true", help="skip the per-path comparison")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--out", default="bench/out/score.json")
@@ -578,6 +604,8 @@ def main() -> int:
         report["paths"] = bench_paths(args, model)
     if not args.skip_e2e:
         report["end_to_end"] = {b: bench_end_to_end(args, model, b) for b in dict.fromkeys(("torch", args.e2e_backend))}
+        if args.attribution_model and (Path(args.attribution_model) / "label_map.json").is_file():
+            report["attribution"] = bench_attribution_share(args, model, report["end_to_end"][args.e2e_backend])
     if args.memory_articles:
         backends = (args.memory_backends or args.e2e_backend).split(",")
         runs = {b: bench_memory(args, model, b) for b in backends}

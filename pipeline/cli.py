@@ -68,7 +68,7 @@ def cmd_train(args, overrides) -> int:
 
     out = train(cfg, args.config, args.command)
     main_process = os.environ.get("RANK", "0") == "0"  # torchrun: the other ranks have no model folder to add to
-    if main_process and cfg.build.benchmark is None and "stance" in cfg.build.tasks:
+    if main_process and cfg.build.benchmark is None and cfg.build.polnear is None and "stance" in cfg.build.tasks:
         from pipeline.score.aggregate import fit_verdict_rule
 
         fit_verdict_rule(out, cfg.build.output)  # article verdicts: how passages add up, chosen on validation
@@ -78,9 +78,10 @@ def cmd_train(args, overrides) -> int:
 
 def cmd_evaluate(args, overrides) -> int:
     model, data, output, split = args.model, args.data, args.output, args.split
-    batch_size = 64
+    batch_size, passages_from = 64, args.passages_from
     if args.config:
         cfg = _config(args, overrides)
+        passages_from = passages_from or cfg.evaluate.passages_from
         model = model or cfg.train.output_dir
         data = data or cfg.build.output
         output = output or cfg.evaluate.output_dir
@@ -91,10 +92,36 @@ def cmd_evaluate(args, overrides) -> int:
     _banner("evaluate", f"{model} on {data}")
     from pipeline.evaluate.run import evaluate
 
-    out = evaluate(model, data, output, split or "test", batch_size=batch_size, command=args.command)
+    out = evaluate(
+        model, data, output, split or "test", batch_size=batch_size, command=args.command, passages_from=passages_from
+    )
     print(summary_table(out / "metrics.json"))
     print(f"metrics: {out / 'metrics.json'}\nreport: {out / 'report.html'}")
     return 0
+
+
+def attribution_table(m: dict) -> str:
+    """The headline numbers of an attribution report: exact span F1 on PolNeAR, speakers per passage."""
+    pn = m["polnear"]
+    lines = [f"PolNeAR {pn['split']} ({pn['articles']} articles), exact / overlap F1"]
+    lines.append(f"{'system':20s} {'source':>13s} {'cue':>13s} {'content':>13s}")
+    for name in ("model", "rules", "direct_quotes_only"):
+        cells = []
+        for r in ("source", "cue", "content"):
+            e, o = pn[name].get(f"{r}_exact"), pn[name].get(f"{r}_overlap")
+            cells.append(f"{e['f1']:.3f} / {o['f1']:.3f}" if e else "-")
+        lines.append(f"{name:20s} " + " ".join(f"{c:>13s}" for c in cells))
+    if m.get("passages"):
+        lines.append("passages: source accuracy, side accuracy, author handed to a source, attributed missed")
+        for split, modes in m["passages"].items():
+            for by, a in modes.items():
+                if a:
+                    lines.append(
+                        f"{split:10s} {by:9s} {a['source_accuracy']:.3f} {a['source_side_accuracy']:.3f} "
+                        f"{a['author_handed_to_source_share']:.1%} {a['attributed_missed_share']:.1%} "
+                        f"({a['passages']} passages)"
+                    )
+    return "\n".join(lines)
 
 
 def summary_table(metrics_path) -> str:
@@ -103,6 +130,8 @@ def summary_table(metrics_path) -> str:
 
     m = json.loads(open(metrics_path, encoding="utf-8").read())
     fmt = lambda x: f"{x:.3f}" if isinstance(x, float) else "-"
+    if m.get("kind") == "attribution":
+        return attribution_table(m)
     if m.get("kind") == "benchmark":
         measure = m["official_measure"]
         lines = [f"{'split':10s} {'system':14s} {'accuracy':>9s} {'macro-F1':>9s} {measure:>14s}"]
@@ -186,6 +215,8 @@ SCORE_FLAGS = (
     "ray_address",
     "source_model",
     "source_threshold",
+    "attribution_model",
+    "attribution_by",
 )
 
 
@@ -315,6 +346,15 @@ def _add_score_command(sub) -> None:
         f"re-attribute a passage (default {d.source_threshold}, chosen on the validation, test and seed "
         "splits: lower thresholds re-attribute author passages wrongly)",
     )
+    s.add_argument(
+        "--attribution-model",
+        help="attribution model folder (make attribution): finds who says each passage; without it the rules do",
+    )
+    s.add_argument(
+        "--attribution-by",
+        help=f"--attribution-model: default {d.attribution_by}: combined (the model, and the rules where it finds "
+        "no speaker), model (the model alone) or rules",
+    )
     s.add_argument("--no-progress", action="store_true")
     for f in dataclasses.fields(ScoreConfig):  # --score.KEY VALUE, declared so that VALUE is not taken for an input
         s.add_argument(f"--score.{f.name}", action=_ScoreOverride, metavar="VALUE", help=argparse.SUPPRESS)
@@ -345,6 +385,11 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", help="dataset folder from stance build")
     e.add_argument("--split", help="split to evaluate (default: test)")
     e.add_argument("--output", help="report folder (default: MODEL/report)")
+    e.add_argument(
+        "--passages-from",
+        help="attribution models: a built commentary dataset (e.g. data/built/default) whose gold sources "
+        "measure who says each passage",
+    )
     e.set_defaults(func=cmd_evaluate)
 
     _add_score_command(sub)

@@ -93,9 +93,44 @@ class BenchmarkConfig:
 
 
 @dataclass
+class PolnearConfig:
+    """PolNeAR (Newell et al., LREC 2018) for the attribution model: who says what in US political news.
+
+    Attributes:
+        path: PolNeAR's data folder, holding ``train/``, ``dev/``, ``test/`` (default
+            ``../shared/data/polnear``; users download it from github.com/networkdynamics/PolNeAR).
+        splits: which PolNeAR compartment becomes each split.
+        limit: read at most this many articles per split (quick runs and tests).
+    """
+
+    path: str | None = None
+    splits: dict = field(default_factory=lambda: {"train": "train", "validation": "dev", "test": "test"})
+    limit: int | None = None
+
+
+ATTRIBUTION_BY = ("rules", "model", "combined")
+
+
+@dataclass
+class AttributionUse:
+    """Who says each passage: the attribution rules, or a trained attribution model.
+
+    Attributes:
+        model: an attribution model folder (``make attribution``); None: the rules alone.
+        by: with a model, ``combined`` (the model, and the rules where it finds no
+            speaker), ``model`` (the model alone) or ``rules`` (ignore the model).
+    """
+
+    model: str | None = None
+    by: str = "combined"
+
+
+@dataclass
 class BuildConfig:
     sources: list[SourceSpec] = field(default_factory=list)
     benchmark: BenchmarkConfig | None = None  # build from a public benchmark instead of sources
+    polnear: PolnearConfig | None = None  # build the attribution model's data (PolNeAR) instead of sources
+    attribution: AttributionUse = field(default_factory=lambda: AttributionUse())  # who says each passage
     output: str = "data/built/default"
     tasks: list[str] = field(default_factory=lambda: ["stance", "credibility"])
     context_sentences: int = 1
@@ -115,6 +150,7 @@ class TrainConfig:
     batch_size: int = 16
     eval_batch_size: int = 64
     max_length: int = 160
+    window_stride: int = 64  # token classification (attribution): tokens shared by consecutive windows of a document
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     seed: int = 13
@@ -138,6 +174,8 @@ class EvaluateConfig:
     output_dir: str | None = None
     split: str = "test"
     batch_size: int = 64
+    # attribution models: a built commentary dataset whose gold sources measure who-says-what per passage
+    passages_from: str | None = None
 
 
 SCORE_FORMATS = ("jsonl", "csv", "parquet")
@@ -171,6 +209,10 @@ class ScoreConfig:
             passages where the attribution rules find no source.
         source_threshold: the probability the source-side model needs to re-attribute a
             passage (the default is :data:`pipeline.score.source_model.DEFAULT_THRESHOLD`).
+        attribution_model: attribution model folder (``make attribution``): finds who says
+            each passage; without it the rules do.
+        attribution_by: with an attribution model: combined, model or rules (see
+            :class:`AttributionUse`).
         progress: show a progress bar.
     """
 
@@ -186,6 +228,8 @@ class ScoreConfig:
     ray_address: str | None = None
     source_model: str | None = None
     source_threshold: float = 0.9
+    attribution_model: str | None = None
+    attribution_by: str = "combined"
     progress: bool = True
 
 
@@ -368,7 +412,8 @@ def validate(cfg: Config, path: str) -> None:
             f"{path}: build.tasks: train source_side as its own run (tasks: [source_side]); "
             "its input hides the rule-attributed source that stance and credibility read"
         )
-    if cfg.train.joint and (cfg.build.benchmark is not None or sorted(cfg.build.tasks) != ["credibility", "stance"]):
+    not_commentary = cfg.build.benchmark is not None or cfg.build.polnear is not None
+    if cfg.train.joint and (not_commentary or sorted(cfg.build.tasks) != ["credibility", "stance"]):
         raise ConfigError(
             f"{path}: train.joint: a joint model answers stance and credibility of commentary passages from one "
             "input; set build.tasks to [stance, credibility] with build.sources, or train.joint to false"
@@ -391,6 +436,18 @@ def validate(cfg: Config, path: str) -> None:
     for name in ("batch_size", "eval_batch_size", "max_length"):
         if getattr(cfg.train, name) <= 0:
             raise ConfigError(f"{path}: train.{name}: must be a positive integer, found {getattr(cfg.train, name)}")
+    if cfg.build.polnear is not None:
+        a = cfg.build.polnear
+        if cfg.build.sources or cfg.build.benchmark is not None:
+            raise ConfigError(f"{path}: build: give one of sources, benchmark or polnear, not several")
+        if sorted(a.splits) != ["test", "train", "validation"]:
+            raise ConfigError(
+                f"{path}: build.polnear.splits: name the PolNeAR compartment of train, validation and test, "
+                f"e.g. {{train: train, validation: dev, test: test}}; found {a.splits}"
+            )
+        if a.limit is not None and a.limit <= 0:
+            raise ConfigError(f"{path}: build.polnear.limit: must be a positive number of articles or null")
+    validate_attribution(cfg.build.attribution, f"{path}: build.attribution")
     if cfg.build.benchmark is not None:
         b = cfg.build.benchmark
         if cfg.build.sources:
@@ -411,6 +468,15 @@ def validate(cfg: Config, path: str) -> None:
                 "point it at a file in configs/disputes/"
             )
     validate_score(cfg.score, path, complete=False)
+
+
+def validate_attribution(a: AttributionUse, where: str) -> None:
+    if a.by not in ATTRIBUTION_BY:
+        raise ConfigError(f"{where}.by: '{a.by}' is not one of {', '.join(ATTRIBUTION_BY)}")
+    if a.model is not None and not (Path(a.model) / "label_map.json").is_file():
+        raise ConfigError(
+            f"{where}.model: {a.model} is not a model folder; train one with `make attribution` or set it to null"
+        )
 
 
 SCORE_REQUIRED = {"model": "--model MODEL_DIR", "dispute": "--dispute DISPUTE_YAML", "output": "--output DIR"}
@@ -450,6 +516,7 @@ def validate_score(cfg: ScoreConfig, path: str = "stance score", complete: bool 
         ConfigError: one line, naming the key (``score.engine``) and how to fix it.
     """
     from_dict(ScoreConfig, dataclasses.asdict(cfg), "score")  # type checks, for a ScoreConfig built in code
+    validate_attribution(AttributionUse(cfg.attribution_model, cfg.attribution_by), f"{path}: score.attribution")
     for key, flag in SCORE_REQUIRED.items():
         if complete and not getattr(cfg, key):
             raise ConfigError(f"{path}: score.{key}: required; pass {flag} or set score.{key} in a --config file")

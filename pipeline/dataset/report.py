@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 
-def _attribution_agreement(rows: list[dict]) -> dict:
+def attribution_agreement(rows: list[dict]) -> dict:
     """Rule attribution vs gold on labelled body passages."""
     body = [r for r in rows if r["role"] == "body" and r["has_gold"] and r["gold_source"]]
     if not body:
@@ -33,6 +33,9 @@ def _attribution_agreement(rows: list[dict]) -> dict:
         ),
         "author_voice_wrongly_attributed": sum(1 for r in authors if r["source"] != "author"),
         "author_passages": len(authors),
+        "attributed_missed": sum(1 for r in attributed if r["source"] == "author"),
+        "attributed_passages": len(attributed),
+        "source_by": dict(sorted(Counter(r.get("source_by") or "rules" for r in body).items())),
         "by_gold_form": {k: {"correct": v[0], "total": v[1]} for k, v in sorted(by_form.items())},
     }
 
@@ -97,7 +100,7 @@ def data_report(
             "unmatched": list(gold_stats.get("unmatched") or []),
         },
         "articles_without_body": sorted({_article(r) for r in rows} - {_article(r) for r in body}),
-        "attribution_vs_gold": _attribution_agreement(rows),
+        "attribution_vs_gold": attribution_agreement(rows),
         "skipped": [str(r) for r in rejects],
         "near_duplicates": duplicates,
         "weak_supervision": weak or {},

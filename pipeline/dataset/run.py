@@ -43,9 +43,14 @@ def _norm(text: str) -> str:
 
 
 def passages_from_articles(
-    articles: list[Article], dispute: Dispute, gold: dict[str, dict[int, dict]]
+    articles: list[Article],
+    dispute: Dispute,
+    gold: dict[str, dict[int, dict]],
+    tagger=None,
+    attribution: str = "combined",
 ) -> tuple[list[dict], dict]:
-    """Segment, attribute (:func:`article_rows`) and join gold labels for one dispute's articles.
+    """Segment, attribute (:func:`article_rows`, with the attribution model ``tagger`` when given,
+    deciding as ``attribution`` says) and join gold labels for one dispute's articles.
 
     Gold rows are matched to passages by paragraph and text (whitespace and
     quote style ignored), falling back to text alone. A gold row that matches
@@ -62,7 +67,7 @@ def passages_from_articles(
     stats = Counter()
     unmatched: list[dict] = []
     for art in articles:
-        passages = article_rows(art, dispute)
+        passages = article_rows(art, dispute, tagger=tagger, attribution=attribution)
         doc_gold = gold.get(art.doc_id, {})
         by_key = {(g["paragraph"], _norm(g["text"])): g for g in doc_gold.values()}
         by_text = defaultdict(list)
@@ -123,6 +128,25 @@ def passages_from_articles(
             )
             stats["passages"] += len(passages)
     return rows, {**stats, "unmatched": unmatched}
+
+
+def load_tagger(model: str | None, by: str):
+    """The attribution model of ``build.attribution`` (None: the rules decide alone)."""
+    if model is None or by == "rules":
+        return None
+    from pipeline.text.tagger import SpanTagger
+
+    log.info("attribution: model %s (%s)", model, by)
+    return SpanTagger.from_folder(model)
+
+
+def attribution_record(model: str | None, by: str) -> dict:
+    """Who attributed the passages, for the manifest: ``by`` and the model folder and version."""
+    if model is None or by == "rules":
+        return {"by": "rules", "model": None, "model_version": None}
+    from pipeline.contracts import model_identity
+
+    return {"by": by, "model": str(Path(model).resolve()), "model_version": model_identity(model)[1]}
 
 
 def check_unmatched_gold(unmatched: list[dict], limit: int, where: str) -> None:
@@ -315,6 +339,10 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     bc: BuildConfig = cfg.build
     if bc.benchmark is not None:
         return build_benchmark(cfg, config_path, command)
+    if bc.polnear is not None:
+        from pipeline.dataset.attribution import build_attribution
+
+        return build_attribution(cfg, config_path, command)
     if not bc.sources:
         raise DataError(f"{config_path}: build.sources is empty; list at least one {{inputs, dispute, labels}} source")
     out = Path(bc.output)
@@ -325,6 +353,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     unmatched: list[dict] = []
     article_answers = {}
     fixed_split: dict[str, str] = {}
+    tagger = load_tagger(bc.attribution.model, bc.attribution.by)
     for i, spec in enumerate(bc.sources):
         where = f"{config_path}: build.sources[{i}]"
         if spec.optional and not any(Path(p).exists() or glob.glob(p) for p in spec.inputs):
@@ -337,7 +366,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
             raise DataError(f"{where}: two dispute files are named '{dispute.name}'; give each dispute a unique name")
         disputes[dispute.name] = dispute
         rejects.extend(rej)
-        rows, stats = passages_from_articles(articles, dispute, gold)
+        rows, stats = passages_from_articles(articles, dispute, gold, tagger, bc.attribution.by)
         unmatched.extend(stats.pop("unmatched"))
         gold_stats.update(stats)
         article_answers.update(docs)
@@ -407,6 +436,7 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "data_hash": dhash,
         "context_sentences": bc.context_sentences,
         "with_source": bc.with_source,
+        "attribution": attribution_record(bc.attribution.model, bc.attribution.by),
         "weak_supervision": bc.weak_supervision,
         "config": to_dict(cfg),
         "config_path": config_path,

@@ -531,3 +531,124 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
         f"<p>Quoted sources: {sources}</p>"
         f"<details><summary>{len(doc_preds)} passages</summary>{table}</details></div>"
     )
+
+
+ATTRIBUTION_CSS = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
+    "td:first-child,th:first-child{text-align:left}"
+)
+
+
+def attribution_report(result: dict) -> tuple[str, str]:
+    """The report page (HTML, plots inline) and Markdown of an attribution model's evaluation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pn = result["polnear"]
+    roles = ("source", "cue", "content")
+    systems = {"model": pn["model"], "rules": pn["rules"], "direct quotes only": pn["direct_quotes_only"]}
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    width = 0.2
+    anchor = pn["anchors_exact_f1"]["BERT+CofeNet (COLING 2022)"]
+    for k, (name, m) in enumerate([*systems.items(), ("CofeNet (published)", None)]):
+        vals = [anchor[r] if m is None else m.get(f"{r}_exact", {}).get("f1", 0) for r in roles]
+        ax.bar([i + (k - 1.5) * width for i in range(3)], vals, width, label=name, color=f"C{k if m else 7}")
+    ax.set_xticks(range(3), roles)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("exact span F1")
+    ax.set_title(f"PolNeAR {pn['split']} ({pn['articles']} articles)", fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    plot = _png(fig)
+
+    def prf_row(name: str, m: dict, key: str) -> str:
+        x = m.get(key)
+        if not x:
+            return ""
+        cells = (html.escape(name), f"{x['precision']:.3f}", f"{x['recall']:.3f}", f"{x['f1']:.3f}", str(x["gold"]))
+        return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+    head = "<tr><th>system</th><th>P</th><th>R</th><th>F1</th><th>gold spans</th></tr>"
+    sections = []
+    md = [
+        f"# Attribution report: {result['model'].get('path', '')}",
+        "",
+        f"PolNeAR {pn['split']}, {pn['articles']} articles, {pn['relations']} attributions.",
+        "",
+    ]
+    for r in roles:
+        for mode in ("exact", "overlap"):
+            key = f"{r}_{mode}"
+            rows = "".join(prf_row(n, m, key) for n, m in systems.items())
+            sections.append(f"<h3>{r}, {mode} match</h3><table>{head}{rows}</table>")
+            md.append(
+                f"- {r} {mode} F1: " + ", ".join(f"{n} {m[key]['f1']:.3f}" for n, m in systems.items() if key in m)
+            )
+    pubs = pn["by_publisher"]["model"]
+    pub_rows = "".join(
+        f"<tr><td>{html.escape(p)}</td><td>{v['articles']}</td>"
+        + "".join(
+            f"<td>{v[f'{r}_exact']['f1']:.3f} / {pn['by_publisher']['rules'][p][f'{r}_exact']['f1']:.3f}</td>"
+            if f"{r}_exact" in pn["by_publisher"]["rules"][p]
+            else f"<td>{v[f'{r}_exact']['f1']:.3f} / -</td>"
+            for r in roles
+        )
+        + "</tr>"
+        for p, v in pubs.items()
+    )
+    anchors = "".join(
+        f"<tr><td>{html.escape(n)}</td>" + "".join(f"<td>{a[r]:.3f}</td>" for r in roles) + "</tr>"
+        for n, a in pn["anchors_exact_f1"].items()
+    )
+    passage_html = ""
+    if result.get("passages"):
+        prow = []
+        md += ["", "## Passages: who says each one (gold from the commentary labels)", ""]
+        md.append(
+            "| split | attribution | passages | source acc | side acc | author handed to a source | attributed missed |"
+        )
+        md.append("|---|---|---|---|---|---|---|")
+        for split, modes in result["passages"].items():
+            for by, a in modes.items():
+                if not a:
+                    continue
+                cells = (
+                    f"{a['passages']}",
+                    f"{a['source_accuracy']:.3f}",
+                    f"{a['source_side_accuracy']:.3f}",
+                    f"{a['author_voice_wrongly_attributed']} of {a['author_passages']} "
+                    f"({a['author_handed_to_source_share']:.1%})",
+                    f"{a['attributed_missed']} of {a['attributed_passages']} ({a['attributed_missed_share']:.1%})",
+                )
+                prow.append(f"<tr><td>{split}</td><td>{by}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+                md.append(f"| {split} | {by} | " + " | ".join(cells) + " |")
+        passage_html = (
+            "<h2>Passages: who says each one</h2><p>Commentary from "
+            f"<code>{html.escape(str(result['passages_from']))}</code>, attributed by the rules, the model, and the "
+            "model with the rules where it finds no speaker; gold from the commentary's labels (text the model never "
+            "saw).</p><table><tr><th>split</th><th>attribution</th><th>passages</th><th>source accuracy</th>"
+            "<th>side accuracy</th><th>author passages handed to a source</th><th>attributed passages missed</th></tr>"
+            + "".join(prow)
+            + "</table>"
+        )
+    model = result["model"]
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Attribution report</title>
+<style>{ATTRIBUTION_CSS}</style></head><body>
+<h1>Attribution report</h1>
+<p>Model <code>{html.escape(str(model.get("path", "")))}</code>, version {html.escape(str(model.get("version", "")))};
+data <code>{html.escape(result["data"]["path"])}</code> (hash {html.escape(result["data"]["data_hash"])}).</p>
+<h2>Spans on PolNeAR {html.escape(pn["split"])}</h2>
+<p>{pn["articles"]} articles, {pn["relations"]} attributions, read whole. Exact: same start and end;
+overlap: at least one shared word, matched one to one. The rules find sources and cues, not contents.</p>
+<img alt="exact span F1 by role" src="{plot}">
+{"".join(sections)}
+<h3>Published results (exact F1 on PolNeAR test)</h3>
+<table><tr><th>system</th><th>source</th><th>cue</th><th>content</th></tr>{anchors}</table>
+<h3>Per publisher: exact F1, model / rules</h3>
+<table><tr><th>publisher</th><th>articles</th><th>source</th><th>cue</th><th>content</th></tr>{pub_rows}</table>
+{passage_html}
+<p>Command: <code>{html.escape(result.get("command") or "")}</code> ({result["seconds"]} s)</p>
+</body></html>"""
+    return page, "\n".join(md) + "\n"

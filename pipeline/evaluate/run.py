@@ -51,11 +51,16 @@ def evaluate(
     split: str = "test",
     batch_size: int = 64,
     command: str = "",
+    passages_from: str | None = None,
 ) -> Path:
     """Evaluate a model folder on a dataset folder and write the report folder.
 
     The requested split is the primary one (its scores fill ``summary``);
     extra held-out splits in the dataset (e.g. ``seed``) are reported too.
+
+    An attribution model (``make attribution``) gets its own report
+    (:mod:`pipeline.evaluate.attribution`), with ``passages_from`` the commentary
+    dataset its passage-level figures come from.
 
     Raises:
         ModelError: the folder has no label map.
@@ -65,6 +70,15 @@ def evaluate(
 
     label_map = read_label_map(model_dir)
     manifest, disputes, answers = load_dataset_folder(data_dir)
+    if (manifest.get("kind") == "attribution") != (label_map.get("kind") == "attribution"):
+        raise DataError(
+            f"{model_dir} is a {label_map.get('kind', 'commentary')} model and {data_dir} holds "
+            f"{manifest.get('kind', 'commentary')} data; evaluate each on its own kind"
+        )
+    if manifest.get("kind") == "attribution":
+        from pipeline.evaluate.attribution import evaluate_attribution
+
+        return evaluate_attribution(model_dir, data_dir, output, split, batch_size, command, passages_from)
     if manifest.get("kind") == "benchmark" or label_map.get("kind") == "benchmark":
         return _evaluate_benchmark(model_dir, data_dir, manifest, label_map, output, split, batch_size, command)
     tasks = check_model_fits_data(model_dir, data_dir, manifest, label_map)

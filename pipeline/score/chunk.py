@@ -71,8 +71,11 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def score_chunk(predictor, articles: list[Article], dispute: Dispute, source_classifier=None) -> dict:
-    """Segment, attribute and score one chunk of articles; the output lines of both files.
+def score_chunk(
+    predictor, articles: list[Article], dispute: Dispute, source_classifier=None, tagger=None, attribution_by="combined"
+) -> dict:
+    """Segment, attribute (with the attribution model ``tagger`` when given) and score one chunk of articles;
+    the output lines of both files.
 
     Pure: it writes nothing, so the local engine and the Ray actors share it
     and produce the same bytes.
@@ -85,7 +88,7 @@ def score_chunk(predictor, articles: list[Article], dispute: Dispute, source_cla
     from pipeline.score.predictor import score_passages
 
     t0 = time.perf_counter()
-    rows_per = [article_rows(a, dispute, source_classifier) for a in articles]
+    rows_per = [article_rows(a, dispute, source_classifier, tagger, attribution_by) for a in articles]
     t1 = time.perf_counter()
     flat = [r for rows in rows_per for r in rows]
     scored = score_passages(predictor, flat, dispute)

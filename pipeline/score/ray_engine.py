@@ -66,6 +66,8 @@ class ChunkScorer:
         threads: int,
         source_model: str | None = None,
         source_threshold: float = DEFAULT_THRESHOLD,
+        attribution_model: str | None = None,
+        attribution_by: str = "combined",
         model_version: str | None = None,
     ):
         import torch
@@ -85,6 +87,11 @@ class ChunkScorer:
             self.source_classifier = SourceSideClassifier(
                 source_model, threshold=source_threshold, batch_size=batch_size
             )
+        self.tagger, self.attribution_by = None, attribution_by
+        if attribution_model and attribution_by != "rules":
+            from pipeline.text.tagger import SpanTagger
+
+            self.tagger = SpanTagger.from_folder(attribution_model)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from pipeline.score.chunk import score_chunk
@@ -100,7 +107,9 @@ class ChunkScorer:
         }
         for seq, payload in zip(batch["seq"], batch["payload"]):
             articles: list[Article] = pickle.loads(payload)
-            res = score_chunk(self.predictor, articles, self.dispute, self.source_classifier)
+            res = score_chunk(
+                self.predictor, articles, self.dispute, self.source_classifier, self.tagger, self.attribution_by
+            )
             out["seq"].append(int(seq))
             out["n_articles"].append(len(articles))
             for k in ("passages", "articles", "n_passages", "segment_s", "model_s"):
@@ -226,6 +235,8 @@ def _dataset(
         "threads": threads,
         "source_model": str(Path(cfg.source_model).resolve()) if cfg.source_model else None,
         "source_threshold": cfg.source_threshold,
+        "attribution_model": str(Path(cfg.attribution_model).resolve()) if cfg.attribution_model else None,
+        "attribution_by": cfg.attribution_by,
         "model_version": model_version,
     }
     return ds.map_batches(

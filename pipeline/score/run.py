@@ -52,6 +52,7 @@ class Models:
     version: str  # model version, backend and source model: what the run's fingerprint reads
     backend: str  # the backend that runs: ``auto`` resolved for this machine
     row_version: str  # the model version written into every scored row
+    tagger: Any = None  # the attribution model (None: the rules attribute)
 
 
 @dataclass
@@ -165,7 +166,14 @@ def load_models(cfg: ScoreConfig, predictor=None) -> Models:
     version = model_version if cfg.backend == "torch" else f"{model_version}:{cfg.backend}"
     if source_classifier is not None:
         version += f"|source:{source_classifier.predictor.model_version}:{cfg.source_threshold}"
-    return Models(predictor, source_classifier, version, backend, model_version)
+    tagger = None
+    if cfg.attribution_model is not None and cfg.attribution_by != "rules":
+        from pipeline.contracts import model_identity
+        from pipeline.text.tagger import SpanTagger
+
+        tagger = SpanTagger.from_folder(cfg.attribution_model, batch_size=min(cfg.batch_size, 32))
+        version += f"|attribution:{model_identity(cfg.attribution_model)[1]}:{cfg.attribution_by}"
+    return Models(predictor, source_classifier, version, backend, model_version, tagger)
 
 
 def open_run(out: Path, fingerprint: str, progress: bool = True) -> ScoreRun:
@@ -225,7 +233,13 @@ def scored_chunks(
         on_reject=partial(write_reject, run),
     )
     if cfg.engine == "local":
-        return ((len(b), score_chunk(models.predictor, b, dispute, models.source_classifier)) for b in chunks)
+        return (
+            (
+                len(b),
+                score_chunk(models.predictor, b, dispute, models.source_classifier, models.tagger, cfg.attribution_by),
+            )
+            for b in chunks
+        )
     from pipeline.score.ray_engine import score_chunks_ray
 
     return score_chunks_ray(

@@ -757,3 +757,143 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
         elif open_quote_from is not None and ("”" in text or text.count('"') % 2 == 1):
             open_quote_from = None
     return out
+
+
+PRONOUN_SOURCE = re.compile(r"^(?:he|she|him|her|they|them|it|we|i|you)$", re.IGNORECASE)
+PERSON_PRONOUN = re.compile(r"^(?:he|she|him|her|i)$", re.IGNORECASE)
+DESCRIPTIVE_SOURCE = re.compile(r"^(?:the|this|that|a|an|its|their|his|her)\s+", re.IGNORECASE)
+
+
+def body_document(texts: list[str], paragraphs: list[int]) -> tuple[str, list[tuple[int, int]]]:
+    """The body passages joined as a document (sentences of a paragraph by a space, paragraphs by a
+    newline) for the attribution model, with each passage's ``(start, end)`` in it."""
+    parts, offsets, pos = [], [], 0
+    for i, (t, p) in enumerate(zip(texts, paragraphs)):
+        if i:
+            sep = " " if p == paragraphs[i - 1] else "\n"
+            parts.append(sep)
+            pos += len(sep)
+        offsets.append((pos, pos + len(t)))
+        parts.append(t)
+        pos += len(t)
+    return "".join(parts), offsets
+
+
+def _resolve_source(dispute: Dispute, doc: str, span: tuple[int, int], speakers: list) -> tuple[str, str | None]:
+    """``(source, side)`` of a source span the model found.
+
+    A name, alias or actor in the span resolves through the dispute (an actor
+    before the side it belongs to: "the union's spokeswoman, Renée Duval" is
+    Duval). A pronoun ("he", "it") or a descriptive phrase that names no one
+    ("the ministry", "the spokeswoman") is the nearest compatible earlier
+    speaker or mention: a person for he/she, a side as a body for "it" and
+    descriptive phrases, either for "they". Anything else is a third party
+    named by the span itself (side ``other``).
+    """
+    text = doc[span[0] : span[1]].strip()
+    hit = dispute.resolve(text)
+    if hit:
+        return hit[0], hit[1]
+    found = dispute.find(text)
+    if found:
+        people = [m for m in found if not m[4]]
+        m = people[0] if people else found[0]
+        return m[2], m[3]
+    pronoun = PRONOUN_SOURCE.match(text)
+    descriptive = DESCRIPTIVE_SOURCE.match(text) and len(text.split()) <= 4
+    if descriptive and not pronoun:
+        # a role noun the dispute's aliases use ("the spokeswoman" for "the company spokeswoman"): that one actor
+        head = re.sub(r"\W", "", text.split()[-1].lower())
+        owners = {v[:2] for form, v in getattr(dispute, "mentions", {}).items() if head in form.split()}
+        if len(owners) == 1:
+            return next(iter(owners))
+    if pronoun or descriptive:
+        want_body = None if text.lower() in ("they", "them", "we") else not (pronoun and PERSON_PRONOUN.match(text))
+        earlier = [(s, canon, side, body) for s, canon, side, body in speakers if s < span[0]]
+        earlier += [(m[0], m[2], m[3], m[4]) for m in dispute.find(doc[: span[0]])]
+        for _, canon, side, body in sorted(earlier, key=lambda x: -x[0]):
+            if want_body is None or body == want_body or (descriptive and not pronoun):
+                return canon, side
+        if pronoun:
+            return "author" if text.lower() in ("i", "we") else text, None
+    if not dispute.sides:
+        return text, None
+    return re.sub(r"^(the|a)\s+", "", text, flags=re.IGNORECASE), "other"
+
+
+def attribute_with_relations(
+    texts: list[str],
+    paragraphs: list[int],
+    dispute: Dispute | None,
+    relations: list,
+    doc: str,
+    offsets: list[tuple[int, int]],
+    rules: list[Attribution] | None = None,
+    min_share: float = 0.5,
+) -> tuple[list[Attribution], list[str]]:
+    """Attribute body passages from the attribution model's relations (:mod:`pipeline.text.spans`).
+
+    A passage carries a relation's claim when the relation's content covers at
+    least ``min_share`` of its characters, or when its cue lies in the passage
+    and its content overlaps it: a quote running over several sentences or
+    paragraphs keeps its speaker in each. Where the model finds no relation the
+    passage is the author's, unless ``rules`` (the rule attributions of the same
+    passages, the fallback) attribute it.
+
+    Args:
+        relations: the document's relations, offsets in ``doc``.
+        doc, offsets: :func:`body_document` of the passages.
+
+    Returns:
+        ``(attributions, source_by)``: per passage, the attribution and ``model``
+        or ``rules`` (who decided it).
+    """
+    dispute = dispute if dispute is not None and dispute.sides else _NO_DISPUTE
+    open_mode = dispute is _NO_DISPUTE
+    overlap = lambda a, b: max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    speakers: list = []  # (position, canon, side, is_body) of the speakers resolved so far
+    resolved: dict[int, tuple[str, str | None]] = {}
+    for k, r in sorted(enumerate(relations), key=lambda kr: kr[1].cue[0]):
+        if r.source:
+            resolved[k] = _resolve_source(dispute, doc, r.source, speakers)
+            if resolved[k][0] != "author":
+                canon, side = resolved[k]
+                body = bool(dispute.resolve(canon) and dispute.resolve(canon)[2])
+                speakers.append((r.source[0], canon, side, body))
+    # a relation without a source ("it is expected that ...") leaves its passages to the author
+    out, by = [], []
+    for i, (ps, pe) in enumerate(offsets):
+        best, best_score = None, 0.0
+        for k, r in enumerate(relations):
+            if k not in resolved or resolved[k][0] == "author":
+                continue
+            cover = overlap((ps, pe), r.content) / max(pe - ps, 1) if r.content else 0.0
+            cue_here = ps <= r.cue[0] < pe and (r.content is None or overlap((ps, pe), r.content) > 0)
+            score = cover + (1.0 if cue_here else 0.0)
+            if (cover >= min_share or cue_here) and score > best_score:
+                best, best_score = k, score
+        if best is None:
+            if rules is not None and not rules[i].is_author:
+                out.append(rules[i])
+                by.append("rules")
+            else:
+                out.append(Attribution())
+                by.append("model")
+            continue
+        r = relations[best]
+        canon, side = resolved[best]
+        text = texts[i]
+        quoted = any(_words(text[a:b]) >= 4 for a, b in _quoted_spans(text))
+        inside = lambda s: s and ps <= s[0] and s[1] <= pe
+        out.append(
+            Attribution(
+                canon,
+                None if open_mode else side,
+                doc[r.cue[0] : r.cue[1]],
+                "direct" if quoted else ("indirect" if inside(r.cue) else "continuation"),
+                (r.source[0] - ps, r.source[1] - ps) if inside(r.source) else None,
+                (r.cue[0] - ps, r.cue[1] - ps) if inside(r.cue) else None,
+            )
+        )
+        by.append("model")
+    return out, by

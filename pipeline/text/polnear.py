@@ -1,4 +1,8 @@
-"""PolNeAR (Newell et al., LREC 2018) as a benchmark for the attribution rules.
+"""PolNeAR (Newell et al., LREC 2018): attribution relations in US political news.
+
+Read here for two uses: the training data of the attribution model (source,
+cue and content spans as BIO tags, :mod:`pipeline.text.spans`) and the
+benchmark of both the model and the rules.
 
 PolNeAR annotates attribution relations in US political news as brat standoff
 files: ``T`` lines give typed character spans (``Source``, ``Cue``,
@@ -13,12 +17,15 @@ and F1.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import DataError
 from pipeline.io import read_text
+
+log = logging.getLogger(__name__)
 
 Span = tuple[int, int]
 
@@ -38,6 +45,7 @@ class PolnearDoc:
     text: str
     annotator: str
     relations: list[Relation] = field(default_factory=list)
+    publisher: str = ""
 
     @property
     def source_spans(self) -> set[Span]:
@@ -47,6 +55,10 @@ class PolnearDoc:
     @property
     def cue_spans(self) -> set[Span]:
         return {r.cue for r in self.relations}
+
+    @property
+    def content_spans(self) -> set[Span]:
+        return {r.content for r in self.relations if r.content}
 
 
 def _span(offsets: str) -> Span:
@@ -102,16 +114,21 @@ def read_polnear(root: str | Path, split: str = "test", limit: int | None = None
             f"{base}: expected PolNeAR's '{split}/text' and '{split}/attributions' folders; "
             "point the path at PolNeAR's data folder"
         )
-    docs = []
+    docs, skipped = [], 0
     for txt in sorted(text_dir.glob("*.txt"))[:limit]:
-        anns = sorted(ann_dir.glob(f"{txt.stem}_*.ann"))
+        # an empty .ann file is an annotation never done (a few in train): the next annotator's, or skip the article
+        anns = [a for a in sorted(ann_dir.glob(f"{txt.stem}_*.ann")) if a.stat().st_size > 0]
         if not anns:
+            skipped += 1
             continue
         ann = anns[0]
         text = read_text(txt)
-        docs.append(PolnearDoc(txt.stem, text, ann.stem.rsplit("_", 1)[1], parse_ann(read_text(ann))))
+        publisher = txt.stem.split("_", 1)[0]  # file names start with the outlet: breitbart_2016-10-12_...
+        docs.append(PolnearDoc(txt.stem, text, ann.stem.rsplit("_", 1)[1], parse_ann(read_text(ann)), publisher))
     if not docs:
         raise DataError(f"{base}: no article has both a text and an attributions file")
+    if skipped:
+        log.info("%s: %d articles without a non-empty attributions file skipped", base, skipped)
     return docs
 
 
@@ -214,18 +231,39 @@ def prf(tp: int, n_pred: int, n_gold: int) -> dict:
     }
 
 
-def score(docs: list[PolnearDoc], predictions: list[tuple[set[Span], set[Span]]]) -> dict:
-    """Micro-averaged exact and overlap P/R/F1 for sources and cues over documents.
+GOLD = {
+    "source": lambda d: d.source_spans,
+    "cue": lambda d: d.cue_spans,
+    "content": lambda d: d.content_spans,
+}
+
+
+def score(docs: list[PolnearDoc], predictions: list[tuple[set[Span], ...]]) -> dict:
+    """Micro-averaged exact and overlap P/R/F1 over documents, for sources and cues
+    and, where the predictions carry a third set, for contents.
 
     Args:
         docs: gold documents.
-        predictions: ``(source spans, cue spans)`` per document, in document offsets.
+        predictions: ``(source spans, cue spans[, content spans])`` per document, in document offsets.
     """
     out = {}
-    for what, idx, gold_of in (("source", 0, lambda d: d.source_spans), ("cue", 1, lambda d: d.cue_spans)):
+    kinds = ("source", "cue", "content")[: min(len(p) for p in predictions)] if predictions else ()
+    for idx, what in enumerate(kinds):
+        gold_of = GOLD[what]
         for mode in ("exact", "overlap"):
             tp = sum(match_count(pred[idx], gold_of(d), d.text, mode) for d, pred in zip(docs, predictions))
             out[f"{what}_{mode}"] = prf(
                 tp, sum(len(pred[idx]) for pred in predictions), sum(len(gold_of(d)) for d in docs)
             )
     return out
+
+
+def score_by_publisher(docs: list[PolnearDoc], predictions: list[tuple[set[Span], ...]]) -> dict:
+    """:func:`score` per outlet (PolNeAR's publishers), sorted by name."""
+    groups: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        groups.setdefault(d.publisher or "unknown", []).append(i)
+    return {
+        pub: {"articles": len(ix), **score([docs[i] for i in ix], [predictions[i] for i in ix])}
+        for pub, ix in sorted(groups.items())
+    }

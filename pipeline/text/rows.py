@@ -8,14 +8,19 @@ from __future__ import annotations
 import logging
 
 from pipeline.dispute import Dispute
-from pipeline.text.attribution import attribute_passages
+from pipeline.text.attribution import attribute_passages, attribute_with_relations, body_document
 from pipeline.text.readers import Article
 from pipeline.text.segment import segment_article
 
 log = logging.getLogger(__name__)
 
 
-def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> list[dict]:
+ATTRIBUTION_MODES = ("rules", "model", "combined")
+
+
+def article_rows(
+    article: Article, dispute: Dispute, source_classifier=None, tagger=None, attribution: str = "combined"
+) -> list[dict]:
     """Segment and attribute one article: one row per passage, with the body
     sentence before it as context (the rows scoring reads; no labels).
 
@@ -23,6 +28,11 @@ def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> 
     :class:`pipeline.score.source_model.SourceSideClassifier`), body
     passages the rules leave to the author are re-attributed where the
     classifier is sure (``source_by`` says which did it).
+
+    With an attribution model (``tagger``, a :class:`pipeline.text.tagger.SpanTagger`),
+    ``attribution`` says who decides: ``model`` (the model's relations alone),
+    ``combined`` (the model, and the rules where the model finds no speaker)
+    or ``rules``. Each row's ``source_by`` names the one that decided.
 
     An article without body passages (all title, byline, date or chrome, as a
     page of markup read as text would be) is logged as a warning: it yields
@@ -38,8 +48,16 @@ def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> 
             article.path or article.doc_id,
             len(article.lines),
         )
-    atts = attribute_passages([p.text for p in body], [p.paragraph for p in body], dispute)
+    texts, paras = [p.text for p in body], [p.paragraph for p in body]
+    atts = attribute_passages(texts, paras, dispute)
+    by = ["rules"] * len(body)
+    if tagger is not None and attribution != "rules" and body:
+        doc, offsets = body_document(texts, paras)
+        relations = tagger.relations([doc])[0]
+        rules = atts if attribution == "combined" else None
+        atts, by = attribute_with_relations(texts, paras, dispute, relations, doc, offsets, rules)
     att_of = {p.index: a for p, a in zip(body, atts)}
+    by_of = {p.index: b for p, b in zip(body, by)}
     rows, prev = [], None
     for p in passages:
         a = att_of.get(p.index)
@@ -62,7 +80,7 @@ def article_rows(article: Article, dispute: Dispute, source_classifier=None) -> 
                 "title": article.title,
                 "byline": article.byline,
                 "date": article.date,
-                "source_by": "rules" if p.role == "body" else None,
+                "source_by": by_of.get(p.index),
             }
         )
         if p.role == "body":

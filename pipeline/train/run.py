@@ -60,7 +60,10 @@ def check_dataset(dataset_dir: str | Path, cfg: Config, where: str) -> dict:
     d = Path(dataset_dir)
     manifest_path = d / MANIFEST
     manifest = read_manifest(d, "run `stance build` first or fix build.output")
-    if manifest.get("kind") == "benchmark":
+    if manifest.get("kind") == "attribution":
+        if cfg.build.polnear is None:
+            raise DataError(f"{d}: holds attribution data (PolNeAR spans); train it with an attribution config")
+    elif manifest.get("kind") == "benchmark":
         for task, labels in manifest.get("task_labels", {}).items():
             if not labels or len(set(labels)) != len(labels):
                 raise DataError(
@@ -495,6 +498,7 @@ def write_model_folder(
     calibration: dict,
     provenance: dict,
     metrics: dict,
+    card: str | None = None,
 ) -> None:
     """The best weights, the tokenizer and the model folder's files (:func:`write_model_files`).
 
@@ -521,7 +525,7 @@ def write_model_folder(
         train_config_yaml=yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True),
         provenance=provenance,
         metrics=metrics,
-        card=model_card(cfg, manifest, provenance, metrics),
+        card=card or model_card(cfg, manifest, provenance, metrics),
     )
 
 
@@ -537,6 +541,10 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     """
     tc = cfg.train
     manifest = check_dataset(cfg.build.output, cfg, config_path)
+    if manifest.get("kind") == "attribution":
+        from pipeline.train.attribution import train_attribution
+
+        return train_attribution(cfg, manifest, config_path, command)
     source = resolve_model(tc.model)
     out = Path(tc.output_dir)
     plan = plan_resume(checkpoint_dir(out), tc, manifest["data_hash"])

@@ -4,7 +4,7 @@ and skips without it; the scorer is checked on a hand-made example."""
 import pytest
 from conftest import SHARED, need_shared
 
-from pipeline.evaluate.polnear import (
+from pipeline.text.polnear import (
     PolnearDoc,
     Relation,
     match_count,
