@@ -690,7 +690,7 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
             for start, stop, canon, side, body in dispute.find(text):
                 tail = text[stop : stop + 80]
                 m = re.match(
-                    rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+(?:of|for)\s+[^,.;]{{0,40}}?)?(?:,[^,]{{1,25}},)?\s+(?:\w+ly\s+)?(?:(?:seems|appears|seemed|appeared)\s+to\s+)?({CONTENT_VERBS})\b",
+                    rf"^(?:’s|'s)?\s+(?:own\s+|latest\s+|official\s+)?({ACCOUNT_NOUNS})\b(?:\s+(?:of|for)\s+[^,.;]{{0,40}}?)?(?:,[^,]{{1,25}},)?\s+(?:\w+ly\s+)?({CONTENT_VERBS})\b",
                     tail,
                 )
                 lead = re.match(r"^(?:in|by)\s+(?:the\s+)?$", text[:start], re.IGNORECASE)

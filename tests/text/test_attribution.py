@@ -95,8 +95,10 @@ def test_multi_sentence_quote_is_attributed_as_one():
 
 
 def test_seed_gold_attribution():
-    """Every high-confidence attributed passage of the seed gets its canonical source
-    and side; at most one author-voice passage is wrongly attributed."""
+    """The rules on the seed: at most one author-voice passage wrongly attributed, and of the
+    high-confidence attributed passages only the hedged account (a side's version "seems to"
+    suggest ...) is missed: the rule branch that read it fired on the seed and on no corpus passage,
+    so it was removed (issue 16); the attribution model is to find it instead."""
     need_shared(SEED_TXT, SEED_GOLD)
     d = load_dispute(ROOT / "configs/disputes/us-dprk-hanoi-2019.yaml")
     arts, _ = read_inputs([str(SEED_TXT)])
@@ -111,7 +113,7 @@ def test_seed_gold_attribution():
         and (a.source, a.source_side) != (gold[p.index]["source"], gold[p.index]["source_side"])
     ]
     wrong_author = [p.index for p, a in zip(body, atts) if gold[p.index]["source"] == "author" and a.source != "author"]
-    assert wrong_attributed == []
+    assert len(wrong_attributed) == 1 and "seems to" in gold[wrong_attributed[0]]["text"], wrong_attributed
     assert len(wrong_author) <= 1, wrong_author
 
 
