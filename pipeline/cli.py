@@ -217,6 +217,7 @@ SCORE_FLAGS = (
     "source_threshold",
     "attribution_model",
     "attribution_by",
+    "attribution_backend",
 )
 
 
@@ -354,6 +355,11 @@ def _add_score_command(sub) -> None:
         "--attribution-by",
         help=f"--attribution-model: default {d.attribution_by}: combined (the model, and the rules where it finds "
         "no speaker), model (the model alone) or rules",
+    )
+    s.add_argument(
+        "--attribution-backend",
+        help=f"--attribution-model: default {d.attribution_backend}: torch, int8, onnx or onnx-int8 "
+        "(make bench measures each)",
     )
     s.add_argument("--no-progress", action="store_true")
     for f in dataclasses.fields(ScoreConfig):  # --score.KEY VALUE, declared so that VALUE is not taken for an input

@@ -109,6 +109,7 @@ class PolnearConfig:
 
 
 ATTRIBUTION_BY = ("rules", "model", "combined")
+TAGGER_BACKENDS = ("torch", "int8", "onnx", "onnx-int8")  # the scoring backends that fit a token classifier
 
 
 @dataclass
@@ -213,6 +214,8 @@ class ScoreConfig:
             each passage; without it the rules do.
         attribution_by: with an attribution model: combined, model or rules (see
             :class:`AttributionUse`).
+        attribution_backend: how the attribution model runs: torch, int8, onnx or onnx-int8
+            (the scoring backends; ``make bench`` measures each against torch on PolNeAR).
         progress: show a progress bar.
     """
 
@@ -230,6 +233,7 @@ class ScoreConfig:
     source_threshold: float = 0.9
     attribution_model: str | None = None
     attribution_by: str = "combined"
+    attribution_backend: str = "torch"
     progress: bool = True
 
 
@@ -517,6 +521,10 @@ def validate_score(cfg: ScoreConfig, path: str = "stance score", complete: bool 
     """
     from_dict(ScoreConfig, dataclasses.asdict(cfg), "score")  # type checks, for a ScoreConfig built in code
     validate_attribution(AttributionUse(cfg.attribution_model, cfg.attribution_by), f"{path}: score.attribution")
+    if cfg.attribution_backend not in TAGGER_BACKENDS:
+        raise ConfigError(
+            f"{path}: score.attribution_backend: '{cfg.attribution_backend}' is not one of {', '.join(TAGGER_BACKENDS)}"
+        )
     for key, flag in SCORE_REQUIRED.items():
         if complete and not getattr(cfg, key):
             raise ConfigError(f"{path}: score.{key}: required; pass {flag} or set score.{key} in a --config file")

@@ -57,11 +57,22 @@ FORWARD_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # LogitsOnly
 HEAD_MODULES = ("classifier", "score", "pre_classifier")
 
 
-def load_hf_model(model_dir: Path, **kwargs):
-    """The saved sequence classifier in eval mode (the torch backends run it; the exporter exports it)."""
-    from transformers import AutoModelForSequenceClassification
+def is_token_classifier(model_dir: Path) -> bool:
+    """Whether the folder holds a token classifier (the attribution model) rather than a sequence classifier."""
+    try:
+        arch = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError):
+        return False
+    return any(a.endswith("ForTokenClassification") for a in arch)
 
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), **kwargs)
+
+def load_hf_model(model_dir: Path, **kwargs):
+    """The saved classifier in eval mode (the torch backends run it; the exporter exports it): a sequence
+    classifier, or the attribution model's token classifier."""
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+    auto = AutoModelForTokenClassification if is_token_classifier(model_dir) else AutoModelForSequenceClassification
+    model = auto.from_pretrained(str(model_dir), **kwargs)
     model.eval()
     return model
 
@@ -180,13 +191,15 @@ def export_fused(model_dir: Path, out: Path, input_names: list[str]) -> bool:
     with torch.inference_mode():
         # the unmodified model's, to check the graph against
         torch_logits = model(**{k: feed[k] for k in names}).logits.numpy()
-    trimmed = first_token_last_layer(model)
+    per_token = is_token_classifier(model_dir)
+    trimmed = False if per_token else first_token_last_layer(model)  # a token classifier reads every token
     raw = out.with_name(out.name + ".raw")
     try:
         # the TorchScript exporter warns about indexing it handles and about its own deprecation
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            axes = {**{k: {0: "batch", 1: "sequence"} for k in names}, "logits": {0: "batch"}}
+            out_axes = {0: "batch", 1: "sequence"} if per_token else {0: "batch"}
+            axes = {**{k: {0: "batch", 1: "sequence"} for k in names}, "logits": out_axes}
             torch.onnx.export(
                 LogitsOnly(model),
                 tuple(feed[k][:2, :8] for k in names),

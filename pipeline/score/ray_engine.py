@@ -68,6 +68,7 @@ class ChunkScorer:
         source_threshold: float = DEFAULT_THRESHOLD,
         attribution_model: str | None = None,
         attribution_by: str = "combined",
+        attribution_backend: str = "torch",
         model_version: str | None = None,
     ):
         import torch
@@ -89,9 +90,9 @@ class ChunkScorer:
             )
         self.tagger, self.attribution_by = None, attribution_by
         if attribution_model and attribution_by != "rules":
-            from pipeline.text.tagger import SpanTagger
+            from pipeline.score.run import load_tagger
 
-            self.tagger = SpanTagger.from_folder(attribution_model)
+            self.tagger = load_tagger(attribution_model, attribution_backend, min(batch_size, 32))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from pipeline.score.chunk import score_chunk
@@ -237,6 +238,7 @@ def _dataset(
         "source_threshold": cfg.source_threshold,
         "attribution_model": str(Path(cfg.attribution_model).resolve()) if cfg.attribution_model else None,
         "attribution_by": cfg.attribution_by,
+        "attribution_backend": cfg.attribution_backend,
         "model_version": model_version,
     }
     return ds.map_batches(

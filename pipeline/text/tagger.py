@@ -19,75 +19,111 @@ from pipeline.text.spans import TAGS, SpanRelation, TaggedSpan, decode, group_re
 log = logging.getLogger(__name__)
 
 
+def torch_forward(model):
+    """A ``forward(batch) -> logits`` over a token classifier in memory (numpy in, numpy out)."""
+    import torch
+
+    model.eval()
+
+    def forward(batch: dict) -> object:
+        with torch.inference_mode():
+            feed = {k: torch.from_numpy(v) for k, v in batch.items()}
+            return model(**feed).logits.float().numpy()
+
+    return forward
+
+
 class SpanTagger:
     """Source, cue and content spans of documents.
 
     Args:
-        model: an ``AutoModelForTokenClassification`` whose labels are :data:`TAGS`.
-        tokenizer: its fast tokenizer (offsets are needed).
+        forward: ``forward(batch) -> logits``: a dict of int64 arrays (``input_names``) to a
+            (windows, tokens, tags) array; a torch model (:func:`torch_forward`) or a scoring
+            backend (:func:`pipeline.score.backends.get_backend`: onnx, int8, ...).
+        tokenizer: the model's fast tokenizer (offsets are needed).
         max_length, stride: the window and the tokens consecutive windows share.
         batch_size: windows per forward pass.
+        input_names: what ``forward`` reads of the tokenizer's output.
     """
 
-    def __init__(self, model, tokenizer, max_length: int = 256, stride: int = 64, batch_size: int = 16):
-        self.model, self.tokenizer = model, tokenizer
+    def __init__(
+        self,
+        forward,
+        tokenizer,
+        max_length: int = 256,
+        stride: int = 64,
+        batch_size: int = 16,
+        input_names: tuple[str, ...] = ("input_ids", "attention_mask"),
+    ):
+        self.forward, self.tokenizer = forward, tokenizer
         self.max_length, self.stride, self.batch_size = max_length, stride, batch_size
-        self.model.eval()
+        self.input_names = tuple(input_names)
 
-    @classmethod
-    def from_folder(cls, model_dir: str | Path, batch_size: int = 16) -> SpanTagger:
-        """Load a model folder written by ``stance train`` on an attribution config.
+    @staticmethod
+    def read_label_map(model_dir: str | Path) -> dict:
+        """The folder's label map, checked to be an attribution model of this version's tags.
 
         Raises:
             ModelError: the folder is not an attribution model.
         """
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
-
         lm = read_label_map(model_dir)
         if lm.get("kind") != "attribution":
             raise ModelError(
                 f"{model_dir}: is a {lm.get('kind', 'commentary')} model, not an attribution model; "
-                "train one with `stance train configs/attribution.yaml`"
+                "train one with `make attribution` (stance train configs/attribution.yaml)"
             )
         if lm.get("tags") != TAGS:
             raise ModelError(f"{model_dir}: its tags {lm.get('tags')} are not this version's {TAGS}; retrain it")
-        inp = lm.get("input", {})
-        model = AutoModelForTokenClassification.from_pretrained(str(model_dir))
+        return lm
+
+    @classmethod
+    def from_folder(cls, model_dir: str | Path, batch_size: int = 16, forward=None) -> SpanTagger:
+        """Load a model folder written by ``stance train`` on an attribution config; with ``forward``
+        (a scoring backend over the same folder), run that instead of the torch model."""
+        from transformers import AutoTokenizer
+
+        inp = cls.read_label_map(model_dir).get("input", {})
         tok = AutoTokenizer.from_pretrained(str(model_dir))
-        return cls(model, tok, inp.get("max_length", 256), inp.get("window_stride", 64), batch_size)
+        names = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tok.model_input_names)
+        if forward is None:
+            from transformers import AutoModelForTokenClassification
+
+            forward = torch_forward(AutoModelForTokenClassification.from_pretrained(str(model_dir)))
+        return cls(forward, tok, inp.get("max_length", 256), inp.get("window_stride", 64), batch_size, names)
 
     def token_probs(self, texts: list[str]) -> list[tuple[list[tuple[int, int]], object]]:
         """Per document: the token offsets (sorted) and their tag probabilities (tokens x tags)."""
         import numpy as np
-        import torch
 
         enc = windows(self.tokenizer, texts, self.max_length, self.stride)
         n = len(enc["input_ids"])
         acc: list[dict[tuple[int, int], list]] = [{} for _ in texts]
         order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))  # similar lengths batch together
         pad = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for b in range(0, n, self.batch_size):
-                idx = order[b : b + self.batch_size]
-                width = max(len(enc["input_ids"][i]) for i in idx)
-                ids = torch.full((len(idx), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, i in enumerate(idx):
-                    seq = enc["input_ids"][i]
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                    mask[row, : len(seq)] = 1
-                probs = torch.softmax(self.model(input_ids=ids, attention_mask=mask).logits.float(), -1).numpy()
-                for row, i in enumerate(idx):
-                    doc = acc[enc["doc"][i]]
-                    for k, (a, z) in enumerate(enc["offset_mapping"][i]):
-                        if a == z:
-                            continue
-                        hit = doc.get((a, z))
-                        if hit is None:
-                            doc[(a, z)] = [probs[row, k].copy(), 1]
-                        else:
-                            hit[0] += probs[row, k]
-                            hit[1] += 1
+        for b in range(0, n, self.batch_size):
+            idx = order[b : b + self.batch_size]
+            width = max(len(enc["input_ids"][i]) for i in idx)
+            batch = {k: np.zeros((len(idx), width), dtype=np.int64) for k in self.input_names}
+            batch["input_ids"][:] = pad
+            for row, i in enumerate(idx):
+                seq = enc["input_ids"][i]
+                batch["input_ids"][row, : len(seq)] = seq
+                batch["attention_mask"][row, : len(seq)] = 1
+            logits = np.asarray(self.forward(batch), dtype=np.float32)
+            logits -= logits.max(-1, keepdims=True)
+            probs = np.exp(logits)
+            probs /= probs.sum(-1, keepdims=True)
+            for row, i in enumerate(idx):
+                doc = acc[enc["doc"][i]]
+                for k, (a, z) in enumerate(enc["offset_mapping"][i]):
+                    if a == z:
+                        continue
+                    hit = doc.get((a, z))
+                    if hit is None:
+                        doc[(a, z)] = [probs[row, k].copy(), 1]
+                    else:
+                        hit[0] += probs[row, k]
+                        hit[1] += 1
         out = []
         for doc in acc:
             offs = sorted(doc)

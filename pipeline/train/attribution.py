@@ -144,7 +144,7 @@ def train_attribution(cfg: Config, manifest: dict, config_path: str = "", comman
     """Fine-tune the attribution tagger on ``cfg.build.output`` (built from PolNeAR) into ``cfg.train.output_dir``."""
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
 
-    from pipeline.text.tagger import SpanTagger
+    from pipeline.text.tagger import SpanTagger, torch_forward
     from pipeline.train.trainer import StepCounter
 
     tc = cfg.train
@@ -187,7 +187,9 @@ def train_attribution(cfg: Config, manifest: dict, config_path: str = "", comman
         return out
     windows_metrics = {k.removeprefix("eval_"): v for k, v in trainer.evaluate().items()}
     log.info("reading the %d validation articles whole", len(docs["validation"]))
-    tagger = SpanTagger(trainer.model, tokenizer, tc.max_length, tc.window_stride, tc.eval_batch_size)
+    model = trainer.model.to("cpu")
+    names = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names)
+    tagger = SpanTagger(torch_forward(model), tokenizer, tc.max_length, tc.window_stride, tc.eval_batch_size, names)
     whole, _, _ = document_scores(tagger, docs["validation"])
     metrics = {
         "train_loss": result.training_loss,

@@ -129,13 +129,15 @@ def test_attribution_model_end_to_end(tmp_path, polnear_folder, tiny_model, corp
     assert {r["source_by"] for r in rows if r["role"] != "body"} == {None}
 
 
-def test_score_rows_say_who_attributed_them(tmp_path, tiny_trained, polnear_folder, tiny_model):
+@pytest.fixture(scope="module")
+def tiny_tagger(tmp_path_factory, polnear_folder, tiny_model):
+    tmp = tmp_path_factory.mktemp("tagger")
     cfg = {
-        "build": {"output": str(tmp_path / "data"), "polnear": {"path": str(polnear_folder), "limit": 4}},
+        "build": {"output": str(tmp / "data"), "polnear": {"path": str(polnear_folder), "limit": 4}},
         "train": {
             "model": str(tiny_model),
             "tiny": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 37},
-            "output_dir": str(tmp_path / "att"),
+            "output_dir": str(tmp / "att"),
             "epochs": 1,
             "max_length": 64,
             "window_stride": 16,
@@ -143,19 +145,43 @@ def test_score_rows_say_who_attributed_them(tmp_path, tiny_trained, polnear_fold
             "early_stopping_patience": 0,
         },
     }
-    (tmp_path / "a.yaml").write_text(yaml.safe_dump(cfg))
-    run("build", str(tmp_path / "a.yaml"))
-    run("train", str(tmp_path / "a.yaml"))
+    (tmp / "a.yaml").write_text(yaml.safe_dump(cfg))
+    run("build", str(tmp / "a.yaml"))
+    run("train", str(tmp / "a.yaml"))
+    return tmp / "att", tmp / "data"
+
+
+def test_score_rows_say_who_attributed_them(tmp_path, tiny_trained, tiny_tagger):
     article = TEST_ARTICLES("port-strike")[0]
-    for by in ("model", "rules"):
+    for by, backend in (("model", "torch"), ("rules", "torch"), ("combined", "onnx")):
         out = tmp_path / f"scored-{by}"
         run(
             "score", "--model", str(tiny_trained[0]), "--dispute", str(ROOT / "configs/disputes/port-strike.yaml"),
-            str(article), "--output", str(out), "--attribution-model", str(tmp_path / "att"),
-            "--attribution-by", by, "--no-progress",
+            str(article), "--output", str(out), "--attribution-model", str(tiny_tagger[0]),
+            "--attribution-by", by, "--attribution-backend", backend, "--no-progress",
         )  # fmt: skip
         rows = [json.loads(l) for l in (out / "passages.jsonl").read_text().splitlines()]
-        assert {r["source_by"] for r in rows if r["role"] == "body"} == {by}
+        assert {r["source_by"] for r in rows if r["role"] == "body"} <= (
+            {by} if by != "combined" else {"model", "rules"}
+        )
+        assert all(r["model_version"] for r in rows)
+
+
+def test_the_scoring_backends_run_the_attribution_model(tiny_tagger):
+    """The same tagger through torch, onnx and int8: onnx gives torch's probabilities; int8 (dynamic
+    activation scales) stays close."""
+    import numpy as np
+    from datasets import load_from_disk
+
+    from pipeline.score.run import load_tagger
+
+    texts = [r["text"] for r in load_from_disk(str(tiny_tagger[1] / "documents"))["test"].to_list()]
+    ref = load_tagger(str(tiny_tagger[0]), "torch").token_probs(texts)
+    for backend, tol in (("onnx", 1e-4), ("int8", 0.1)):
+        got = load_tagger(str(tiny_tagger[0]), backend).token_probs(texts)
+        for (o1, p1), (o2, p2) in zip(ref, got):
+            assert o1 == o2
+            assert np.abs(p1 - p2).max() < tol, backend
 
 
 def test_a_commentary_model_is_refused_as_an_attribution_model(tmp_path, tiny_trained, capsys):
