@@ -64,9 +64,14 @@ def cmd_train(args, overrides) -> int:
     if args.check:
         print(f"config ok: {args.config}")
         return 0
-    from pipeline.train.run import train
+    if cfg.build.polnear is not None:  # the attribution model: a token classifier over PolNeAR spans
+        from pipeline.train.attribution import train_attribution
 
-    out = train(cfg, args.config, args.command)
+        out = train_attribution(cfg, check_dataset(cfg.build.output, cfg, args.config), args.config, args.command)
+    else:
+        from pipeline.train.run import train
+
+        out = train(cfg, args.config, args.command)
     main_process = os.environ.get("RANK", "0") == "0"  # torchrun: the other ranks have no model folder to add to
     if main_process and cfg.build.benchmark is None and cfg.build.polnear is None and "stance" in cfg.build.tasks:
         from pipeline.score.aggregate import fit_verdict_rule

@@ -19,15 +19,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.config import Config, SourceSpec, from_dict
-from pipeline.contracts import model_summary, read_manifest, report_dir_of, write_report
-from pipeline.dataset.report import attribution_agreement
-from pipeline.dataset.run import passages_from_articles, read_source
+from pipeline.analysis.attribution import attribution_agreement, with_shares
+from pipeline.contracts import dispute_paths, model_summary, read_manifest, report_dir_of, write_report
+from pipeline.dispute import load_dispute
 from pipeline.errors import DataError
-from pipeline.text.polnear import predict_spans, score, score_by_publisher
+from pipeline.text.polnear import load_documents, predict_spans, score, score_by_publisher, score_tagger
+from pipeline.text.readers import read_inputs
+from pipeline.text.rows import article_rows
 from pipeline.text.spans import ROLES
 from pipeline.text.tagger import SpanTagger
-from pipeline.train.attribution import document_scores, load_documents
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def polnear_scores(tagger: SpanTagger, data_dir: str | Path, split: str) -> tupl
         raise DataError(f"{data_dir}: no '{split}' split (it has {', '.join(docs_ds)}); pass --split with one of those")
     rows = docs_ds[split].to_list()
     t0 = time.perf_counter()
-    model, docs, preds = document_scores(tagger, rows)
+    model, docs, preds = score_tagger(tagger, rows)
     t1 = time.perf_counter()
     rules = [predict_spans(d) for d in docs]
     t2 = time.perf_counter()
@@ -73,47 +73,48 @@ def polnear_scores(tagger: SpanTagger, data_dir: str | Path, split: str) -> tupl
     return result, predictions
 
 
-def passage_scores(tagger: SpanTagger, dataset_dir: str | Path) -> dict:
-    """Passage-level attribution against gold on a built commentary dataset, per split and mode.
+GOLD_FIELDS = ("has_gold", "gold_source", "gold_source_side", "gold_form", "split")
 
-    The dataset's manifest names its sources (inputs, dispute, gold labels); its passages give each
-    article's split. Each source is read again and attributed three ways.
+
+def passage_scores(tagger: SpanTagger, dataset_dir: str | Path) -> dict:
+    """Passage-level attribution against gold on a built commentary dataset, per split and way of attributing.
+
+    The dataset's manifest names its sources (inputs and dispute); each source's articles are read
+    again and attributed three ways (:func:`pipeline.text.rows.article_rows`, which the build ran
+    too, so passages keep their indices), and joined with the dataset's gold by (article, passage).
     """
     from datasets import load_from_disk
 
     manifest = read_manifest(dataset_dir, "build it first (stance build configs/default.yaml) or fix passages_from")
     if manifest.get("kind", "commentary") != "commentary":
         raise DataError(f"{dataset_dir}: evaluate.passages_from must be a commentary dataset (passages with gold)")
-    cfg = from_dict(Config, manifest["config"])
     passages = load_from_disk(str(Path(dataset_dir) / "passages"))
-    split_of = {r["doc_id"]: s for s in passages for r in passages[s].select_columns(["doc_id"]).to_list()}
+    gold = {
+        (r["doc_id"], r["index"]): {k: r[k] for k in GOLD_FIELDS}
+        for s in passages
+        for r in passages[s].select_columns(["doc_id", "index", *GOLD_FIELDS]).to_list()
+    }
+    disputes = {name: load_dispute(path) for name, path in dispute_paths(dataset_dir, manifest).items()}
     rows_by: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for i, spec in enumerate(cfg.build.sources):
-        spec = spec if isinstance(spec, SourceSpec) else SourceSpec(**spec)
-        if spec.optional and not all(Path(p).exists() for p in spec.inputs):
-            log.warning("passages: skipping optional source %s (%s not found)", i, spec.inputs)
+    for i, spec in enumerate(manifest["config"]["build"]["sources"]):
+        articles, _ = read_inputs(spec["inputs"])
+        articles = [a for a in articles if (a.doc_id, 1) in gold]  # the articles this dataset holds
+        if not articles:
+            log.warning("passages: source %s (%s) has no article of %s; skipped", i, spec["inputs"], dataset_dir)
             continue
-        dispute, articles, _, gold, _ = read_source(spec, f"{dataset_dir}: build.sources[{i}]")
+        dispute = disputes[load_dispute(spec["dispute"]).name]
         for by in MODES:
-            rows, _ = passages_from_articles(articles, dispute, gold, None if by == "rules" else tagger, by)
-            for r in rows:
-                rows_by[split_of.get(r["doc_id"], "unlabelled")][by].append(r)
+            for a in articles:
+                for r in article_rows(a, dispute, tagger=None if by == "rules" else tagger, attribution=by):
+                    g = gold.get((r["doc_id"], r["index"]))
+                    if g is not None:
+                        r.update(g)
+                        rows_by[g["split"]][by].append(r)
         log.info("passages: %s attributed three ways (%d articles)", dispute.name, len(articles))
-    out = {}
     order = ("train", "validation", "test", "seed")
-    for split in sorted(rows_by, key=lambda s: order.index(s) if s in order else len(order)):
-        out[split] = {by: summarise(attribution_agreement(rows_by[split][by])) for by in MODES}
-    return out
-
-
-def summarise(a: dict) -> dict:
-    """:func:`attribution_agreement` with the two shares the goals are stated in."""
-    if not a:
-        return a
     return {
-        **a,
-        "author_handed_to_source_share": round(a["author_voice_wrongly_attributed"] / max(a["author_passages"], 1), 4),
-        "attributed_missed_share": round(a["attributed_missed"] / max(a["attributed_passages"], 1), 4),
+        split: {by: with_shares(attribution_agreement(rows_by[split][by])) for by in MODES}
+        for split in sorted(rows_by, key=lambda s: order.index(s) if s in order else len(order))
     }
 
 

@@ -90,7 +90,7 @@ class ChunkScorer:
             )
         self.tagger, self.attribution_by = None, attribution_by
         if attribution_model and attribution_by != "rules":
-            from pipeline.score.run import load_tagger
+            from pipeline.score.tagging import load_tagger
 
             self.tagger = load_tagger(attribution_model, attribution_backend, min(batch_size, 32))
 

@@ -169,25 +169,13 @@ def load_models(cfg: ScoreConfig, predictor=None) -> Models:
     tagger = None
     if cfg.attribution_model is not None and cfg.attribution_by != "rules":
         from pipeline.contracts import model_identity
+        from pipeline.score.tagging import load_tagger
 
         tagger = load_tagger(cfg.attribution_model, cfg.attribution_backend, min(cfg.batch_size, 32))
         version += (
             f"|attribution:{model_identity(cfg.attribution_model)[1]}:{cfg.attribution_by}:{cfg.attribution_backend}"
         )
     return Models(predictor, source_classifier, version, backend, model_version, tagger)
-
-
-def load_tagger(model_dir: str, backend: str = "torch", batch_size: int = 32):
-    """The attribution model run by one of the scoring backends (torch, int8, onnx, onnx-int8)."""
-    from pipeline.text.tagger import SpanTagger
-
-    SpanTagger.read_label_map(model_dir)  # a clear error for a folder of another kind, before any export
-    forward = None
-    if backend != "torch":
-        from pipeline.score.backends import get_backend, model_input_names
-
-        forward = get_backend(backend, Path(model_dir), model_input_names(model_dir))
-    return SpanTagger.from_folder(model_dir, batch_size=batch_size, forward=forward)
 
 
 def open_run(out: Path, fingerprint: str, progress: bool = True) -> ScoreRun:

@@ -267,3 +267,37 @@ def score_by_publisher(docs: list[PolnearDoc], predictions: list[tuple[set[Span]
         pub: {"articles": len(ix), **score([docs[i] for i in ix], [predictions[i] for i in ix])}
         for pub, ix in sorted(groups.items())
     }
+
+
+def load_documents(dataset_dir: str | Path):
+    """The attribution dataset folder's articles (``documents``: a ``DatasetDict`` by split)."""
+    from datasets import load_from_disk
+
+    return load_from_disk(str(Path(dataset_dir) / "documents"))
+
+
+def documents_from_rows(rows: list[dict]) -> list[PolnearDoc]:
+    """Dataset rows (``pipeline.dataset.attribution.doc_row``) back into documents with their relations."""
+    span = lambda x: tuple(x) if x else None
+    return [
+        PolnearDoc(
+            r["doc_id"],
+            r["text"],
+            r.get("annotator", ""),
+            [Relation(tuple(x["cue"]), span(x["source"]), span(x["content"])) for x in r["relations"]],
+            r.get("publisher", ""),
+        )
+        for r in rows
+    ]
+
+
+def score_tagger(tagger, rows: list[dict]) -> tuple[dict, list[PolnearDoc], list[tuple[set[Span], ...]]]:
+    """An attribution model (:class:`pipeline.text.tagger.SpanTagger`) on whole articles: exact and overlap
+    P/R/F1 of its source, cue and content spans; the documents and its spans per document."""
+    docs = documents_from_rows(rows)
+    found = tagger.spans([d.text for d in docs])
+    preds = [
+        tuple({(s.start, s.end) for s in spans if s.role == role} for role in ("source", "cue", "content"))
+        for spans in found
+    ]
+    return {"documents": len(docs), **score(docs, preds)}, docs, preds

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import first_line
+from pipeline.text.polnear import load_documents, score_tagger
 from pipeline.text.spans import IGNORE, ROLES, TAGS, TaggedSpan, char_owner, decode, token_tags, windows
 from pipeline.train.model import load_tokenizer, resolve_model
 from pipeline.train.run import (
@@ -27,12 +28,6 @@ from pipeline.train.run import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def load_documents(dataset_dir: str | Path) -> dict:
-    from datasets import load_from_disk
-
-    return load_from_disk(str(Path(dataset_dir) / "documents"))
 
 
 def tokenize_documents(rows, tokenizer, max_length: int, stride: int):
@@ -117,29 +112,6 @@ def build_token_model(source: str, tiny: dict | None, where: str = "train.model"
         raise ModelError(f"{where}: cannot load model {source} ({first_line(exc)}); check the name or path") from None
 
 
-def _span(x) -> tuple[int, int] | None:
-    return tuple(x) if x else None
-
-
-def document_scores(tagger, rows) -> dict:
-    """Whole-document exact and overlap P/R/F1 of source, cue and content spans (PolNeAR's scorer)."""
-    from pipeline.text.polnear import PolnearDoc, Relation, score
-
-    docs = [
-        PolnearDoc(
-            r["doc_id"],
-            r["text"],
-            r.get("annotator", ""),
-            [Relation(tuple(x["cue"]), _span(x["source"]), _span(x["content"])) for x in r["relations"]],
-            r.get("publisher", ""),
-        )
-        for r in rows
-    ]
-    found = tagger.spans([d.text for d in docs])
-    preds = [tuple({(s.start, s.end) for s in spans if s.role == role} for role in ROLES) for spans in found]
-    return {"documents": len(docs), **score(docs, preds)}, docs, preds
-
-
 def train_attribution(cfg: Config, manifest: dict, config_path: str = "", command: str = "") -> Path:
     """Fine-tune the attribution tagger on ``cfg.build.output`` (built from PolNeAR) into ``cfg.train.output_dir``."""
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
@@ -190,7 +162,7 @@ def train_attribution(cfg: Config, manifest: dict, config_path: str = "", comman
     model = trainer.model.to("cpu")
     names = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names)
     tagger = SpanTagger(torch_forward(model), tokenizer, tc.max_length, tc.window_stride, tc.eval_batch_size, names)
-    whole, _, _ = document_scores(tagger, docs["validation"])
+    whole, _, _ = score_tagger(tagger, docs["validation"])
     metrics = {
         "train_loss": result.training_loss,
         "validation": windows_metrics,

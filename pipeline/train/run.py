@@ -541,10 +541,6 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     """
     tc = cfg.train
     manifest = check_dataset(cfg.build.output, cfg, config_path)
-    if manifest.get("kind") == "attribution":
-        from pipeline.train.attribution import train_attribution
-
-        return train_attribution(cfg, manifest, config_path, command)
     source = resolve_model(tc.model)
     out = Path(tc.output_dir)
     plan = plan_resume(checkpoint_dir(out), tc, manifest["data_hash"])

@@ -173,7 +173,7 @@ def test_the_scoring_backends_run_the_attribution_model(tiny_tagger):
     import numpy as np
     from datasets import load_from_disk
 
-    from pipeline.score.run import load_tagger
+    from pipeline.score.tagging import load_tagger
 
     texts = [r["text"] for r in load_from_disk(str(tiny_tagger[1] / "documents"))["test"].to_list()]
     ref = load_tagger(str(tiny_tagger[0]), "torch").token_probs(texts)
