@@ -8,7 +8,7 @@ A ?= models/default/report
 B ?= models/candidate/report
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train build evaluate test lint score candidate compare source-model attribution train-transfer benchmark bench bench-train bench-attribution clean
+.PHONY: help setup train build evaluate test lint score candidate compare source-model attribution attribution-commentary train-transfer benchmark bench bench-train bench-attribution clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ attribution: setup ## the attribution model (needs PolNeAR: ../shared/data/polne
 	$(STANCE) build configs/default.yaml
 	$(STANCE) evaluate configs/attribution.yaml
 
+attribution-commentary: setup ## the attribution model continued on the corpus's commentary register (after make attribution)
+	$(STANCE) build configs/default.yaml
+	$(STANCE) build configs/attribution-commentary.yaml
+	$(STANCE) train configs/attribution-commentary.yaml
+	$(STANCE) evaluate configs/attribution-commentary.yaml
+
 # The default config started from the NewsMTSC model (intermediate training on target-dependent
 # news sentiment) instead of plain MiniLM; compare with `make compare B=models/transfer/report`.
 train-transfer: setup ## the default config started from the NewsMTSC model (needs ../shared/data; about 45 min)
@@ -87,7 +93,7 @@ bench-train: setup ## training throughput vs run_classification.py's pad-to-128 
 bench-attribution: setup ## attribution rules vs PolNeAR's gold spans (needs ../shared/data/polnear; no model)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
-MODELS := models/default models/candidate models/attribution models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
+MODELS := models/default models/candidate models/attribution models/attribution-commentary models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
 
 clean: ## remove built data, scored output, bench output, trained models and their training state (<model>.state)
 	rm -rf data/built scored reports bench/out $(MODELS) $(addsuffix .state,$(MODELS))

@@ -101,11 +101,19 @@ class PolnearConfig:
             ``../shared/data/polnear``; users download it from github.com/networkdynamics/PolNeAR).
         splits: which PolNeAR compartment becomes each split.
         limit: read at most this many articles per split (quick runs and tests).
+        train_fraction: keep this seeded share of PolNeAR's train articles.
+        commentary: a built commentary dataset folder (e.g. ``data/built/default``) whose train and
+            validation articles join the data with spans derived from their gold sources and cues
+            (the commentary register; its test and seed articles stay held out).
+        seed: for ``train_fraction``.
     """
 
     path: str | None = None
     splits: dict = field(default_factory=lambda: {"train": "train", "validation": "dev", "test": "test"})
     limit: int | None = None
+    train_fraction: float = 1.0
+    commentary: str | None = None
+    seed: int = 13
 
 
 ATTRIBUTION_BY = ("rules", "model", "combined")
@@ -451,6 +459,8 @@ def validate(cfg: Config, path: str) -> None:
             )
         if a.limit is not None and a.limit <= 0:
             raise ConfigError(f"{path}: build.polnear.limit: must be a positive number of articles or null")
+        if not 0 < a.train_fraction <= 1:
+            raise ConfigError(f"{path}: build.polnear.train_fraction: must be in (0, 1], found {a.train_fraction}")
     validate_attribution(cfg.build.attribution, f"{path}: build.attribution")
     if cfg.build.benchmark is not None:
         b = cfg.build.benchmark

@@ -194,3 +194,29 @@ def test_a_commentary_model_is_refused_as_an_attribution_model(tmp_path, tiny_tr
                  str(ROOT / "data/corpus/port-strike"), "--output", str(tmp_path / "o"),
                  "--attribution-model", str(tmp_path / "nowhere")])  # fmt: skip
     assert code != 0 and "is not a model folder" in capsys.readouterr().err
+
+
+def test_commentary_register_spans_come_from_gold_and_leave_test_out(tiny_trained):
+    """The corpus's gold sources and cues as attribution spans: train and validation articles only; every
+    cue is the gold cue's word, every source names the gold source (or a pronoun), author passages carry none."""
+    from datasets import load_from_disk
+
+    from pipeline.dataset.attribution import commentary_documents
+
+    docs = commentary_documents(tiny_trained[1])
+    passages = load_from_disk(str(tiny_trained[1] / "passages"))
+    assert set(docs) == {"train", "validation"}
+    assert {r["doc_id"] for r in docs["train"]} == set(passages["train"]["doc_id"])
+    held_out = set(passages["test"]["doc_id"])
+    assert not held_out & {r["doc_id"] for rows in docs.values() for r in rows}
+    gold_cues = {c.split(" ... ")[-1].lower() for c in passages["train"]["gold_cue"] if c}
+    n = 0
+    for r in docs["train"]:
+        for rel in r["relations"]:
+            assert r["text"][slice(*rel["cue"])].lower() in gold_cues
+            if rel["source"]:
+                assert r["text"][slice(*rel["source"])].strip()
+            n += 1
+        ends = [(s["start"], s["end"]) for s in r["spans"]]
+        assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))  # one role per character
+    assert n > 20
