@@ -193,19 +193,35 @@ def read_fnc1(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
             pairs.append((split, part, r["Body ID"], r["Headline"].strip(), r["Stance"].strip().lower()))
     sents = {k: _sentences(v) or [v] for k, v in bodies.items()}
     vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2)
-    vec.fit([s for v in sents.values() for s in v] + sorted({p[3] for p in pairs}))
-    mats = {k: vec.transform(v) for k, v in sents.items()}
-    head_vecs = {}
-    out = []
+    heads = sorted({p[3] for p in pairs})
+    vec.fit([s for v in sents.values() for s in v] + heads)
+    # one transform for every sentence and one for every headline; then one product per body with the
+    # headlines paired with it (not one per pair: 75k sparse products took most of the build)
+    rows_of, pos = {}, 0
+    for key, ss in sents.items():
+        rows_of[key] = (pos, pos + len(ss))
+        pos += len(ss)
+    sentence_m = vec.transform([s for ss in sents.values() for s in ss]).tocsr()
+    head_m = vec.transform(heads).tocsr()
+    head_row = {h: i for i, h in enumerate(heads)}
+    pairs_of_body: dict = {}
+    for i, (_, part, body_id, headline, _) in enumerate(pairs):
+        pairs_of_body.setdefault((part, body_id), []).append(i)
     k = opts.max_body_sentences
-    for split, part, body_id, headline, label in pairs:
-        if headline not in head_vecs:
-            head_vecs[headline] = vec.transform([headline])
-        m = mats[(part, body_id)]
-        sim = np.asarray((m @ head_vecs[headline].T).todense()).ravel()
-        keep = sorted(np.argsort(-sim, kind="stable")[:k]) if k > 0 else range(len(sim))
-        body = " ".join(sents[(part, body_id)][i] for i in keep)
-        out.append(_ex(split, f"fnc1:{part}:{body_id}", headline, body, label, spec))
+    body_of_pair: dict[int, str] = {}
+    for key, idx in pairs_of_body.items():
+        a, b = rows_of[key]
+        cols = sorted({head_row[pairs[i][3]] for i in idx})
+        sims = (sentence_m[a:b] @ head_m[cols].T).toarray()
+        col_of = {c: j for j, c in enumerate(cols)}
+        for i in idx:
+            sim = sims[:, col_of[head_row[pairs[i][3]]]]
+            keep = sorted(np.argsort(-sim, kind="stable")[:k]) if k > 0 else range(len(sim))
+            body_of_pair[i] = " ".join(sents[key][j] for j in keep)
+    out = [
+        _ex(split, f"fnc1:{part}:{body_id}", headline, body_of_pair[i], label, spec)
+        for i, (split, part, body_id, headline, label) in enumerate(pairs)
+    ]
     return out, {
         "validation": "UKP body-ID hold-out (hold_out_ids.txt)",
         "body": f"the {k} body sentences most similar to the headline (TF-IDF cosine), in body order"
