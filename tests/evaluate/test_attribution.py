@@ -57,20 +57,17 @@ def run(*args):
     assert main(["-q", *args]) == 0
 
 
-def test_attribution_model_end_to_end(tmp_path, polnear_folder, tiny_model, corpus_config, capsys):
-    commentary = json.loads(json.dumps(corpus_config))
-    commentary["build"]["output"] = str(tmp_path / "commentary")
-    commentary["build"]["sources"] = [s for s in commentary["build"]["sources"] if "port-strike" in s["dispute"]]
-    (tmp_path / "commentary.yaml").write_text(yaml.safe_dump(commentary))
-    run("build", str(tmp_path / "commentary.yaml"))
-
+@pytest.fixture(scope="module")
+def tiny_tagger(tmp_path_factory, polnear_folder, tiny_model):
+    """(model folder, dataset folder, config): a tiny attribution model built and trained through the CLI."""
+    tmp = tmp_path_factory.mktemp("tagger")
     cfg = {
         "run_name": "attribution-test",
-        "build": {"output": str(tmp_path / "data"), "polnear": {"path": str(polnear_folder)}},
+        "build": {"output": str(tmp / "data"), "polnear": {"path": str(polnear_folder)}},
         "train": {
             "model": str(tiny_model),
             "tiny": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 37},
-            "output_dir": str(tmp_path / "model"),
+            "output_dir": str(tmp / "model"),
             "epochs": 2,
             "batch_size": 4,
             "max_length": 64,
@@ -78,18 +75,26 @@ def test_attribution_model_end_to_end(tmp_path, polnear_folder, tiny_model, corp
             "metric_for_best_model": "span_f1",
             "early_stopping_patience": 0,
         },
-        "evaluate": {"passages_from": str(tmp_path / "commentary")},
     }
-    config = tmp_path / "attribution.yaml"
+    config = tmp / "attribution.yaml"
     config.write_text(yaml.safe_dump(cfg))
     run("build", str(config))
-    report = json.loads((tmp_path / "data" / "data_report.json").read_text())
+    run("train", str(config))
+    return tmp / "model", tmp / "data", config
+
+
+def test_attribution_model_end_to_end(tmp_path, tiny_tagger, corpus_config, capsys):
+    commentary = json.loads(json.dumps(corpus_config))
+    commentary["build"]["output"] = str(tmp_path / "commentary")
+    commentary["build"]["sources"] = [s for s in commentary["build"]["sources"] if "port-strike" in s["dispute"]]
+    (tmp_path / "commentary.yaml").write_text(yaml.safe_dump(commentary))
+    run("build", str(tmp_path / "commentary.yaml"))
+
+    model, data, config = tiny_tagger
+    report = json.loads((data / "data_report.json").read_text())
     assert report["articles"] == {"train": 12, "validation": 3, "test": 3}
     assert report["spans"]["train"] == {"source": 48, "cue": 48, "content": 48}
     assert report["publishers"]["test"] == {"daily": 2, "wire": 1}
-
-    run("train", str(config))
-    model = tmp_path / "model"
     label_map = json.loads((model / "label_map.json").read_text())
     assert label_map["kind"] == "attribution" and label_map["input"] == {"max_length": 64, "window_stride": 16}
     assert not (model / "checkpoints").exists() and not (model / "training_args.bin").exists()
@@ -97,10 +102,10 @@ def test_attribution_model_end_to_end(tmp_path, polnear_folder, tiny_model, corp
     assert {"source_exact", "cue_exact", "content_exact"} <= set(metrics["validation_documents"])
 
     capsys.readouterr()
-    run("evaluate", str(config))
+    run("evaluate", str(config), "--passages-from", str(tmp_path / "commentary"), "--output", str(tmp_path / "report"))
     printed = capsys.readouterr().out
     assert "PolNeAR test (3 articles)" in printed and "combined" in printed
-    m = json.loads((model / "report" / "metrics.json").read_text())
+    m = json.loads((tmp_path / "report" / "metrics.json").read_text())
     pn = m["polnear"]
     assert pn["articles"] == 3 and pn["relations"] == 12
     assert pn["rules"]["source_exact"]["gold"] == pn["model"]["source_exact"]["gold"] == 12
@@ -112,7 +117,7 @@ def test_attribution_model_end_to_end(tmp_path, polnear_folder, tiny_model, corp
         assert set(modes) == {"rules", "model", "combined"}
         assert modes["rules"]["source_by"] == {"rules": modes["rules"]["passages"]}
         assert set(modes["model"]["source_by"]) == {"model"}
-    html = (model / "report" / "report.html").read_text()
+    html = (tmp_path / "report" / "report.html").read_text()
     assert "data:image/png;base64," in html and "Per publisher" in html and "who says each one" in html
 
     # the model at work in stance build and stance score
@@ -127,28 +132,6 @@ def test_attribution_model_end_to_end(tmp_path, polnear_folder, tiny_model, corp
     rows = load_from_disk(str(tmp_path / "commentary_model" / "passages"))["train"].to_list()
     assert {r["source_by"] for r in rows if r["role"] == "body"} <= {"model", "rules"}
     assert {r["source_by"] for r in rows if r["role"] != "body"} == {None}
-
-
-@pytest.fixture(scope="module")
-def tiny_tagger(tmp_path_factory, polnear_folder, tiny_model):
-    tmp = tmp_path_factory.mktemp("tagger")
-    cfg = {
-        "build": {"output": str(tmp / "data"), "polnear": {"path": str(polnear_folder), "limit": 4}},
-        "train": {
-            "model": str(tiny_model),
-            "tiny": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 37},
-            "output_dir": str(tmp / "att"),
-            "epochs": 1,
-            "max_length": 64,
-            "window_stride": 16,
-            "metric_for_best_model": "span_f1",
-            "early_stopping_patience": 0,
-        },
-    }
-    (tmp / "a.yaml").write_text(yaml.safe_dump(cfg))
-    run("build", str(tmp / "a.yaml"))
-    run("train", str(tmp / "a.yaml"))
-    return tmp / "att", tmp / "data"
 
 
 def test_score_rows_say_who_attributed_them(tmp_path, tiny_trained, tiny_tagger):
