@@ -18,6 +18,8 @@ from pipeline.text.spans import TAGS, SpanRelation, TaggedSpan, decode, group_re
 
 log = logging.getLogger(__name__)
 
+CACHE_DOCS = 256
+
 
 def torch_forward(model):
     """A ``forward(batch) -> logits`` over a token classifier in memory (numpy in, numpy out)."""
@@ -58,6 +60,7 @@ class SpanTagger:
         self.forward, self.tokenizer = forward, tokenizer
         self.max_length, self.stride, self.batch_size = max_length, stride, batch_size
         self.input_names = tuple(input_names)
+        self._cache: dict[str, list[SpanRelation]] = {}
 
     @staticmethod
     def read_label_map(model_dir: str | Path) -> dict:
@@ -136,5 +139,13 @@ class SpanTagger:
         return [decode(offs, list(p.argmax(-1)), t) for t, (offs, p) in zip(texts, self.token_probs(texts))]
 
     def relations(self, texts: list[str]) -> list[list[SpanRelation]]:
-        """Each document's attributions: every cue with the source and content tied to it."""
-        return [group_relations(s, t) for s, t in zip(self.spans(texts), texts)]
+        """Each document's attributions: every cue with the source and content tied to it.
+
+        The last :data:`CACHE_DOCS` documents' relations are kept, so attributing the same
+        article twice (the evaluation's model and combined modes) reads it once."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for t, spans in zip(todo, self.spans(todo) if todo else []):
+            self._cache[t] = group_relations(spans, t)
+            while len(self._cache) > CACHE_DOCS:
+                self._cache.pop(next(iter(self._cache)))
+        return [[SpanRelation(r.cue, r.source, r.content) for r in self._cache[t]] for t in texts]
