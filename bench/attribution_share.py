@@ -52,19 +52,22 @@ def main(argv: list[str] | None = None) -> dict:
     relations = tagger.relations([d[4] for d in docs])
     result = {"split": args.split, "model": args.model, "passages": len(rows), "by_share": {}}
     print(f"{args.split}: {len(rows)} body passages of {len(docs)} articles")
-    print(f"{'min_share':>9} {'mode':9} {'source acc':>10} {'side acc':>9} {'author->source':>15} {'missed':>8}")
+    print(f"{'min_share':>9} {'mode':22} {'source acc':>10} {'side acc':>9} {'author->source':>15} {'missed':>8}")
     for share in SHARES:
-        for mode in ("model", "combined"):
+        for mode in ("model", "combined", "model, content only", "combined, content only"):
             scored = []
             for (body, texts, paras, dispute, doc, offsets, rules), rels in zip(docs, relations):
-                fallback = rules if mode == "combined" else None
-                atts, by = attribute_with_relations(texts, paras, dispute, rels, doc, offsets, fallback, share)
+                fallback = rules if mode.startswith("combined") else None
+                cue_counts = not mode.endswith("content only")
+                atts, by = attribute_with_relations(
+                    texts, paras, dispute, rels, doc, offsets, fallback, share, cue_counts
+                )
                 for r, a, b in zip(body, atts, by):
                     scored.append({**r, "source": a.source, "source_side": a.source_side, "source_by": b})
             a = with_shares(attribution_agreement(scored))
             result["by_share"][f"{share}:{mode}"] = a
             print(
-                f"{share:9.2f} {mode:9} {a['source_accuracy']:10.3f} {a['source_side_accuracy']:9.3f} "
+                f"{share:9.2f} {mode:22} {a['source_accuracy']:10.3f} {a['source_side_accuracy']:9.3f} "
                 f"{a['author_handed_to_source_share']:15.1%} {a['attributed_missed_share']:8.1%}"
             )
     out = Path(args.out)

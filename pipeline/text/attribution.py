@@ -759,7 +759,7 @@ def attribute_passages(texts: list[str], paragraphs: list[int], dispute: Dispute
     return out
 
 
-PRONOUN_SOURCE = re.compile(r"^(?:he|she|him|her|they|them|it|we|i|you)$", re.IGNORECASE)
+PRONOUN_SOURCE = re.compile(r"^(?:he|she|him|her|they|them|it|we|i|you|my|me|our|us)$", re.IGNORECASE)
 PERSON_PRONOUN = re.compile(r"^(?:he|she|him|her|i)$", re.IGNORECASE)
 DESCRIPTIVE_SOURCE = re.compile(r"^(?:the|this|that|a|an|its|their|his|her)\s+", re.IGNORECASE)
 
@@ -815,7 +815,7 @@ def _resolve_source(dispute: Dispute, doc: str, span: tuple[int, int], speakers:
             if want_body is None or body == want_body or (descriptive and not pronoun):
                 return canon, side
         if pronoun:
-            return "author" if text.lower() in ("i", "we") else text, None
+            return "author" if text.lower() in ("i", "we", "my", "me", "our", "us") else text, None
     if not dispute.sides:
         return text, None
     return re.sub(r"^(the|a)\s+", "", text, flags=re.IGNORECASE), "other"
@@ -830,6 +830,7 @@ def attribute_with_relations(
     offsets: list[tuple[int, int]],
     rules: list[Attribution] | None = None,
     min_share: float = 0.5,
+    cue_counts: bool = True,
 ) -> tuple[list[Attribution], list[str]]:
     """Attribute body passages from the attribution model's relations (:mod:`pipeline.text.spans`).
 
@@ -870,7 +871,7 @@ def attribute_with_relations(
             cover = overlap((ps, pe), r.content) / max(pe - ps, 1) if r.content else 0.0
             cue_here = ps <= r.cue[0] < pe and (r.content is None or overlap((ps, pe), r.content) > 0)
             score = cover + (1.0 if cue_here else 0.0)
-            if (cover >= min_share or cue_here) and score > best_score:
+            if (cover >= min_share or cue_here and cue_counts) and score > best_score:
                 best, best_score = k, score
         if best is None:
             if rules is not None and not rules[i].is_author:
