@@ -123,8 +123,18 @@ def decode(offsets: list[Span], tag_ids: list[int], text: str) -> list[TaggedSpa
 
 
 def _trim(s: TaggedSpan, text: str) -> TaggedSpan:
-    seg = text[s.start : s.end]
-    return TaggedSpan(s.role, s.start + len(seg) - len(seg.lstrip()), s.end - len(seg) + len(seg.rstrip()))
+    """Whitespace off both ends, and a line break's worth of bare punctuation (the opening quote mark of the
+    next paragraph, the closing one of the last) that a span ran into across a paragraph break."""
+    start, end = s.start, s.end
+    seg = text[start:end]
+    if "\n" in seg:
+        head, tail = seg.split("\n", 1)[0], seg.rsplit("\n", 1)[1]
+        if not any(c.isalnum() for c in tail):
+            end -= len(tail) + 1
+        if not any(c.isalnum() for c in head) and start + len(head) + 1 < end:
+            start += len(head) + 1
+        seg = text[start:end]
+    return TaggedSpan(s.role, start + len(seg) - len(seg.lstrip()), end - len(seg) + len(seg.rstrip()))
 
 
 def _paragraph_starts(text: str) -> list[int]:
@@ -159,3 +169,39 @@ def group_relations(spans: list[TaggedSpan], text: str, reach: int = 300) -> lis
             if best.content is None or gap(ct, best.cue) < gap(best.content, best.cue):
                 best.content = ct
     return rels
+
+
+def _allowed() -> object:
+    """7 x 7 transition mask of valid BIO sequences: ``I-x`` only after ``B-x`` or ``I-x``."""
+    import numpy as np
+
+    ok = np.ones((len(TAGS), len(TAGS)), dtype=bool)
+    for j, t in enumerate(TAGS):
+        if t.startswith("I-"):
+            role = t[2:]
+            ok[:, j] = False
+            ok[TAG_ID[f"B-{role}"], j] = ok[TAG_ID[f"I-{role}"], j] = True
+    return ok
+
+
+def viterbi(probs) -> list[int]:
+    """The most probable valid BIO tag sequence under per-token probabilities (tokens x tags): no ``I-x``
+    after ``O`` or after another role, so a span is not cut by one doubtful token's ``B-``/``O``."""
+    import numpy as np
+
+    n = len(probs)
+    if n == 0:
+        return []
+    logp = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, None))
+    trans = np.where(_allowed(), 0.0, -np.inf)
+    start = np.array([0.0 if not t.startswith("I-") else -np.inf for t in TAGS])
+    score = start + logp[0]
+    back = np.zeros((n, len(TAGS)), dtype=np.int64)
+    for i in range(1, n):
+        cand = score[:, None] + trans  # previous tag x next tag
+        back[i] = cand.argmax(0)
+        score = cand.max(0) + logp[i]
+    out = [int(score.argmax())]
+    for i in range(n - 1, 0, -1):
+        out.append(int(back[i, out[-1]]))
+    return out[::-1]

@@ -20,11 +20,14 @@ def span(doc: str, words: str, after: str = "") -> tuple[int, int]:
     return i, i + len(words)
 
 
-def run(dispute, passages, paragraphs, rels_of, rules=False):
+def run(dispute, passages, paragraphs, rels_of, rules=False, **kw):
+    """The mechanism under test with a permissive setting (half the passage, or the cue in it); the default
+    setting, chosen on validation, is tested on its own below."""
     doc, offsets = body_document(passages, paragraphs)
     relations = rels_of(doc)
     fallback = attribute_passages(passages, paragraphs, dispute) if rules else None
-    return attribute_with_relations(passages, paragraphs, dispute, relations, doc, offsets, fallback)
+    kw = {"min_share": 0.5, "cue_counts": True, **kw}
+    return attribute_with_relations(passages, paragraphs, dispute, relations, doc, offsets, fallback, **kw)
 
 
 def test_a_quote_over_three_sentences_with_the_cue_after_it_keeps_its_speaker(dispute):
@@ -111,3 +114,25 @@ def test_a_relation_without_a_source_leaves_the_passage_to_the_author(dispute):
     passages = ["It is widely expected that the port will reopen."]
     atts, _ = run(dispute, passages, [0], lambda d: [SpanRelation(span(d, "expected"), None, span(d, "that the port"))])
     assert atts[0].is_author
+
+
+def test_by_default_a_relation_inside_an_authors_sentence_leaves_it_to_the_author(dispute):
+    """The default (content covering 70% of the passage; a cue alone does not count) keeps the author's
+    verdict on a side's denial with the author, and still gives a reported sentence to its speaker."""
+    passages = [
+        "Meridane's denial that the crane was faulty does not survive a look at its own maintenance logs.",
+        "Conrad Wyle said that the crane had passed every inspection since March.",
+    ]
+    doc, offsets = body_document(passages, [0, 1])
+    relations = [
+        SpanRelation(span(doc, "denial"), span(doc, "Meridane"), span(doc, "that the crane was faulty")),
+        SpanRelation(
+            span(doc, "said"),
+            span(doc, "Conrad Wyle"),
+            span(doc, "that the crane had passed every inspection since March"),
+        ),
+    ]
+    atts, by = attribute_with_relations(passages, [0, 1], dispute, relations, doc, offsets)
+    assert atts[0].is_author and atts[1].source == "Conrad Wyle" and by == ["model", "model"]
+    atts, _ = attribute_with_relations(passages, [0, 1], dispute, relations, doc, offsets, min_share=0.2)
+    assert atts[0].source_side == "OPERATOR"  # a looser setting hands it to the company
