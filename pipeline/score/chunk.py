@@ -14,7 +14,7 @@ import time
 from pipeline.analysis.verdicts import article_verdict
 from pipeline.dispute import Dispute
 from pipeline.text.readers import Article
-from pipeline.text.rows import article_rows
+from pipeline.text.rows import articles_rows
 
 PASSAGE_FIELDS = (
     "doc_id",
@@ -88,7 +88,7 @@ def score_chunk(
     from pipeline.score.predictor import score_passages
 
     t0 = time.perf_counter()
-    rows_per = [article_rows(a, dispute, source_classifier, tagger, attribution_by) for a in articles]
+    rows_per = articles_rows(articles, dispute, source_classifier, tagger, attribution_by)
     t1 = time.perf_counter()
     flat = [r for rows in rows_per for r in rows]
     scored = score_passages(predictor, flat, dispute)

@@ -15,11 +15,32 @@ from pipeline.text.segment import segment_article
 log = logging.getLogger(__name__)
 
 
-ATTRIBUTION_MODES = ("rules", "model", "combined")
+def articles_rows(
+    articles: list[Article], dispute: Dispute, source_classifier=None, tagger=None, attribution: str = "combined"
+) -> list[list[dict]]:
+    """:func:`article_rows` of several articles, with the attribution model reading all of them in one pass
+    (full batches of windows, rather than one article's one to three windows at a time)."""
+    segmented = [segment_article(a) for a in articles]
+    if tagger is not None and attribution != "rules":
+        docs = []
+        for passages in segmented:
+            body = [p for p in passages if p.role == "body"]
+            if body:
+                docs.append(body_document([p.text for p in body], [p.paragraph for p in body])[0])
+        tagger.relations(docs)  # article_rows finds them in the tagger's cache
+    return [
+        article_rows(a, dispute, source_classifier, tagger, attribution, passages=ps)
+        for a, ps in zip(articles, segmented)
+    ]
 
 
 def article_rows(
-    article: Article, dispute: Dispute, source_classifier=None, tagger=None, attribution: str = "combined"
+    article: Article,
+    dispute: Dispute,
+    source_classifier=None,
+    tagger=None,
+    attribution: str = "combined",
+    passages: list | None = None,
 ) -> list[dict]:
     """Segment and attribute one article: one row per passage, with the body
     sentence before it as context (the rows scoring reads; no labels).
@@ -38,8 +59,9 @@ def article_rows(
     page of markup read as text would be) is logged as a warning: it yields
     nothing to label or score.
     Rows carry the file's provenance: path, ``file_hash`` (sha256 of the
-    file's bytes) and the ``encoding`` it was decoded with."""
-    passages = segment_article(article)
+    file's bytes) and the ``encoding`` it was decoded with. ``passages``: the article already
+    segmented."""
+    passages = segment_article(article) if passages is None else passages
     body = [p for p in passages if p.role == "body"]
     if not body:
         log.warning(

@@ -147,6 +147,6 @@ class SpanTagger:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         for t, spans in zip(todo, self.spans(todo) if todo else []):
             self._cache[t] = group_relations(spans, t)
-            while len(self._cache) > CACHE_DOCS:
+            while len(self._cache) > max(CACHE_DOCS, len(todo)):
                 self._cache.pop(next(iter(self._cache)))
         return [[SpanRelation(r.cue, r.source, r.content) for r in self._cache[t]] for t in texts]
