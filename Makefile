@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0 -e ".[test,onnx,parquet,ray]"
 	touch $@
 
-train: setup ## build -> train -> evaluate the default model on the embedded corpus (about 12 min on 2 cores)
+train: setup ## build -> train -> evaluate the default model on the embedded corpus (about 11 min on 2 cores)
 	$(STANCE) build $(CONFIG)
 	$(STANCE) train $(CONFIG)
 	$(STANCE) evaluate $(CONFIG)
@@ -34,7 +34,7 @@ build: setup ## stance build CONFIG (default configs/default.yaml): the dataset 
 evaluate: setup ## stance evaluate CONFIG: the report folder of CONFIG's trained model
 	$(STANCE) evaluate $(CONFIG)
 
-test: setup ## run the test suite (tiny models, offline; about 4 min after setup)
+test: setup ## run the test suite (tiny models, offline; under 3 min after setup)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
 
 lint: setup ## ruff check pipeline, tests and bench (rules in pyproject.toml)

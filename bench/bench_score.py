@@ -321,7 +321,9 @@ def bench_auto(model: Path, input_names: list[str], results: dict) -> dict:
     return out
 
 
-def bench_end_to_end(args, model: Path, backend: str, attribution_model: str | None = None) -> dict:
+def bench_end_to_end(
+    args, model: Path, backend: str, attribution_model: str | None = None, attribution_backend: str = "torch"
+) -> dict:
     """The real score() over every embedded corpus folder, copied ``--e2e-copies`` times (with the attribution
     model when given: ``--attribution-model``)."""
     from pipeline.config import ScoreConfig
@@ -345,6 +347,7 @@ def bench_end_to_end(args, model: Path, backend: str, attribution_model: str | N
                 progress=False,
                 backend=backend,
                 attribution_model=attribution_model,
+                attribution_backend=attribution_backend,
             )
             s = score(cfg, [str(inp)], predictor=pred)
             for k in ("seconds", "articles", "passages"):
@@ -355,7 +358,7 @@ def bench_end_to_end(args, model: Path, backend: str, attribution_model: str | N
     tot["passages_per_s"] = tot["passages"] / tot["seconds"]
     tot["segment_attribute_share"] = tot["segment_attribute_s"] / tot["seconds"]
     tot["other_share"] = 1 - (tot["segment_attribute_s"] + tot["model_s"]) / tot["seconds"]
-    with_model = f" --attribution-model {attribution_model}" if attribution_model else ""
+    with_model = f" --attribution-model {attribution_model} ({attribution_backend})" if attribution_model else ""
     print(
         f"end to end, stance score --backend {backend}{with_model}: {tot['articles']} articles, "
         f"{tot['passages']} passages in {tot['seconds']:.1f} s "
@@ -367,20 +370,34 @@ def bench_end_to_end(args, model: Path, backend: str, attribution_model: str | N
 
 
 def bench_attribution_share(args, model: Path, rules_run: dict) -> dict:
-    """The same end-to-end run with the attribution model: its share of the time, as a ratio to the rules run
-    of the same process."""
-    run = bench_end_to_end(args, model, args.e2e_backend, args.attribution_model)
-    out = {
-        "attribution_model": args.attribution_model,
-        "with_model": run,
-        "slowdown_vs_rules": run["seconds"] / rules_run["seconds"],
-        "attribution_model_share": (run["seconds"] - rules_run["seconds"]) / run["seconds"],
-    }
-    print(
-        f"attribution model: end to end {out['slowdown_vs_rules']:.2f}x the rules' time; the model takes "
-        f"{out['attribution_model_share']:.1%} of the run, segmentation + attribution "
-        f"{run['segment_attribute_share']:.1%} in all"
-    )
+    """The same end-to-end run with the attribution model on each of ``--attribution-backends``: its share of
+    the time, as a ratio to the rules run of the same process; and each backend's exact span F1 on PolNeAR's
+    validation articles (``--attribution-data``, when built), so a faster backend is checked on labelled data."""
+    out = {"attribution_model": args.attribution_model, "backends": {}}
+    for backend in args.attribution_backends.split(","):
+        run = bench_end_to_end(args, model, args.e2e_backend, args.attribution_model, backend)
+        res = {
+            "with_model": run,
+            "slowdown_vs_rules": run["seconds"] / rules_run["seconds"],
+            "attribution_model_share": (run["seconds"] - rules_run["seconds"]) / run["seconds"],
+        }
+        print(
+            f"attribution model ({backend}): end to end {res['slowdown_vs_rules']:.2f}x the rules' time; the model "
+            f"takes {res['attribution_model_share']:.1%} of the run, segmentation + attribution "
+            f"{run['segment_attribute_share']:.1%} in all"
+        )
+        data = Path(args.attribution_data)
+        if (data / "documents").is_dir():
+            from pipeline.score.tagging import load_tagger
+            from pipeline.text.polnear import load_documents, score_tagger
+
+            rows = load_documents(data)["validation"].to_list()
+            t0 = time.perf_counter()
+            whole, _, _ = score_tagger(load_tagger(args.attribution_model, backend), rows)
+            res["polnear_validation"] = {k: whole[k]["f1"] for k in whole if k.endswith("_exact")}
+            res["polnear_validation_seconds"] = time.perf_counter() - t0
+            print(f"  PolNeAR validation exact F1 ({backend}): {res['polnear_validation']}")
+        out["backends"][backend] = res
     return out
 
 
@@ -576,6 +593,12 @@ def main() -> int:
         "--attribution-model",
         default="models/attribution",
         help="attribution model folder (make attribution): its share of the end-to-end time; skipped when absent",
+    )
+    ap.add_argument("--attribution-backends", default="torch,onnx-int8", help="backends the attribution model runs on")
+    ap.add_argument(
+        "--attribution-data",
+        default="data/built/attribution",
+        help="the attribution dataset (PolNeAR): each backend's span F1 on its validation articles",
     )
     ap.add_argument("--skip-paths", action="store_true", help="skip the per-path comparison")
     ap.add_argument("--progress", action="store_true")
