@@ -77,7 +77,7 @@ train-transfer: setup ## the default config started from the NewsMTSC model (nee
 	$(STANCE) train $(CONFIG) --train.model models/newsmtsc --train.output_dir models/transfer
 	$(STANCE) evaluate --model models/transfer --data data/built/default
 
-# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent (configs/benchmarks/).
+# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent, persent-document (configs/benchmarks/).
 benchmark: setup ## a public benchmark end to end: make benchmark NAME=semeval2016 (needs ../shared/data)
 	$(STANCE) build configs/benchmarks/$(NAME).yaml
 	$(STANCE) train configs/benchmarks/$(NAME).yaml
