@@ -353,10 +353,13 @@ def test_shipped_benchmark_configs_load():
     from pipeline.config import load_config
 
     names = sorted(p.stem for p in (ROOT / "configs" / "benchmarks").glob("*.yaml"))
-    assert names == ["fnc1", "liar", "multi-target", "newsmtsc", "persent", "pstance", "semeval2016"]
+    assert names == [
+        "fnc1", "liar", "multi-target", "newsmtsc", "persent", "persent-document", "pstance", "semeval2016"
+    ]  # fmt: skip
     for n in names:
         cfg = load_config(ROOT / "configs" / "benchmarks" / f"{n}.yaml")
-        assert cfg.build.benchmark.name == n and cfg.train.output_dir == f"models/{n}"
+        b = cfg.build.benchmark
+        assert n in (b.name, f"{b.name}-{b.variant}") and cfg.train.output_dir == f"models/{n}"
 
 
 def test_persent_paragraphs_match_the_published_counts_with_the_person_marked():
