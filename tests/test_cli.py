@@ -2,6 +2,7 @@
 config checks, the summary table."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -313,3 +314,14 @@ def test_summary_table_formats_a_benchmark_report(tmp_path):
         "test       majority           0.500     0.200              -",
         "test       per-class F1: favor 0.700, against 0.400",
     ]
+
+
+def test_quiet_turns_off_the_model_loading_bars(monkeypatch):
+    """-q: warnings and errors only, so no "Loading weights" bars from the hub or transformers either."""
+    from pipeline.cli import _setup_logging
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    _setup_logging(False, False)
+    assert "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ
+    _setup_logging(False, True)
+    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
