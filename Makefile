@@ -57,8 +57,8 @@ source-model: setup ## the source-side classifier used by stance score --source-
 
 # PolNeAR spans -> a token classifier; evaluated on PolNeAR test and on the commentary passages of the default
 # dataset, data/built/default (rules / model / combined). Use it with build.attribution.model or stance score --attribution-model.
-attribution: setup ## the attribution model (needs PolNeAR: ../shared/data/polnear; about 1 h on 2 cores)
-	$(STANCE) build configs/attribution.yaml
+attribution: setup ## the attribution model (PolNeAR: ../shared/data/polnear or POLNEAR=/path/to/PolNeAR/data; about 1 h)
+	$(STANCE) build configs/attribution.yaml $(if $(POLNEAR),--build.polnear.path $(POLNEAR))
 	$(STANCE) train configs/attribution.yaml
 	$(STANCE) build configs/default.yaml
 	$(STANCE) evaluate configs/attribution.yaml
