@@ -62,14 +62,14 @@ def cmd_train(args, overrides) -> int:
     from pipeline.train.run import check_dataset
 
     resolve_model(cfg.train.model)
-    check_dataset(cfg.build.output, cfg, args.config)
+    manifest = check_dataset(cfg.build.output, cfg, args.config)
     if args.check:
         print(f"config ok: {args.config}")
         return 0
     if cfg.build.polnear is not None:  # the attribution model: a token classifier over PolNeAR spans
         from pipeline.train.attribution import train_attribution
 
-        out = train_attribution(cfg, check_dataset(cfg.build.output, cfg, args.config), args.config, args.command)
+        out = train_attribution(cfg, manifest, args.config, args.command)
     else:
         from pipeline.train.run import train
 

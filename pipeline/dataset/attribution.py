@@ -21,11 +21,11 @@ from pipeline.dispute import Dispute, load_dispute
 from pipeline.errors import DataError
 from pipeline.text.attribution import body_document
 from pipeline.text.polnear import PolnearDoc, read_polnear
+from pipeline.text.spans import ROLES
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path("../shared/data/polnear")
-ROLES = ("source", "cue", "content")
 
 
 def doc_row(d: PolnearDoc) -> dict:
@@ -157,7 +157,7 @@ def commentary_documents(dataset_dir: str | Path, splits: tuple[str, ...] = ("tr
             spans = []
             for rel in relations:
                 rel.pop("source_name")
-                for role in ("source", "cue", "content"):
+                for role in ROLES:
                     if rel[role]:
                         spans.append({"role": role, "start": rel[role][0], "end": rel[role][1]})
             spans = _disjoint(spans)

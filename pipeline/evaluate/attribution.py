@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipeline.analysis.attribution import attribution_agreement, with_shares
+from pipeline.config import ATTRIBUTION_BY as MODES
 from pipeline.contracts import dispute_paths, model_summary, read_manifest, report_dir_of, write_report
 from pipeline.dispute import load_dispute
 from pipeline.errors import DataError
@@ -31,7 +32,6 @@ from pipeline.text.tagger import SpanTagger
 
 log = logging.getLogger(__name__)
 
-MODES = ("rules", "model", "combined")
 # published results on PolNeAR test, exact span F1 (source / cue / content), from the issue that asked for the model
 ANCHORS = {
     "BERT+CofeNet (COLING 2022)": {"source": 0.832, "cue": 0.753, "content": 0.729},
@@ -73,7 +73,7 @@ def polnear_scores(tagger: SpanTagger, data_dir: str | Path, split: str) -> tupl
     return result, predictions
 
 
-GOLD_FIELDS = ("has_gold", "gold_source", "gold_source_side", "gold_form", "split")
+GOLD_FIELDS = ("dispute", "has_gold", "gold_source", "gold_source_side", "gold_form", "split")
 
 
 def passage_scores(tagger: SpanTagger, dataset_dir: str | Path) -> dict:
@@ -102,7 +102,7 @@ def passage_scores(tagger: SpanTagger, dataset_dir: str | Path) -> dict:
         if not articles:
             log.warning("passages: source %s (%s) has no article of %s; skipped", i, spec["inputs"], dataset_dir)
             continue
-        dispute = disputes[load_dispute(spec["dispute"]).name]
+        dispute = disputes[gold[(articles[0].doc_id, 1)]["dispute"]]  # the dataset's copy of the source's dispute
         for by in MODES:
             for a in articles:
                 for r in article_rows(a, dispute, tagger=None if by == "rules" else tagger, attribution=by):

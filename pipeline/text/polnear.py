@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline.errors import DataError
 from pipeline.io import read_text
+from pipeline.text.spans import ROLES
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +297,5 @@ def score_tagger(tagger, rows: list[dict]) -> tuple[dict, list[PolnearDoc], list
     P/R/F1 of its source, cue and content spans; the documents and its spans per document."""
     docs = documents_from_rows(rows)
     found = tagger.spans([d.text for d in docs])
-    preds = [
-        tuple({(s.start, s.end) for s in spans if s.role == role} for role in ("source", "cue", "content"))
-        for spans in found
-    ]
+    preds = [tuple({(s.start, s.end) for s in spans if s.role == role} for role in ROLES) for spans in found]
     return {"documents": len(docs), **score(docs, preds)}, docs, preds

@@ -20,6 +20,7 @@ from pipeline.text.spans import IGNORE, ROLES, TAGS, TaggedSpan, char_owner, dec
 from pipeline.train.model import load_tokenizer, resolve_model
 from pipeline.train.run import (
     checkpoint_dir,
+    early_stopping,
     plan_resume,
     prepare_checkpoints,
     run_provenance,
@@ -114,7 +115,7 @@ def build_token_model(source: str, tiny: dict | None, where: str = "train.model"
 
 def train_attribution(cfg: Config, manifest: dict, config_path: str = "", command: str = "") -> Path:
     """Fine-tune the attribution tagger on ``cfg.build.output`` (built from PolNeAR) into ``cfg.train.output_dir``."""
-    from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
+    from transformers import DataCollatorForTokenClassification, Trainer, set_seed
 
     from pipeline.text.tagger import SpanTagger, torch_forward
     from pipeline.train.trainer import StepCounter
@@ -141,7 +142,6 @@ def train_attribution(cfg: Config, manifest: dict, config_path: str = "", comman
     args = training_args(tc, plan.checkpoints)
     args.label_names = ["labels"]
     steps = StepCounter()
-    stopping = [EarlyStoppingCallback(tc.early_stopping_patience)] if tc.early_stopping_patience > 0 else []
     trainer = Trainer(
         model=model,
         args=args,
@@ -150,7 +150,7 @@ def train_attribution(cfg: Config, manifest: dict, config_path: str = "", comman
         processing_class=tokenizer,
         data_collator=DataCollatorForTokenClassification(tokenizer),
         compute_metrics=window_span_f1,
-        callbacks=[*stopping, steps],
+        callbacks=[*early_stopping(tc), steps],
     )
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=str(plan.resume_from) if plan.resume_from else None)

@@ -383,18 +383,24 @@ def training_args(tc: TrainConfig, ckpt_dir: Path):
     )
 
 
+def early_stopping(tc: TrainConfig) -> list:
+    """The early-stopping callback ``train.early_stopping_patience`` asks for (none at 0)."""
+    from transformers import EarlyStoppingCallback
+
+    patience = tc.early_stopping_patience
+    return [EarlyStoppingCallback(early_stopping_patience=patience)] if patience > 0 else []
+
+
 def make_trainer(
     tc: TrainConfig, ckpt_dir: Path, model, tokenizer, tok: dict, weights, compute_metrics, blocks: dict | None = None
 ):
     """The weighted-loss ``Trainer`` over the tokenized splits, with early stopping
     when configured, and the :class:`StepCounter` that records what this run did."""
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback
+    from transformers import DataCollatorWithPadding
 
     from pipeline.train.trainer import StepCounter, WeightedTrainer
 
     steps = StepCounter()
-    patience = tc.early_stopping_patience
-    stopping = [EarlyStoppingCallback(early_stopping_patience=patience)] if patience > 0 else []
     trainer = WeightedTrainer(
         model=model,
         args=training_args(tc, ckpt_dir),
@@ -403,7 +409,7 @@ def make_trainer(
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=compute_metrics,
-        callbacks=[*stopping, steps],
+        callbacks=[*early_stopping(tc), steps],
         class_weights=weights,
         blocks=blocks,
     )
