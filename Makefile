@@ -8,7 +8,7 @@ A ?= models/default/report
 B ?= models/candidate/report
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train build evaluate test lint score candidate compare source-model attribution attribution-commentary train-transfer benchmark bench bench-train bench-attribution clean
+.PHONY: help setup train build evaluate test lint score candidate compare source-model attribution attribution-commentary train-transfer mixture mixture-loso benchmark bench bench-train bench-attribution clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -77,7 +77,20 @@ train-transfer: setup ## the default config started from the NewsMTSC model (nee
 	$(STANCE) train $(CONFIG) --train.model models/newsmtsc --train.output_dir models/transfer
 	$(STANCE) evaluate --model models/transfer --data data/built/default
 
-# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent, persent-document (configs/benchmarks/).
+# The corpus and ten public benchmarks, all in the commentary input (docs/mixture.md), one model; then the
+# default model scored on the same data and compared with it (side favored, per-source figures).
+mixture: setup models/default/label_map.json ## the mixture model and its comparison with the default (needs ../shared/data; about 20 min)
+	$(STANCE) build configs/mixture.yaml
+	$(STANCE) train configs/mixture.yaml
+	$(STANCE) evaluate configs/mixture.yaml
+	$(STANCE) evaluate --model models/default --data data/built/mixture --output models/mixture/default-report
+	$(STANCE) compare models/mixture/default-report models/mixture/report --output models/mixture/compare
+
+mixture-loso: setup ## leave-one-source-out: train without X, test on X, per source (LOSO_ARGS="--sources a,b"; about 1 h)
+	$(BIN)/python bench/mixture_loso.py $(LOSO_ARGS)
+
+# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent, persent-document, emergent,
+# commitmentbank, ibm-claim-stance, perspectrum (configs/benchmarks/).
 benchmark: setup ## a public benchmark end to end: make benchmark NAME=semeval2016 (needs ../shared/data)
 	$(STANCE) build configs/benchmarks/$(NAME).yaml
 	$(STANCE) train configs/benchmarks/$(NAME).yaml
@@ -93,7 +106,7 @@ bench-train: setup ## training throughput vs run_classification.py's pad-to-128 
 bench-attribution: setup ## attribution rules vs PolNeAR's gold spans (needs ../shared/data/polnear; no model)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_attribution.py
 
-MODELS := models/default models/candidate models/attribution models/attribution-commentary models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
+MODELS := models/default models/mixture models/mixture-loso models/candidate models/attribution models/attribution-commentary models/transfer models/source_side models/semeval2016 models/pstance models/fnc1 models/liar models/newsmtsc models/multi-target
 
 clean: ## remove built data, scored output, bench output, trained models and their training state (<model>.state)
 	rm -rf data/built scored reports bench/out $(MODELS) $(addsuffix .state,$(MODELS))

@@ -205,6 +205,13 @@ def summary_table(metrics_path) -> str:
             f"{fmt((a.get('side_taking') or {}).get('right_side'))} of {(a.get('side_taking') or {}).get('n', 0)}); "
             f"side-swap consistency {res.get('side_swap', {}).get('consistency')}"
         )
+    for split, per in (m.get("sources") or {}).items():
+        for name, v in per.items():
+            lines.append(
+                f"{split:10s} {name:18s} {fmt(v['accuracy']):>9s} {fmt(v['macro_f1']):>9s} {'':>9s} "
+                f"{fmt(v['majority_macro_f1']):>11s}  {v['measure']} {fmt(v['official'])}"
+                + ("" if v["trained_on"] else "  (not trained on)")
+            )
     return "\n".join(lines)
 
 

@@ -60,8 +60,16 @@ class BenchmarkConfig:
     """A public benchmark (or your own CSV/JSONL) instead of commentary sources.
 
     Attributes:
-        name: semeval2016, pstance, fnc1, liar, newsmtsc, multi-target or generic.
+        name: semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent, emergent, commitmentbank,
+            ibm-claim-stance, perspectrum or generic.
         path: the benchmark's folder (default ``../shared/data/<folder>``).
+        hub: instead of a folder, a Hugging Face hub dataset (``datasets.load_dataset``; a local folder of
+            train/validation/test CSV or JSON files works too): generic data, with ``columns`` naming its
+            text, target, label and doc_id columns; or PerSenT (``per_sent``, whose hub copy has a train split).
+        hub_config: the hub dataset's configuration name, if it has several.
+        hub_splits: ``{train: <hub split>, validation: ..., test: ...}`` (default: the same names;
+            PerSenT: train, validation, test_random).
+        columns: generic hub data: ``{text: <column>, target: ..., label: ..., doc_id: ...}``.
         files: generic only: ``{train: FILE, validation: FILE, test: FILE}``
             (CSV or JSONL with text, target, label and optional doc_id).
         task: generic only: the task name (default stance).
@@ -75,6 +83,11 @@ class BenchmarkConfig:
         downsample: ``{label: fraction}`` of train examples kept (e.g. FNC-1's
             ``unrelated``); validation and test are never touched.
         max_body_sentences: FNC-1: body sentences kept (most similar to the headline).
+        shape: ``commentary``: the commentary input (target marked, the commentary question and its
+            stance or credibility labels, :mod:`pipeline.dataset.mixture`), so commentary models read it
+            and models trained on it read commentary; ``native``: ``<question>: <target>`` with the
+            benchmark's own labels (keeps its official measure, e.g. the FNC-1 score). Default:
+            commentary for generic data, native for the named benchmarks.
         seed: for the validation split and downsampling.
     """
 
@@ -89,6 +102,44 @@ class BenchmarkConfig:
     validation: float = 0.1
     downsample: dict | None = None
     max_body_sentences: int = 4
+    hub: str | None = None
+    hub_config: str | None = None
+    hub_splits: dict | None = None
+    columns: dict | None = None
+    shape: str | None = None
+    seed: int = 13
+
+
+@dataclass
+class MixtureSource(BenchmarkConfig):
+    """One public benchmark in a mixture (``build.mixture.benchmarks``): any ``build.benchmark`` key, plus
+
+    Attributes:
+        weight: its share of the mixture's train units, relative to the others' and the corpus's weights.
+        max_test: score at most this many of its test units (a seeded sample; FNC-1 has 25,000).
+    """
+
+    weight: float = 1.0
+    max_test: int | None = None
+
+
+@dataclass
+class MixtureConfig:
+    """Public benchmarks trained beside the commentary sources, all in the commentary input.
+
+    Attributes:
+        benchmarks: the benchmarks, each with its weight.
+        corpus_weight: the commentary sources' weight (``build.sources``, split as usual).
+        train_size: (passage, side) train units in all, shared by weight; a source with fewer than its
+            share is repeated, one with more is sampled (seeded).
+        max_validation: validation units per benchmark at most (model selection sees every source).
+        seed: for the samples.
+    """
+
+    benchmarks: list[MixtureSource] = field(default_factory=list)
+    corpus_weight: float = 1.0
+    train_size: int = 12000
+    max_validation: int = 400
     seed: int = 13
 
 
@@ -139,6 +190,7 @@ class BuildConfig:
     sources: list[SourceSpec] = field(default_factory=list)
     benchmark: BenchmarkConfig | None = None  # build from a public benchmark instead of sources
     polnear: PolnearConfig | None = None  # build the attribution model's data (PolNeAR) instead of sources
+    mixture: MixtureConfig | None = None  # public benchmarks trained beside the sources, in the same input
     attribution: AttributionUse = field(default_factory=lambda: AttributionUse())  # who says each passage
     output: str = "data/built/default"
     tasks: list[str] = field(default_factory=lambda: ["stance", "credibility"])
@@ -166,6 +218,7 @@ class TrainConfig:
     class_weights: bool = True
     early_stopping_patience: int = 3
     metric_for_best_model: str = "macro_f1"
+    exclude_sources: list[str] = field(default_factory=list)  # a mixture's sources left out (leave-one-out)
     group_by_length: bool = True
     logging_steps: int = 20
     resume: bool = True
@@ -462,8 +515,20 @@ def validate(cfg: Config, path: str) -> None:
         if not 0 < a.train_fraction <= 1:
             raise ConfigError(f"{path}: build.polnear.train_fraction: must be in (0, 1], found {a.train_fraction}")
     validate_attribution(cfg.build.attribution, f"{path}: build.attribution")
+    if cfg.build.mixture is not None:
+        validate_mixture(cfg.build.mixture, cfg.build, f"{path}: build.mixture")
+    if cfg.build.benchmark is not None and cfg.build.benchmark.shape not in (None, "commentary", "native"):
+        raise ConfigError(
+            f"{path}: build.benchmark.shape: '{cfg.build.benchmark.shape}' is not an input shape; "
+            "use commentary or native"
+        )
     if cfg.build.benchmark is not None:
         b = cfg.build.benchmark
+        if b.hub and b.name not in ("generic", "persent"):
+            raise ConfigError(
+                f"{path}: build.benchmark.hub: {b.name} is read from its folder (build.benchmark.path); "
+                "hub names are read for generic data and persent"
+            )
         if cfg.build.sources:
             raise ConfigError(f"{path}: build: give either sources (commentary) or benchmark, not both")
         if not 0 < b.validation < 1:
@@ -482,6 +547,31 @@ def validate(cfg: Config, path: str) -> None:
                 "point it at a file in configs/disputes/"
             )
     validate_score(cfg.score, path, complete=False)
+
+
+def validate_mixture(m: MixtureConfig, build: BuildConfig, where: str) -> None:
+    """A mixture needs the commentary sources it joins, benchmarks named once, non-negative weights."""
+    if not build.sources:
+        raise ConfigError(f"{where}: a mixture joins public benchmarks to build.sources; list the sources too")
+    names = [b.name for b in m.benchmarks]
+    if not names:
+        raise ConfigError(f"{where}.benchmarks: empty; list at least one benchmark, e.g. {{name: semeval2016}}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"{where}.benchmarks: '{twice[0]}' is listed twice; list each benchmark once")
+    if "corpus" in names:
+        raise ConfigError(f"{where}.benchmarks: 'corpus' names the commentary sources; set corpus_weight instead")
+    for b in m.benchmarks:
+        if b.weight < 0:
+            raise ConfigError(f"{where}.benchmarks: {b.name}: weight must be 0 or more, found {b.weight}")
+        if b.shape not in (None, "commentary"):
+            raise ConfigError(f"{where}.benchmarks: {b.name}: a mixture reads every source in the commentary input")
+        if b.hub and b.name not in ("generic", "persent"):
+            raise ConfigError(
+                f"{where}.benchmarks: {b.name}: read from its folder (path); hub names are for generic data and persent"
+            )
+    if m.corpus_weight < 0 or m.train_size <= 0 or m.max_validation < 0:
+        raise ConfigError(f"{where}: corpus_weight and max_validation must be 0 or more, train_size positive")
 
 
 def validate_attribution(a: AttributionUse, where: str) -> None:

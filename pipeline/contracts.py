@@ -221,6 +221,7 @@ def write_model_files(
 REPORT_FORMAT = 1
 REPORT_METRICS = "metrics.json"
 PREDICTIONS = "predictions.jsonl"
+SOURCE_PREDICTIONS = "sources.jsonl"  # a mixture's benchmark examples: id, source, doc_id, gold, pred
 VERDICTS = "verdicts.json"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"

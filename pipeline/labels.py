@@ -122,6 +122,36 @@ def model_input(
     return text, pair
 
 
+def mark_target(text: str, target: str) -> str:
+    """``text`` with mentions of a free-text ``target`` (a person, a topic, a claim) marked ``<< >>``: the
+    whole target wherever it occurs, and for a short name (at most three words, the last capitalised) its
+    last word alone ("<< Clinton >>" for "Hillary Clinton"). Text already marked is returned as it is."""
+    import re
+
+    if TARGET_OPEN in text:
+        return text
+    words = target.split()
+    names = {target.strip()}
+    if 1 < len(words) <= 3 and words[-1][:1].isupper():
+        names.add(words[-1])
+    names = sorted((n for n in names if n), key=len, reverse=True)
+    if not names:
+        return text
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE)
+    return pattern.sub(lambda m: f"{TARGET_OPEN} {m.group(1)} {TARGET_CLOSE}", text)
+
+
+def target_input(task: str, text: str, target: str, source: str = "[author]") -> tuple[str, str]:
+    """The (text, text_pair) of a passage about a free-text target, in the commentary input's shape
+    (:func:`model_input`): the target's mentions marked ``<< >>``, the speaker's tag in front, the same task
+    question; since a topic or claim can rarely be marked in full, the question also names it
+    (``| side: <target>``). Commentary inputs never name the side (it would teach name biases); a public
+    benchmark's or a user's target is all the model has to go on."""
+    pair = f"{task_prompt(task)} toward the side marked {TARGET_OPEN} {TARGET_CLOSE} | side: {target.strip()}"
+    marked = mark_target(text.strip(), target)
+    return (f"{source} {marked}" if source else marked), pair
+
+
 def gold_target_labels(
     task: str,
     sides: Sequence[str],

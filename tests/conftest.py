@@ -131,3 +131,20 @@ def tiny_trained(tmp_path_factory, corpus_config, tiny_model):
     c = load_config(p)
     build(c, str(p))
     return train(c, str(p)), tmp / "data"
+
+
+def write_generic(dirpath, n=120, seed=0):
+    """train/validation/test CSVs of a generic stance benchmark (text, target, label, doc_id) whose labels
+    a cue word gives away: a tiny model learns them."""
+    import random
+
+    rng = random.Random(seed)
+    dirpath.mkdir(parents=True, exist_ok=True)
+    for split, size in (("train", n), ("validation", n // 3), ("test", n // 3)):
+        lines = ["doc_id,text,target,label"]
+        for i in range(size):
+            label = rng.choice(["favor", "against", "none"])
+            cue = {"favor": "favor credible deal", "against": "blame against not", "none": "said the data"}[label]
+            text = " ".join(rng.sample(WORDS, 6)) + " " + cue
+            lines.append(f"{split}-{i},{text},{rng.choice(['port', 'union'])},{label}")
+        (dirpath / f"{split}.csv").write_text("\n".join(lines) + "\n")

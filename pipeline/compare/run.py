@@ -18,6 +18,7 @@ role-label metric names the key its predictions lack.
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections import defaultdict
 from pathlib import Path
@@ -320,6 +321,7 @@ def compare(
                 }
             )
     result["articles"] = article_changes(paths[0], paths[1], split)
+    result["sources"] = source_deltas(paths[0], paths[1])
     verdict = None
     if fail_if_worse:
         section = result if fail_if_worse in metrics else result["by_side_name"]
@@ -353,6 +355,39 @@ ROLES_NOTE = (
     "stance and credibility per (passage, side asked about) are favor / against / none and credible / "
     "not_credible / none; credibility judged is side 1:credible ... none.</p>"
 )
+
+
+def source_deltas(a: Path, b: Path) -> dict:
+    """A mixture's public benchmarks (``sources.jsonl`` of both report folders): per benchmark, macro-F1
+    and accuracy of A and B with the paired-bootstrap interval of B - A (resampling the benchmark's
+    documents: tweets, articles, claims). {} when either report has none.
+
+    Raises:
+        ReportError: the two reports scored different benchmark examples.
+    """
+    from pipeline.contracts import SOURCE_PREDICTIONS
+
+    if not (a / SOURCE_PREDICTIONS).is_file() or not (b / SOURCE_PREDICTIONS).is_file():
+        return {}
+    read = lambda p: {r["id"]: r for r in map(json.loads, p.read_text(encoding="utf-8").splitlines()) if r}
+    ra, rb = read(a / SOURCE_PREDICTIONS), read(b / SOURCE_PREDICTIONS)
+    if set(ra) != set(rb):
+        raise ReportError(
+            f"{a} and {b} scored different benchmark examples ({len(set(ra) ^ set(rb))} differ); "
+            "evaluate both on the same dataset"
+        )
+    out = {}
+    for name in sorted({r["source"] for r in ra.values()}):
+        ids = sorted(i for i, r in ra.items() if r["source"] == name)
+        y = [ra[i]["gold"] for i in ids]
+        la, lb = [ra[i]["pred"] for i in ids], [rb[i]["pred"] for i in ids]
+        groups = [ra[i]["doc_id"] for i in ids]
+        out[name] = {
+            "n": len(ids),
+            "macro_f1": paired_bootstrap(y, la, lb, "macro_f1", groups=groups),
+            "accuracy": paired_bootstrap(y, la, lb, "accuracy", groups=groups),
+        }
+    return out
 
 
 def article_changes(a: Path, b: Path, split: str) -> list[dict]:
@@ -432,6 +467,19 @@ def render(result: dict) -> str:
             f"{'B is significantly worse' if result['gate']['significantly_worse'] else 'B is not significantly worse'}"
             ".</p>"
         )
+    src = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{v['n']}</td><td>{v['macro_f1']['a']:.4f}</td>"
+        f"<td>{v['macro_f1']['b']:.4f}</td><td>{f(v['macro_f1']['delta'])}</td>"
+        f"<td>[{v['macro_f1']['ci95'][0]:+.4f}, {v['macro_f1']['ci95'][1]:+.4f}]</td></tr>"
+        for name, v in (result.get("sources") or {}).items()
+    )
+    sources = (
+        "<h2>Per source: each public benchmark's test examples (macro-F1, B − A, bootstrap over its documents)</h2>"
+        "<table><tr><th>source</th><th>n</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>"
+        f"{src}</table>\n"
+        if src
+        else ""
+    )
     c = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
     arts = "".join(
         f"<tr><td>{html.escape(v['doc_id'])}</td><td>{html.escape(str(v['gold_author_favors']))}</td>"
@@ -454,7 +502,7 @@ def render(result: dict) -> str:
         "<h2>Metrics (B − A, paired bootstrap over articles, 95% CI)</h2>"
         f"{ROLES_NOTE if 'by_side_name' in result else ''}"
         f"<table><tr><th>metric</th><th>A</th><th>B</th><th>delta</th><th>95% CI</th></tr>{rows}</table>\n"
-        f"{by_name}"
+        f"{by_name}{sources}"
         "<h2>McNemar's test on correctness (per passage; per (passage, side) for the examples)</h2>"
         f"<table><tr><th>measure</th><th>A right, B wrong</th><th>B right, A wrong</th><th>p</th></tr>{mc}</table>\n"
         "<h2>Per-class F1</h2>"

@@ -31,6 +31,22 @@ What each reader honours from ``SOURCE.md``:
   ``polusa_v1_<id>``) group examples.
 - ``multi-target``: bare-CR line endings; two examples per tweet, one per
   target; the file's Train/Dev/Test column; "Hilary" spelled "Hillary".
+- ``emergent``: no split in the file, so one by claim (``claimId``), never by
+  row (about 8.6 headlines per claim): a seeded 20% of claims test, validation
+  carved from the rest by claim; headlines only. FNC-1 was built from the same
+  claims: never train on one and test on the other.
+- ``commitmentbank``: the items file (unnamed index column and a duplicated
+  ``Embedding`` column, neither read); the passage is Context + Target, the
+  target the Prompt, the label the mean rating (``Mean`` >= 1 committed, <= -1
+  not committed, else uncommitted); ``SD`` and the raw ``Reponses`` are not
+  inputs. No official split: a seeded 20% of items test, validation carved by item.
+- ``ibm-claim-stance``: the file's train/test split (disjoint topics: cross-topic
+  by design), validation carved from train by topic; the corrected claim text;
+  the sentiment/target-relation annotations, whose product is the stance, are
+  not inputs.
+- ``perspectrum``: claim-perspective clusters expanded into one pair per
+  perspective id (texts from the perspective pool); the official claim split
+  (train/dev/test); ``stance_label_3`` SUPPORT/UNDERMINE.
 - ``generic``: CSV or JSONL with ``text``, ``target``, ``label`` and optional
   ``doc_id``, one file per split.
 
@@ -103,8 +119,26 @@ SPECS: dict[str, Spec] = {
         "persent",
         "sentiment toward the target marked << >>",
     ),
+    "emergent": Spec(
+        "claim_stance", ["for", "against", "observing"], "macro_f1", "emergent", "stance toward the claim"
+    ),
+    "commitmentbank": Spec(
+        "commitment",
+        ["uncommitted", "committed", "not_committed"],
+        "macro_f1",
+        "commitmentbank",
+        "speaker commitment to",
+    ),
+    "ibm-claim-stance": Spec(
+        "topic_stance", ["pro", "con"], "macro_f1", "ibm-claim-stance", "stance toward the motion"
+    ),
+    "perspectrum": Spec(
+        "perspective_stance", ["support", "undermine"], "macro_f1", "perspectrum", "stance toward the claim"
+    ),
     "generic": Spec("stance", [], "macro_f1", "", "stance toward"),
 }
+# how clean_splits groups a validation split it carves from train (by doc_id), for the data report
+CARVED_BY = {"generic": "doc_id", "emergent": "claim", "commitmentbank": "item", "ibm-claim-stance": "topic"}
 
 
 def _norm(text: str) -> str:
@@ -139,6 +173,25 @@ def _ex(split, doc_id, target, text, label, spec: Spec, text_pair: str | None = 
 def _csv_rows(path: Path, encoding: str = "utf-8", **kw) -> list[dict]:
     with open(path, newline="", encoding=encoding) as f:
         return list(csv.DictReader(f, **kw))
+
+
+def _columns(path: Path, rows: list[dict], needed: tuple[str, ...], what: str) -> None:
+    """One error naming the first missing column, before a reader indexes the rows."""
+    if not rows:
+        raise DataError(f"{path}: no records; is this the {what} file from its SOURCE.md?")
+    missing = [c for c in needed if c not in rows[0]]
+    if missing:
+        raise DataError(
+            f"{path}: missing column '{missing[0]}' (has {', '.join(k for k in rows[0] if k)}); "
+            f"is this the {what} file from its SOURCE.md?"
+        )
+
+
+def _test_by_hash(doc_id: str, seed: int, fraction: float = 0.2) -> bool:
+    """A seeded test sample of ``doc_id`` groups for a benchmark without a split. The key differs from the one
+    clean_splits carves validation with (``doc_id`` itself): with the same key, seed and a smaller fraction, every
+    group it picked for validation would already be in test, and validation would be empty."""
+    return _hash_split(f"test|{doc_id}", seed, fraction)
 
 
 def read_semeval(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
@@ -329,11 +382,18 @@ def read_persent(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
     if variant not in ("paragraph", "document"):
         raise DataError(f"build.benchmark.variant: '{variant}' is not a PerSenT level; use paragraph or document")
     out = []
-    for split, name in PERSENT_FILES:
-        path = _need(root / name, "PerSenT file")
-        for line_no, r in enumerate(_csv_rows(path), 2):
+    if opts.hub:  # the hub's copy (per_sent) has a train split the ../shared snapshot lacks
+        tables = hub_rows(opts, {"train": "train", "validation": "validation", "test": "test_random"})
+        sources = [(split, f"{opts.hub}[{split}]", list(enumerate(rows, 1))) for split, rows in tables.items()]
+    else:
+        sources = [
+            (split, str(root / name), list(enumerate(_csv_rows(_need(root / name, "PerSenT file")), 2)))
+            for split, name in PERSENT_FILES
+        ]
+    for split, path, records in sources:
+        for line_no, r in records:
             entity, doc = (r.get("TARGET_ENTITY") or "").strip(), r.get("DOCUMENT_INDEX")
-            if not entity or not doc:
+            if not entity or doc in (None, ""):
                 raise DataError(f"{path}: record {line_no}: no TARGET_ENTITY or DOCUMENT_INDEX; is this PerSenT?")
             if variant == "document":
                 items = [(r.get("DOCUMENT") or "", r.get("TRUE_SENTIMENT"))]
@@ -350,6 +410,8 @@ def read_persent(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
                 out.append(
                     _ex(split, f"persent:{split}:{doc}", entity, marked, label, spec, f"{spec.question}: {entity}")
                 )
+    if opts.hub:
+        return out, {"variant": variant, "hub": opts.hub, "splits": opts.hub_splits or "train, validation, test_random"}
     return out, {
         "variant": variant,
         "splits": {s: f for s, f in PERSENT_FILES},
@@ -375,7 +437,215 @@ def read_multi_target(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
     return out, {"pairs": "two examples per tweet, one per target"}
 
 
+def read_emergent(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
+    """Emergent (Ferreira & Vlachos 2016): does a news headline assert (``for``), deny (``against``) or merely
+    report (``observing``) a rumoured claim. The file has no split; the paper's was by claim, so a seeded 20% of
+    claims is the test set and clean_splits carves validation from the other claims (``doc_id`` is the claim)."""
+    path = _need(root / "url-versions-2015-06-14-clean.csv", "Emergent file")
+    rows = _csv_rows(path)
+    _columns(path, rows, ("claimId", "claimHeadline", "articleHeadline", "articleHeadlineStance"), "Emergent")
+    out = []
+    for rec, r in enumerate(rows, 2):
+        claim, label = r["claimId"].strip(), r["articleHeadlineStance"].strip().lower()
+        if not claim:
+            raise DataError(f"{path}: record {rec}: no claimId; every headline needs its claim (split by claim)")
+        if label not in spec.labels:
+            raise DataError(f"{path}: record {rec}: label '{label}' is not one of {', '.join(spec.labels)}")
+        doc = f"emergent:{claim}"
+        split = "test" if _test_by_hash(doc, opts.seed) else "train"
+        out.append(_ex(split, doc, r["claimHeadline"].strip(), r["articleHeadline"].strip(), label, spec))
+    return out, {
+        "split": "by claim (claimId), never by row: a seeded 20% of claims test, validation carved by claim",
+        "leakage": "FNC-1 was built from the same Emergent claims: do not train on one and test on the other",
+        "text": "article headlines only (no bodies)",
+    }
+
+
+def _commitment(mean: float) -> str:
+    return "committed" if mean >= 1 else "not_committed" if mean <= -1 else "uncommitted"
+
+
+def read_commitmentbank(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
+    """CommitmentBank (de Marneffe et al. 2019): how committed the speaker is to the Prompt (the embedded clause
+    of the Target sentence), from the mean of the -3..3 ratings: >= 1 committed, <= -1 not committed, else
+    uncommitted. The passage is the Context (up to two sentences or turns, may be empty) and the Target. No
+    official split: a seeded 20% of items is the test set, and clean_splits carves validation by item."""
+    path = _need(root / "CommitmentBank-items.csv", "CommitmentBank items file")
+    rows = _csv_rows(path)  # an unnamed index column and ``Embedding`` twice (DictReader keeps the last): unread
+    _columns(path, rows, ("uID", "Context", "Target", "Prompt", "Mean"), "CommitmentBank items")
+    out = []
+    for rec, r in enumerate(rows, 2):
+        uid = (r["uID"] or "").strip()
+        if not uid:
+            raise DataError(f"{path}: record {rec}: empty uID; every item needs its uID (the split is by item)")
+        try:
+            mean = float(r["Mean"])
+        except (TypeError, ValueError):
+            mean = float("nan")
+        if mean != mean:  # not a number, or NaN
+            raise DataError(
+                f"{path}: record {rec} (uID '{uid}'): Mean '{r['Mean']}' is not a number; "
+                "give the item's mean rating (-3..3) or remove the item"
+            )
+        text = f"{(r['Context'] or '').strip()} {(r['Target'] or '').strip()}".strip()
+        doc = f"cb:{uid}"
+        split = "test" if _test_by_hash(doc, opts.seed) else "train"
+        out.append(_ex(split, doc, (r["Prompt"] or "").strip(), text, _commitment(mean), spec))
+    return out, {
+        "label_rule": "Mean >= 1 committed, <= -1 not_committed, else uncommitted (ratings -3..3)",
+        "text": "Context + Target; the Prompt is the target",
+        "excluded_columns": ["SD", "Reponses", "mean.noTarget", "sd.noTarget"],
+        "split": "no official split: a seeded 20% of items test, validation carved by item",
+    }
+
+
+IBM_LEAKING = ["topicSentiment", "claims.claimSentiment", "claims.targetsRelation", "claims.claimTarget.text"]
+
+
+def read_ibm_claim_stance(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
+    """IBM Debater Claim Stance (Bar-Haim et al. 2017): is a Wikipedia claim PRO or CON the debate motion. The
+    file's split is by topic (25 train, 30 test, disjoint); clean_splits carves validation from the training
+    topics (``doc_id`` is the topic), so no topic is in two splits."""
+    path = _need(root / "claim_stance_dataset_v1.csv", "IBM claim stance file")
+    rows = _csv_rows(path)
+    _columns(path, rows, ("topicId", "split", "topicText", "claims.stance", "claims.claimCorrectedText"), "IBM")
+    out = []
+    for rec, r in enumerate(rows, 2):
+        split, label = r["split"].strip().lower(), r["claims.stance"].strip().lower()
+        if split not in ("train", "test"):
+            raise DataError(f"{path}: record {rec}: split '{r['split']}' is not train or test; use the v1 file")
+        if label not in spec.labels:
+            raise DataError(f"{path}: record {rec}: stance '{r['claims.stance']}' is not PRO or CON")
+        out.append(
+            _ex(
+                split,
+                f"ibm:{r['topicId'].strip()}",
+                r["topicText"].strip(),
+                r["claims.claimCorrectedText"].strip(),
+                label,
+                spec,
+            )
+        )
+    return out, {
+        "split": "the file's train/test (disjoint topics); validation carved from train by topic",
+        "text": "claims.claimCorrectedText",
+        "excluded_columns": IBM_LEAKING,
+        "why": "topic sentiment x claim sentiment x target relation gives the stance",
+    }
+
+
+def _json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); use the file as released") from None
+
+
+def read_perspectrum(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
+    """PERSPECTRUM (Chen et al. 2019): does a perspective SUPPORT or UNDERMINE a claim. Each claim's perspective
+    clusters are expanded into one (perspective, claim) pair per perspective id, with the cluster's
+    ``stance_label_3``; the official claim split (train / dev / test) is kept, ``doc_id`` being the claim."""
+    claims_path = _need(root / "perspectrum_with_answers_v1.0.json", "PERSPECTRUM claims file")
+    pool_path = _need(root / "perspective_pool_v1.0.json", "PERSPECTRUM perspective pool")
+    split_path = _need(root / "dataset_split_v1.0.json", "PERSPECTRUM split file")
+    pool = {p["pId"]: p["text"] for p in _json(pool_path)}
+    split_of = {"train": "train", "dev": "validation", "test": "test"}
+    splits = _json(split_path)
+    out, splits_of_text, claims_of_text = [], {}, {}
+    for c in _json(claims_path):
+        split = split_of.get(splits.get(str(c["cId"]), ""))
+        if split is None:
+            raise DataError(f"{split_path}: claim {c['cId']} has no train, dev or test split; use the v1.0 files")
+        claims_of_text.setdefault(_norm(c["text"]), {})[c["cId"]] = split
+        for cluster in c["perspectives"]:
+            label = cluster["stance_label_3"].strip().lower()
+            if label not in spec.labels:
+                raise DataError(
+                    f"{claims_path}: claim {c['cId']}: stance_label_3 '{label}' is not SUPPORT or UNDERMINE"
+                )
+            for pid in cluster["pids"]:
+                if pid not in pool:
+                    raise DataError(f"{claims_path}: claim {c['cId']}: perspective {pid} is not in {pool_path.name}")
+                text = pool[pid].strip()
+                splits_of_text.setdefault(_norm(text), set()).add(split)
+                out.append(_ex(split, f"perspectrum:{c['cId']}", c["text"].strip(), text, label, spec))
+    shared = sum(1 for e in out if e["split"] == "test" and "train" in splits_of_text[_norm(e["text"])])
+    return out, {
+        "pairs": "one per perspective id of each cluster (clusters expanded)",
+        "split": "the official claim split: train / dev (validation) / test",
+        "test_pairs_whose_perspective_text_is_also_a_training_perspective": shared,
+        "why_kept": "the official split is by claim; the same perspective recurs under other claims",
+        "claims_with_one_text_in_two_splits": [
+            ", ".join(f"{cid} ({split})" for cid, split in v.items())
+            for v in claims_of_text.values()
+            if len(set(v.values())) > 1
+        ],
+    }
+
+
+def hub_rows(opts, default_splits: dict[str, str]) -> dict[str, list[dict]]:
+    """The rows of a Hugging Face hub dataset (``build.benchmark.hub``, with ``hub_config``) by our split
+    name; ``hub_splits`` (or ``default_splits``) names the hub split behind each of ours. A local folder
+    of train/validation/test CSV or JSON files works too (``datasets.load_dataset`` reads both).
+
+    Raises:
+        DataError: the dataset cannot be loaded (name, network) or lacks a split.
+    """
+    from datasets import load_dataset
+
+    try:
+        ds = load_dataset(opts.hub, opts.hub_config)
+    except Exception as exc:  # the hub client raises many kinds; the user needs the one line
+        raise DataError(
+            f"build.benchmark.hub: cannot load '{opts.hub}' ({type(exc).__name__}: {str(exc)[:160]}); "
+            "check the name and the connection, or download it and set build.benchmark.path (or files)"
+        ) from None
+    out = {}
+    for ours, theirs in (opts.hub_splits or default_splits).items():
+        if ours not in SPLITS:
+            raise DataError(f"build.benchmark.hub_splits.{ours}: unknown split; use train, validation or test")
+        if theirs not in ds:
+            raise DataError(
+                f"build.benchmark.hub_splits.{ours}: '{theirs}' is not a split of {opts.hub} "
+                f"(it has {', '.join(ds)}); name one of those"
+            )
+        out[ours] = _named_labels(ds[theirs])
+    return out
+
+
+def _named_labels(table) -> list[dict]:
+    """A hub split's rows with each ClassLabel column's ids as their names (-1, no label, as None)."""
+    from datasets import ClassLabel
+
+    named = {c: f for c, f in table.features.items() if isinstance(f, ClassLabel)}
+    rows = table.to_list()
+    for r in rows:
+        for c, f in named.items():
+            v = r.get(c)
+            if isinstance(v, int):
+                r[c] = f.int2str(v) if v >= 0 else None
+    return rows
+
+
+def _generic_hub(opts, spec: Spec) -> list[tuple[str, str, int, dict]]:
+    """(split, where, row number, record with text/target/label/doc_id) of a generic hub dataset, its
+    columns renamed by ``build.benchmark.columns`` ({text: tweet, label: stance, ...})."""
+    cols = {"text": "text", "target": "target", "label": "label", "doc_id": "doc_id"} | (opts.columns or {})
+    out = []
+    for split, recs in hub_rows(opts, {s: s for s in SPLITS}).items():
+        for i, r in enumerate(recs, 1):
+            out.append((split, f"{opts.hub}[{split}]", i, {k: r.get(v) for k, v in cols.items()}))
+    return out
+
+
 def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
+    if opts.hub:
+        if opts.hub_splits and not {"train", "test"} <= set(opts.hub_splits):
+            raise DataError("build.benchmark.hub_splits: name the hub splits behind train and test")
+        out = []
+        for split, where, i, r in _generic_hub(opts, spec):
+            out.append(_generic_example(split, where, i, r, spec, f"{opts.hub}:{split}"))
+        return out, {"hub": opts.hub, "hub_config": opts.hub_config, "columns": opts.columns}
     if not opts.files or "train" not in opts.files or "test" not in opts.files:
         raise DataError(
             "build.benchmark.files: a generic benchmark needs {train: FILE, test: FILE} (validation optional)"
@@ -417,20 +687,24 @@ def read_generic(root: Path, opts, spec: Spec) -> tuple[list[dict], dict]:
                     f"add a {missing[0]} column"
                 )
         for line_no, r in records:
-            for c in ("text", "target", "label"):
-                if not str(r.get(c) or "").strip():
-                    raise DataError(
-                        f"{path}: line {line_no}: empty or missing '{c}'; every example needs text, target and label"
-                    )
-            label = str(r["label"]).strip().lower()
-            if spec.labels and label not in spec.labels:
-                raise DataError(
-                    f"{path}: line {line_no}: label '{r['label']}' is not one of {', '.join(spec.labels)}; "
-                    "fix the label or add it to build.benchmark.labels"
-                )
-            doc = r.get("doc_id") or f"{path.name}:{line_no}"
-            out.append(_ex(split, f"generic:{doc}", str(r["target"]).strip(), str(r["text"]).strip(), label, spec))
+            out.append(_generic_example(split, str(path), line_no, r, spec, path.name))
     return out, {"files": opts.files}
+
+
+def _generic_example(split: str, where: str, line_no: int, r: dict, spec: Spec, doc_prefix: str) -> dict:
+    for c in ("text", "target", "label"):
+        if not str(r.get(c) or "").strip():
+            raise DataError(
+                f"{where}: line {line_no}: empty or missing '{c}'; every example needs text, target and label"
+            )
+    label = str(r["label"]).strip().lower()
+    if spec.labels and label not in spec.labels:
+        raise DataError(
+            f"{where}: line {line_no}: label '{r['label']}' is not one of {', '.join(spec.labels)}; "
+            "fix the label or add it to build.benchmark.labels"
+        )
+    doc = r.get("doc_id") or f"{doc_prefix}:{line_no}"
+    return _ex(split, f"generic:{doc}", str(r["target"]).strip(), str(r["text"]).strip(), label, spec)
 
 
 READERS: dict[str, Callable] = {
@@ -441,6 +715,10 @@ READERS: dict[str, Callable] = {
     "newsmtsc": read_newsmtsc,
     "multi-target": read_multi_target,
     "persent": read_persent,
+    "emergent": read_emergent,
+    "commitmentbank": read_commitmentbank,
+    "ibm-claim-stance": read_ibm_claim_stance,
+    "perspectrum": read_perspectrum,
     "generic": read_generic,
 }
 
@@ -486,9 +764,7 @@ def clean_splits(examples: list[dict], opts, spec: Spec) -> tuple[list[dict], di
         for e in examples:
             if e["split"] == "train" and _hash_split(e["doc_id"], opts.seed, opts.validation):
                 e["split"] = "validation"
-        stats["validation"] = (
-            f"{opts.validation:.0%} of train, grouped by {('tweet' if opts.name != 'generic' else 'doc_id')}, seeded"
-        )
+        stats["validation"] = f"{opts.validation:.0%} of train, grouped by {CARVED_BY.get(opts.name, 'tweet')}, seeded"
     labels = spec.labels or sorted({e["label"] for e in examples})
     bad = [e for e in examples if e["label"] not in labels]
     if bad:
@@ -559,7 +835,7 @@ def load_benchmark(opts) -> tuple[list[dict], dict, Spec]:
     """Read and clean one benchmark. Returns (examples, notes for the data report, spec)."""
     spec = spec_for(opts)
     root = Path(opts.path or (Path("../shared/data") / spec.folder))
-    if opts.name != "generic" and not root.is_dir():
+    if opts.name != "generic" and not opts.hub and not root.is_dir():
         raise DataError(
             f"{root}: benchmark folder not found; set build.benchmark.path to the folder holding {opts.name} "
             f"(../shared/data/{spec.folder} in this project's CI)"

@@ -406,6 +406,9 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
             f"{config_path}: build produced no labelled training passages; "
             "check that build.sources[*].labels points at gold labels for the inputs"
         )
+    mixture_report = None
+    if bc.mixture is not None:
+        examples, mixture_report = build_mixture(bc, examples)
     split_names = sorted(
         {r["split"] for r in all_rows}, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0, s)
     )
@@ -427,6 +430,8 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
     report = data_report(
         all_rows, examples, rejects, {**gold_stats, "unmatched": unmatched}, near_duplicates(all_rows), weak_summary
     )
+    if mixture_report is not None:
+        report["mixture"] = mixture_report
     manifest = {
         "format_version": DATASET_FORMAT,
         "tasks": bc.tasks,
@@ -443,9 +448,60 @@ def build(cfg: Config, config_path: str = "", command: str = "") -> Path:
         "command": command,
         "inputs": sorted({(r["file"], r["file_hash"]) for r in all_rows}),
     }
+    if mixture_report is not None:
+        manifest["mixture"] = {n: mixture_source_record(n, v) for n, v in mixture_report["sources"].items()}
     publish_dataset(tmp, out, manifest, report, render_markdown(report, manifest))
     log.info("dataset written to %s (%s examples; data hash %s)", out, manifest["splits"], dhash[:12])
     return out
+
+
+def build_mixture(bc, corpus_examples: list[dict]) -> tuple[list[dict], dict]:
+    """The corpus's examples joined by the public benchmarks of ``build.mixture``, all in the commentary
+    input (:mod:`pipeline.dataset.mixture`)."""
+    from pipeline.dataset.mixture import CORPUS, RoleMap, load_benchmarks, mix
+
+    mc = bc.mixture
+    benchmarks = load_benchmarks(mc, bc.with_source)
+    weights = {CORPUS: mc.corpus_weight} | {b.name: b.weight for b in mc.benchmarks}
+    examples, report = mix(
+        corpus_examples,
+        {n: rows for n, (rows, _) in benchmarks.items()},
+        weights,
+        mc.train_size,
+        mc.max_validation,
+        {b.name: b.max_test for b in mc.benchmarks},
+        mc.seed,
+    )
+    maps = {n: rm for n, (_, rm) in benchmarks.items()} | {CORPUS: None}
+    for name, v in report["sources"].items():
+        rm: RoleMap | None = maps[name]
+        v.update(task=rm.task if rm else None, measure=rm.measure if rm else None)
+        log.info(
+            "mixture: %-16s weight %.2f: %d train units (of %d), %d validation, %d test",
+            name,
+            v["weight"],
+            v["train_drawn"],
+            v["train_available"],
+            v["validation"],
+            v["test"],
+        )
+    return examples, report
+
+
+def mixture_source_record(name: str, v: dict) -> dict:
+    """A mixture source in the manifest: its task and measure over role labels, and its counts."""
+    from pipeline.dataset.mixture import CORPUS
+
+    return {
+        "task": v["task"],
+        "labels": v["labels"],
+        "measure": v["measure"],
+        "weight": v["weight"],
+        "train": v["train_drawn"],
+        "validation": v["validation"],
+        "test": v["test"],
+        "corpus": name == CORPUS,
+    }
 
 
 def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Path:
@@ -463,6 +519,17 @@ def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Pa
     bc = cfg.build
     opts = bc.benchmark
     examples, notes, spec = load_benchmark(opts)
+    shape = opts.shape or ("commentary" if opts.name == "generic" else "native")
+    if shape == "commentary":  # the commentary input and its task's labels (pipeline.dataset.mixture)
+        from pipeline.dataset.mixture import role_map, to_commentary
+
+        rm = role_map(opts.name, spec.task, spec.labels)
+        examples = to_commentary(examples, rm)
+        measure = rm.measure if opts.name != "pstance" or opts.include_none else "macro_f1"
+        spec = type(spec)(rm.task, list(TASK_LABELS[rm.task]), measure, spec.folder, spec.question)
+        notes["shape"] = f"commentary input; labels as {rm.task}: " + ", ".join(
+            f"{a} -> {b}" for a, b in rm.labels.items()
+        )
     for i, e in enumerate(examples):
         e.update(
             id=f"{e['doc_id']}:{i}",
@@ -506,7 +573,9 @@ def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Pa
         "splits": {s: report["examples"][s] for s in splits},
         "data_hash": dhash,
         "context_sentences": 0,
-        "with_source": False,
+        "with_source": shape == "commentary",
+        "shape": shape,
+        "label_set": sorted({e["label"] for e in examples}) if shape == "commentary" else spec.labels,
         "weak_supervision": False,
         "config": to_dict(cfg),
         "config_path": config_path,

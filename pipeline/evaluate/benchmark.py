@@ -73,6 +73,91 @@ def baselines(train: list[dict], rows: list[dict], labels: list[str], measure: s
     }
 
 
+def score_examples(
+    predictor, label_map: dict, ev: list[dict], task: str, labels: list[str], label_set=None, split: str = "test"
+) -> list[dict]:
+    """Built examples scored for ``task``: one row each with gold, prediction and probabilities. With
+    ``label_set`` (a benchmark in the commentary input whose data has fewer labels than the task, e.g.
+    P-Stance's favor / against), the prediction is the likeliest of those labels, as the benchmark's
+    own evaluation decodes."""
+    inputs = [example_input(label_map, e["text"], e["text_pair"], task) for e in ev]
+    logits = predictor.logits([x[0] for x in inputs], [x[1] for x in inputs])
+    logits = task_view(label_map, logits, [task] * len(ev))[:, : len(labels)]
+    probs = softmax(logits, predictor.temperature)
+    if label_set and set(label_set) != set(labels):
+        keep = np.array([lab in label_set for lab in labels])
+        probs = np.where(keep, probs, 0.0)
+        probs = probs / probs.sum(axis=1, keepdims=True)
+    rows = []
+    for e, p in zip(ev, probs):
+        k = int(np.argmax(p))
+        rows.append(
+            {
+                "id": e["id"],
+                "split": split,
+                "doc_id": e["doc_id"],
+                "target": e["target"],
+                "text": e["text"][:400],
+                "text_full": e["text"],
+                "text_pair": e["text_pair"],
+                "gold": e["label"],
+                "pred": labels[k],
+                "prob": float(p[k]),
+                "probs": {lab: float(x) for lab, x in zip(labels, p)},
+                "has_gold": True,
+            }
+        )
+    return rows
+
+
+def source_metrics(
+    predictor,
+    label_map: dict,
+    examples: list[dict],
+    mixture: dict,
+    excluded: frozenset = frozenset(),
+    rows_out: list | None = None,
+) -> dict:
+    """Each public benchmark of a mixture scored on its own examples of one split, over role labels: its
+    labels' accuracy, macro-F1 and measure (SemEval's F_avg where the benchmark's is), beside the majority
+    class; decoding restricted to the labels the benchmark has (:func:`score_examples`). ``trained_on``:
+    whether the model saw the benchmark's train split (not where it was built with weight 0, or trained
+    with it in ``excluded``: leave-one-source-out). ``rows_out`` gets each example's gold and prediction."""
+    out = {}
+    for name, info in mixture.items():
+        if info.get("corpus") or not info.get("task"):
+            continue
+        ev = [e for e in examples if e.get("source") == name]
+        if not ev:
+            continue
+        task, labels = info["task"], label_map["tasks"].get(info["task"])
+        if labels is None:
+            continue
+        log.info("scoring %d examples of %s", len(ev), name)
+        rows = score_examples(predictor, label_map, ev, task, labels, info["labels"])
+        gold, pred = [r["gold"] for r in rows], [r["pred"] for r in rows]
+        if rows_out is not None:  # for stance compare: one line per example
+            rows_out.extend(
+                {"id": r["id"], "source": name, "doc_id": r["doc_id"], "gold": r["gold"], "pred": r["pred"]}
+                for r in rows
+            )
+        m = scores(gold, pred, info["labels"], info["measure"])
+        majority = Counter(gold).most_common(1)[0][0]
+        out[name] = {
+            "n": len(rows),
+            "task": task,
+            "labels": info["labels"],
+            "measure": info["measure"],
+            "accuracy": m["accuracy"],
+            "macro_f1": m["macro_f1"],
+            "official": m["official"],
+            "per_class": {lab: x["f1"] for lab, x in m["per_class"].items()},
+            "majority_macro_f1": scores(gold, [majority] * len(gold), info["labels"], None)["macro_f1"],
+            "trained_on": info.get("train", 0) > 0 and name not in excluded,
+        }
+    return out
+
+
 def evaluate_benchmark(
     model_dir,
     data_dir,
@@ -105,29 +190,7 @@ def evaluate_benchmark(
     predictor = Predictor(model_dir, batch_size=batch_size)
     ev = examples[split].to_list()
     log.info("scoring %d %s examples of %s", len(ev), split, manifest["benchmark"])
-    inputs = [example_input(label_map, e["text"], e["text_pair"], task) for e in ev]
-    logits = predictor.logits([x[0] for x in inputs], [x[1] for x in inputs])
-    logits = task_view(label_map, logits, [task] * len(ev))[:, : len(labels)]
-    probs = softmax(logits, predictor.temperature)
-    rows = []
-    for e, p in zip(ev, probs):
-        k = int(np.argmax(p))
-        rows.append(
-            {
-                "id": e["id"],
-                "split": split,
-                "doc_id": e["doc_id"],
-                "target": e["target"],
-                "text": e["text"][:400],
-                "text_full": e["text"],
-                "text_pair": e["text_pair"],
-                "gold": e["label"],
-                "pred": labels[k],
-                "prob": float(p[k]),
-                "probs": {lab: float(x) for lab, x in zip(labels, p)},
-                "has_gold": True,
-            }
-        )
+    rows = score_examples(predictor, label_map, ev, task, labels, manifest.get("label_set"), split)
     gold, pred = [r["gold"] for r in rows], [r["pred"] for r in rows]
     m = scores(gold, pred, labels, measure)
     cal = calibration(np.array([r["prob"] for r in rows]), np.array([g == q for g, q in zip(gold, pred)]))

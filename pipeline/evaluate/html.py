@@ -277,6 +277,54 @@ def _by_side_name_line(names: dict) -> str:
     )
 
 
+def _sources_section(sources: dict, primary: str) -> tuple[str, list[str]]:
+    """A mixture's public benchmarks, each on its own examples: a table per split and a plot of the
+    primary split's macro-F1 beside each benchmark's majority class."""
+    head = (
+        "<tr><th>source</th><th>task</th><th>n</th><th>trained on</th><th>measure</th><th>value</th>"
+        "<th>macro-F1</th><th>accuracy</th><th>majority macro-F1</th></tr>"
+    )
+    parts = [
+        "<h2>Per source (each public benchmark's own examples, in the commentary input)</h2>",
+        "<p>Labels over roles; decoding restricted to the labels each benchmark has. "
+        "<i>trained on</i> no: the model never saw this source's train split (leave-one-source-out).</p>",
+    ]
+    md = ["", "## Per source", ""]
+    for split, per in sources.items():
+        if not per:
+            continue
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{v['task']}</td><td>{v['n']}</td>"
+            f"<td>{'yes' if v['trained_on'] else 'no'}</td><td>{html.escape(str(v['measure']))}</td>"
+            f"<td>{_fmt(v['official'])}</td><td>{_fmt(v['macro_f1'])}</td><td>{_fmt(v['accuracy'])}</td>"
+            f"<td>{_fmt(v['majority_macro_f1'])}</td></tr>"
+            for n, v in per.items()
+        )
+        parts.append(f"<h3>split {html.escape(split)}</h3><table><thead>{head}</thead><tbody>{rows}</tbody></table>")
+        md += [
+            f"### split {split}",
+            "",
+            "| source | task | n | trained on | measure | value | macro-F1 | majority macro-F1 |",
+            "|---|---|---|---|---|---|---|---|",
+        ] + [
+            f"| {n} | {v['task']} | {v['n']} | {'yes' if v['trained_on'] else 'no'} | {v['measure']} | "
+            f"{_fmt(v['official'])} | {_fmt(v['macro_f1'])} | {_fmt(v['majority_macro_f1'])} |"
+            for n, v in per.items()
+        ]
+        md.append("")
+    per = sources.get(primary) or {}
+    if per:
+        named = {}
+        for n, v in per.items():
+            named[n] = v["macro_f1"]
+            named[f"baseline {n} majority"] = v["majority_macro_f1"]
+        parts.append(
+            f"<div class='figs'><img alt='macro-F1 per source' "
+            f"src='{f1_plot(named, f'macro-F1 per source ({primary}), beside each one`s majority class')}'></div>"
+        )
+    return "".join(parts), md
+
+
 def render_report(result: dict, predictions: list[dict], verdicts: dict, disputes: dict) -> tuple[str, str]:
     """Returns (html, markdown)."""
     s = result["summary"]
@@ -311,6 +359,10 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
         "|---|---|",
     ]
     md += [f"| {k} | {_fmt(v)} |" for k, v in flat]
+    if result.get("sources"):
+        page, lines = _sources_section(result["sources"], result["primary_split"])
+        parts.append(page)
+        md += lines
     for split, sres in result["splits"].items():
         pm = sres["passages"]
         ex = sres.get("examples") or {}

@@ -18,11 +18,13 @@ from pathlib import Path
 
 from pipeline.contracts import (
     REPORT_FORMAT,
+    SOURCE_PREDICTIONS,
     dispute_paths,
     model_summary,
     read_article_answers,
     read_label_map,
     read_manifest,
+    read_provenance,
     report_dir_of,
     write_report,
 )
@@ -38,6 +40,7 @@ from pipeline.evaluate.scores import (
     side_labels,
 )
 from pipeline.evaluate.swap import side_swap_audit
+from pipeline.io import write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +99,38 @@ def evaluate(
         log.info("split %s: %d passages scored", s, len(scored))
         result["splits"][s], verdicts[s] = split_report(predictor, scored, rows, train_rows, disputes, answers, tasks)
         predictions.extend(prediction_row(r, s, disputes[r["dispute"]]) for r in scored if r["role"] == "body")
+    source_rows: list[dict] = []
+    if manifest.get("mixture"):
+        result["sources"] = mixture_sources(predictor, data_dir, manifest, [split], source_rows)
     result["summary"] = summary(result["splits"][split])
     result["model"] = model_summary(model_dir, predictor.model_id, predictor.model_version, predictor.temperature)
     result["data"] = {"path": str(Path(data_dir).resolve()), "data_hash": manifest["data_hash"], "splits": splits}
     result["command"] = command
     result["seconds"] = round(time.time() - t0, 1)
     write(out, result, predictions, verdicts, disputes)
+    if source_rows:
+        write_jsonl(out / SOURCE_PREDICTIONS, source_rows)
     log.info("report written to %s (%.0f s)", out, result["seconds"])
     return out
+
+
+def mixture_sources(predictor, data_dir, manifest: dict, splits: list[str], rows_out: list) -> dict:
+    """A mixture's public benchmarks, each scored on its own examples of each of ``splits``
+    (:func:`pipeline.evaluate.benchmark.source_metrics`): ``{split: {benchmark: metrics}}``; each
+    example's gold and prediction go to ``rows_out`` (``sources.jsonl``, read by ``stance compare``)."""
+    from datasets import load_from_disk
+
+    from pipeline.evaluate.benchmark import source_metrics
+
+    examples = load_from_disk(str(Path(data_dir) / "examples"))
+    excluded = frozenset(read_provenance(predictor.model_dir).get("exclude_sources") or ())
+    return {
+        s: source_metrics(
+            predictor, predictor.label_map, examples[s].to_list(), manifest["mixture"], excluded, rows_out
+        )
+        for s in splits
+        if s in examples
+    }
 
 
 def load_dataset_folder(data_dir: str | Path) -> tuple[dict, dict[str, Dispute], dict]:

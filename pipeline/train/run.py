@@ -27,7 +27,7 @@ import yaml
 from pipeline import __version__
 from pipeline.config import Config, TrainConfig, to_dict
 from pipeline.contracts import MANIFEST, read_manifest, task_view, write_model_files
-from pipeline.errors import DataError, ModelError
+from pipeline.errors import ConfigError, DataError, ModelError
 from pipeline.io import read_json, share_as_umask_allows, write_json
 from pipeline.labels import TASK_LABELS
 from pipeline.train.model import (
@@ -275,12 +275,33 @@ def joint_slot_names(blocks: dict[str, tuple[int, int]], task_labels: dict[str, 
     return {a + i: f"{t}:{lab}" for t, (a, _) in blocks.items() for i, lab in enumerate(task_labels[t])}
 
 
-def load_splits(dataset_dir: str | Path, tasks: list[str]) -> dict:
-    """The train and validation splits of the dataset folder, restricted to the tasks trained."""
+def load_splits(dataset_dir: str | Path, tasks: list[str], exclude_sources: list[str] | None = None) -> dict:
+    """The train and validation splits of the dataset folder, restricted to the tasks trained and, in a
+    mixture, without the sources in ``exclude_sources`` (train without X, then test on X)."""
     from datasets import load_from_disk
 
     ds = load_from_disk(str(Path(dataset_dir) / "examples"))
-    return {k: ds[k].filter(lambda e: e["task"] in tasks) for k in ("train", "validation")}
+    drop = set(exclude_sources or ())
+    keep = lambda e: e["task"] in tasks and e.get("source") not in drop
+    return {k: ds[k].filter(keep) for k in ("train", "validation")}
+
+
+def check_exclusions(manifest: dict, exclude: list[str], where: str) -> str:
+    """The data key a run resumes against: the data hash, and the mixture sources it leaves out.
+
+    Raises:
+        ConfigError: a source to leave out is not one of the dataset's mixture.
+    """
+    if not exclude:
+        return manifest["data_hash"]
+    known = sorted(manifest.get("mixture") or {})
+    for name in exclude:
+        if name not in known:
+            raise ConfigError(
+                f"{where}: train.exclude_sources: '{name}' is not a source of this dataset's mixture "
+                f"({', '.join(known) or 'no mixture: build with build.mixture'}); name one of them"
+            )
+    return f"{manifest['data_hash']}-without-{'+'.join(sorted(exclude))}"
 
 
 def tokenize_splits(ds: dict, tokenizer, tasks: list[str], max_length: int) -> dict:
@@ -452,6 +473,7 @@ def run_provenance(
         "resolved_base_model": source,
         "dataset": str(Path(cfg.build.output).resolve()),
         "data_hash": manifest["data_hash"],
+        "exclude_sources": list(cfg.train.exclude_sources),
         "code_version": code_version(),
         "command": command,
         "config_path": config_path,
@@ -547,10 +569,11 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     """
     tc = cfg.train
     manifest = check_dataset(cfg.build.output, cfg, config_path)
+    data_key = check_exclusions(manifest, tc.exclude_sources, config_path or "train")
     source = resolve_model(tc.model)
     out = Path(tc.output_dir)
-    plan = plan_resume(checkpoint_dir(out), tc, manifest["data_hash"])
-    prepare_checkpoints(plan, tc, manifest["data_hash"])
+    plan = plan_resume(checkpoint_dir(out), tc, data_key)
+    prepare_checkpoints(plan, tc, data_key)
 
     from transformers import set_seed
 
@@ -559,7 +582,7 @@ def train(cfg: Config, config_path: str = "", command: str = "") -> Path:
     blocks = joint_blocks(tasks, task_labels) if tc.joint else None
     n_slots = max(b for _, b in blocks.values()) if blocks else max(len(task_labels[t]) for t in tasks)
     tokenizer = load_tokenizer(source)
-    ds = load_splits(cfg.build.output, tasks)
+    ds = load_splits(cfg.build.output, tasks, tc.exclude_sources)
     if blocks:
         ds = {k: joint_examples(v, tasks) for k, v in ds.items()}
     tok = tokenize_splits(ds, tokenizer, tasks, tc.max_length)

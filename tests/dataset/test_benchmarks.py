@@ -5,12 +5,12 @@ benchmark run through build -> train -> evaluate -> compare on the tiny model.""
 import contextlib
 import io
 import json
-import random
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import ROOT, SHARED, WORDS, need_shared
+from conftest import ROOT, SHARED, need_shared, write_generic
 
 from pipeline.analysis.metrics import classification_metrics, fnc_score, semeval_f_avg
 from pipeline.dataset.benchmarks import load_benchmark
@@ -32,6 +32,11 @@ def opts(name, **kw):
         validation=0.1,
         downsample=None,
         max_body_sentences=4,
+        hub=None,
+        hub_config=None,
+        hub_splits=None,
+        columns=None,
+        shape=None,
         seed=13,
     )
     base.update(kw)
@@ -46,6 +51,10 @@ def opts(name, **kw):
                 "newsmtsc": "newsmtsc",
                 "multi-target": "multi-target-stance",
                 "persent": "persent",
+                "emergent": "emergent",
+                "commitmentbank": "commitmentbank",
+                "ibm-claim-stance": "ibm-claim-stance",
+                "perspectrum": "perspectrum",
             }[name]
         )
     return SimpleNamespace(**base)
@@ -158,19 +167,6 @@ def test_fnc_score_and_semeval_f_avg_by_hand():
     assert semeval_f_avg(y, p) == pytest.approx((2 / 3 + 0.5) / 2)
 
 
-def write_generic(dirpath, n=120, seed=0):
-    rng = random.Random(seed)
-    dirpath.mkdir(parents=True, exist_ok=True)
-    for split, size in (("train", n), ("validation", n // 3), ("test", n // 3)):
-        lines = ["doc_id,text,target,label"]
-        for i in range(size):
-            label = rng.choice(["favor", "against", "none"])
-            cue = {"favor": "favor credible deal", "against": "blame against not", "none": "said the data"}[label]
-            text = " ".join(rng.sample(WORDS, 6)) + " " + cue
-            lines.append(f"{split}-{i},{text},{rng.choice(['port', 'union'])},{label}")
-        (dirpath / f"{split}.csv").write_text("\n".join(lines) + "\n")
-
-
 def test_generic_csv_and_jsonl(tmp_path):
     write_generic(tmp_path)
     ex, _, spec = load_benchmark(
@@ -272,6 +268,13 @@ def test_benchmark_build_train_evaluate_compare(tmp_path, tiny_model):
     stance("build", str(config))
     manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
     assert manifest["kind"] == "benchmark" and manifest["task_labels"] == {"stance": ["none", "favor", "against"]}
+    assert manifest["shape"] == "commentary"  # a user's CSV becomes the commentary input by default
+    from datasets import load_from_disk
+
+    first = load_from_disk(str(tmp_path / "data" / "examples"))["train"][0]
+    assert first["text"].startswith("[author] ") and first["text_pair"].startswith(
+        "stance toward the side marked << >> | side: "
+    )
     assert "## Near-duplicates across splits" in (tmp_path / "data" / "data_report.md").read_text()
     stance("train", str(config))
     label_map = json.loads((tmp_path / "model" / "label_map.json").read_text())
@@ -296,9 +299,11 @@ def test_benchmark_build_train_evaluate_compare(tmp_path, tiny_model):
     cmp = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert set(cmp["metrics"]) == {"accuracy", "macro_f1"} and cmp["n"] == 40 and "stance" in cmp["mcnemar"]
 
-    # a benchmark model with other labels cannot score commentary: one line, no traceback
+    # a benchmark model in its own input (shape: native) with other labels cannot score commentary: one
+    # line, no traceback
     cfg2 = json.loads(json.dumps(cfg))
     cfg2["build"]["benchmark"]["labels"] = ["against", "favor", "none"]
+    cfg2["build"]["benchmark"]["shape"] = "native"
     cfg2["build"]["output"] = str(tmp_path / "data2")
     cfg2["train"]["output_dir"] = str(tmp_path / "model2")
     cfg2["train"]["epochs"] = 1
@@ -354,7 +359,8 @@ def test_shipped_benchmark_configs_load():
 
     names = sorted(p.stem for p in (ROOT / "configs" / "benchmarks").glob("*.yaml"))
     assert names == [
-        "fnc1", "liar", "multi-target", "newsmtsc", "persent", "persent-document", "pstance", "semeval2016"
+        "commitmentbank", "emergent", "fnc1", "ibm-claim-stance", "liar", "multi-target", "newsmtsc", "persent",
+        "persent-document", "perspectrum", "pstance", "semeval2016",
     ]  # fmt: skip
     for n in names:
         cfg = load_config(ROOT / "configs" / "benchmarks" / f"{n}.yaml")
@@ -410,3 +416,192 @@ def test_persent_marks_full_and_last_name_and_refuses_unknown_labels(tmp_path):
     (tmp_path / "dev.csv").write_text(header + row.format(verb="spoke", second="Mixed"), encoding="utf-8")
     with pytest.raises(DataError, match=r"dev.csv: record 2: label 'mixed' is not one of negative, neutral, positive"):
         load_benchmark(opts("persent", path=str(tmp_path)))
+
+
+def raw(name, **kw):
+    """A benchmark as its reader gives it, before the build's cleaning (the counts SOURCE.md gives)."""
+    from pipeline.dataset.benchmarks import READERS, SPECS
+
+    o = opts(name, **kw)
+    need_shared(Path(o.path))
+    return READERS[name](Path(o.path), o, SPECS[name])[0]
+
+
+def splits_of(examples, key=lambda e: e["doc_id"]):
+    out = {}
+    for e in examples:
+        out.setdefault(key(e), set()).add(e["split"])
+    return out
+
+
+def test_emergent_matches_source_md_and_splits_by_claim():
+    rows = raw("emergent")
+    assert len(rows) == 2595 and len({e["doc_id"] for e in rows}) == 300  # 300 claims
+    assert tuple(count(rows, label=lab) for lab in ("for", "against", "observing")) == (1238, 395, 962)
+    ex, notes, spec = load_benchmark(opts("emergent"))
+    assert spec.task == "claim_stance" and spec.labels == ["for", "against", "observing"] and spec.measure == "macro_f1"
+    # by claim, never by row: no claim in two splits, every split has claims, test is about 20% of them
+    claims = splits_of(ex)
+    assert all(len(s) == 1 for s in claims.values()), "an Emergent claim is in two splits"
+    per_split = {s: sum(1 for v in claims.values() if s in v) for s in ("train", "validation", "test")}
+    assert 40 <= per_split["test"] <= 80 and per_split["validation"] > 0, per_split
+    assert count(ex, "test") == count(rows, "test")  # the build's cleaning touches train only
+    assert count(rows, "train") - count(ex, "train") - count(ex, "validation") == sum(
+        notes[k] for k in ("duplicates_dropped_in_train", "train_examples_dropped_as_in_eval")
+    )
+    assert "FNC-1" in notes["leakage"] and "by claim" in notes["split"]
+    e = next(e for e in ex if e["text"].startswith("BMO forecasts 19M Apple Watch sales"))
+    assert e["text_pair"] == "stance toward the claim: Apple will sell 19 million Apple Watches in 2015"
+    assert [e["split"] for e in ex] == [e["split"] for e in load_benchmark(opts("emergent"))[0]]  # seeded
+
+
+def test_commitmentbank_labels_from_the_mean_rating_and_splits_by_item():
+    rows = raw("commitmentbank")
+    # SOURCE.md: Mean >= 1 for 390 items, <= -1 for 386, the rest (424) in between
+    assert len(rows) == 1200 and len({e["doc_id"] for e in rows}) == 1200
+    assert tuple(count(rows, label=lab) for lab in ("committed", "not_committed", "uncommitted")) == (390, 386, 424)
+    ex, notes, spec = load_benchmark(opts("commitmentbank"))
+    assert spec.task == "commitment" and spec.labels == ["uncommitted", "committed", "not_committed"]
+    assert all(len(s) == 1 for s in splits_of(ex).values())
+    assert 200 <= count(ex, "test") <= 280 and count(ex, "validation") > 0
+    # WSJ-12 (test) and WSJ-35 repeat one item but for a double space: the training copy goes
+    assert notes["train_examples_dropped_as_in_eval"] == 1 and count(ex) == 1199
+    first = next(e for e in ex if e["doc_id"] == "cb:BNC-1")  # Mean 2
+    assert first["text"].startswith("Polly had to think quickly. They were still close enough to shore")
+    assert first["target"] == "Polly was not an experienced ocean sailor" and first["label"] == "committed"
+    assert first["text_pair"] == "speaker commitment to: Polly was not an experienced ocean sailor"
+    empty_context = next(e for e in ex if e["doc_id"] == "cb:WSJ-76")  # no Context: the Target alone, no gap
+    assert empty_context["text"].startswith("Is an American Secretary of State seriously suggesting")
+
+
+def test_commitmentbank_non_numeric_mean_names_file_and_record(tmp_path):
+    header = ",uID,Verb,Embedding,Context,Target,Prompt,Embedding,genre,Mean,SD\n"
+    good = (
+        '1,BNC-1,admit,conditional,Polly thought.,"If she admitted it, fine.",she admitted it,conditional,BNC,2,0.8\n'
+    )
+    bad = "2,BNC-2,say,modal,,He might have said so.,he said so,modal,BNC,n/a,0.5\n"
+    (tmp_path / "CommitmentBank-items.csv").write_text(header + good + bad, encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r"CommitmentBank-items.csv: record 3 \(uID 'BNC-2'\): Mean 'n/a' is not a number"
+    ):
+        load_benchmark(opts("commitmentbank", path=str(tmp_path)))
+    (tmp_path / "CommitmentBank-items.csv").write_text(header.replace("Mean", "Rating") + good, encoding="utf-8")
+    with pytest.raises(DataError, match=r"CommitmentBank-items.csv: missing column 'Mean'"):
+        load_benchmark(opts("commitmentbank", path=str(tmp_path)))
+
+
+def test_ibm_claim_stance_keeps_the_cross_topic_split():
+    rows = raw("ibm-claim-stance")
+    # SOURCE.md: train PRO 625 / CON 414 (25 topics), test PRO 700 / CON 655 (30 topics)
+    assert (count(rows, "train", "pro"), count(rows, "train", "con")) == (625, 414)
+    assert (count(rows, "test", "pro"), count(rows, "test", "con")) == (700, 655)
+    assert len({e["doc_id"] for e in rows if e["split"] == "train"}) == 25
+    assert len({e["doc_id"] for e in rows if e["split"] == "test"}) == 30
+    ex, notes, spec = load_benchmark(opts("ibm-claim-stance"))
+    assert spec.task == "topic_stance" and spec.labels == ["pro", "con"]
+    assert (count(ex, "test", "pro"), count(ex, "test", "con")) == (700, 655)
+    # train and test topics disjoint, and validation carved from train by topic
+    topics = splits_of(ex)
+    assert all(len(s) == 1 for s in topics.values()), "an IBM topic is in two splits"
+    assert count(ex, "validation") > 0 and count(ex, "train") + count(ex, "validation") == 1039
+    assert "claims.claimSentiment" in notes["excluded_columns"]  # with the topic's, it gives the stance
+    e = next(e for e in ex if e["split"] == "test")
+    assert e["text_pair"].startswith("stance toward the motion: This house ")
+
+
+def test_perspectrum_expands_clusters_to_the_source_md_pair_counts():
+    rows = raw("perspectrum")
+    # SOURCE.md's claim-perspective pairs, SUPPORT / UNDERMINE, before the build's cleaning
+    for split, counts in {"train": (3599, 3379), "validation": (1047, 1024), "test": (1471, 1302)}.items():
+        assert (count(rows, split, "support"), count(rows, split, "undermine")) == counts, split
+    assert {s: len({e["doc_id"] for e in rows if e["split"] == s}) for s in ("train", "validation", "test")} == {
+        "train": 541,
+        "validation": 139,
+        "test": 227,
+    }
+    ex, notes, spec = load_benchmark(opts("perspectrum"))
+    assert spec.task == "perspective_stance" and spec.labels == ["support", "undermine"]
+    assert all(len(s) == 1 for s in splits_of(ex).values())
+    # cleaning touches train only: 17 repeated pairs, and claim 241's 30 pairs, which claim 542 (dev, the
+    # same text) repeats
+    assert count(ex, "validation") == 2071 and count(ex, "test") == 2773
+    assert (notes["duplicates_dropped_in_train"], notes["train_examples_dropped_as_in_eval"]) == (17, 30)
+    assert count(ex, "train") == 6978 - 17 - 30 and "perspectrum:241" not in {e["doc_id"] for e in ex}
+    assert "241 (train), 542 (validation)" in notes["claims_with_one_text_in_two_splits"]
+
+
+def test_generic_and_persent_read_from_a_hub_dataset(tmp_path):
+    """``build.benchmark.hub`` goes through ``datasets.load_dataset``; a local folder of split files is read
+    the same way a hub name is (no network here), its columns renamed and ClassLabel ids named."""
+    import datasets
+
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    for split, n in (("train", 6), ("validation", 3), ("test", 3)):
+        rows = [
+            {"tweet": f"{split} tweet {i} about the port", "topic": "port", "stance": i % 3, "tweet_id": f"{split}{i}"}
+            for i in range(n)
+        ]
+        feats = datasets.Features(
+            {
+                "tweet": datasets.Value("string"),
+                "topic": datasets.Value("string"),
+                "stance": datasets.ClassLabel(names=["none", "favor", "against"]),
+                "tweet_id": datasets.Value("string"),
+            }
+        )
+        datasets.Dataset.from_list(rows, features=feats).to_parquet(str(hub / f"{split}.parquet"))
+    ex, notes, spec = load_benchmark(
+        opts(
+            "generic",
+            hub=str(hub),
+            columns={"text": "tweet", "target": "topic", "label": "stance", "doc_id": "tweet_id"},
+            labels=["none", "favor", "against"],
+        )
+    )
+    assert notes["hub"] == str(hub) and len(ex) == 12
+    first = next(e for e in ex if e["doc_id"] == "generic:train1")
+    assert (first["label"], first["target"], first["split"]) == ("favor", "port", "train")
+
+    with pytest.raises(DataError, match="'dev' is not a split of"):
+        load_benchmark(opts("generic", hub=str(hub), hub_splits={"train": "train", "test": "dev"}))
+
+    # PerSenT's hub copy: the same columns as its CSV files, labels as ClassLabel ids
+    ps = tmp_path / "per_sent"
+    ps.mkdir()
+    sentiment = datasets.ClassLabel(names=["Negative", "Neutral", "Positive"])
+    feats = datasets.Features(
+        {
+            "DOCUMENT_INDEX": datasets.Value("int64"),
+            "TARGET_ENTITY": datasets.Value("string"),
+            "DOCUMENT": datasets.Value("string"),
+            "TRUE_SENTIMENT": sentiment,
+            "Paragraph0": sentiment,
+            "Paragraph1": sentiment,
+        }
+    )
+    for split in ("train", "validation", "test"):
+        rows = [
+            {
+                "DOCUMENT_INDEX": i,
+                "TARGET_ENTITY": "Ann Lee",
+                "DOCUMENT": f"Lee won race {i} in {split}.\nCritics in {split} said Ann Lee lied {i} times.",
+                "TRUE_SENTIMENT": 2,
+                "Paragraph0": 2,
+                "Paragraph1": 0 if i else -1,
+            }
+            for i in range(3)
+        ]
+        datasets.Dataset.from_list(rows, features=feats).to_parquet(str(ps / f"{split}.parquet"))
+    ex, notes, _ = load_benchmark(
+        opts("persent", hub=str(ps), hub_splits={s: s for s in ("train", "validation", "test")})
+    )
+    train = [e for e in ex if e["split"] == "train"]
+    assert notes["hub"] == str(ps) and [e["label"] for e in train] == [
+        "positive",
+        "positive",
+        "negative",
+        "positive",
+        "negative",
+    ]
+    assert train[0]["text"] == "<< Lee >> won race 0 in train." and train[0]["doc_id"] == "persent:train:0"
