@@ -192,6 +192,40 @@ def render_markdown(report: dict, manifest: dict) -> str:
         )
     else:
         lines.append("none found (word-trigram Jaccard >= 0.8)")
+    if report.get("mixture"):
+        mix = report["mixture"]
+        lines += [
+            "",
+            f"## Mixture ({mix['train_size']} train units, shared by weight; one unit is one (passage, side) input)",
+            "",
+            _table(
+                [
+                    "source",
+                    "task",
+                    "weight",
+                    "share",
+                    "train drawn (available)",
+                    "validation",
+                    "test",
+                    "dropped as in another source's test",
+                    "train labels",
+                ],
+                [
+                    [
+                        name,
+                        v.get("task") or "stance, credibility",
+                        v["weight"],
+                        v["share"],
+                        f"{v['train_drawn']} ({v['train_available']})",
+                        v["validation"],
+                        v["test"],
+                        v["dropped_as_in_another_source_test"],
+                        ", ".join(f"{k} {n}" for k, n in v["labels_train"].items()),
+                    ]
+                    for name, v in mix["sources"].items()
+                ],
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -525,8 +525,7 @@ def build_benchmark(cfg: Config, config_path: str = "", command: str = "") -> Pa
 
         rm = role_map(opts.name, spec.task, spec.labels)
         examples = to_commentary(examples, rm)
-        measure = rm.measure if opts.name != "pstance" or opts.include_none else "macro_f1"
-        spec = type(spec)(rm.task, list(TASK_LABELS[rm.task]), measure, spec.folder, spec.question)
+        spec = type(spec)(rm.task, list(TASK_LABELS[rm.task]), rm.measure, spec.folder, spec.question)
         notes["shape"] = f"commentary input; labels as {rm.task}: " + ", ".join(
             f"{a} -> {b}" for a, b in rm.labels.items()
         )

@@ -138,6 +138,7 @@ def test_mixture_build_train_without_a_source_and_evaluate_per_source(tmp_path, 
     assert {e["source"] for e in train} == {"corpus", "generic"}
     report = json.loads((tmp_path / "data" / "data_report.json").read_text())
     assert report["mixture"]["sources"]["generic"]["train_drawn"] == 150  # weights 1:1 of 300 units
+    assert "## Mixture (300 train units" in (tmp_path / "data" / "data_report.md").read_text()
 
     # leave the benchmark out of training, then test on it: the report says it was not trained on
     assert main(["-q", "train", str(config), "--train.exclude_sources", "[generic]"]) == 0
