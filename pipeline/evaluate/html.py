@@ -318,10 +318,8 @@ def _sources_section(sources: dict, primary: str) -> tuple[str, list[str]]:
         for n, v in per.items():
             named[n] = v["macro_f1"]
             named[f"baseline {n} majority"] = v["majority_macro_f1"]
-        parts.append(
-            f"<div class='figs'><img alt='macro-F1 per source' "
-            f"src='{f1_plot(named, f'macro-F1 per source ({primary}), beside each one`s majority class')}'></div>"
-        )
+        title = f"macro-F1 per source ({primary}), beside each source's majority class"
+        parts.append(f"<div class='figs'><img alt='macro-F1 per source' src='{f1_plot(named, title)}'></div>")
     return "".join(parts), md
 
 
