@@ -56,16 +56,15 @@ def corpus_metrics(predictor, label_map: dict, examples: list[dict]) -> dict:
     }
 
 
-def score_run(model_dir: Path, test: list[dict], mixture: dict, only: str | None) -> dict:
-    """The model's figures on each source's test split (``only``: that source alone)."""
+def score_run(model_dir: Path, test: list[dict], mixture: dict, names: set[str]) -> dict:
+    """The model's figures on the test split of each source in ``names``."""
     from pipeline.evaluate.benchmark import source_metrics
     from pipeline.score.predictor import Predictor
 
     predictor = Predictor(model_dir, batch_size=64)
     out = {}
-    if only in (None, "corpus"):
+    if "corpus" in names:
         out["corpus"] = corpus_metrics(predictor, predictor.label_map, [e for e in test if e["source"] == "corpus"])
-    names = {only} if only else set(mixture)
     for name, m in source_metrics(
         predictor, predictor.label_map, test, {n: v for n, v in mixture.items() if n in names}
     ).items():
@@ -85,11 +84,16 @@ def markdown(result: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, r in result["sources"].items():
-        w, wo = r["with"], r["without"]
-        delta = None if w is None or wo is None else wo - w
-        lines.append(
-            f"| {name} | {r['measure']} | {fmt(w)} | {fmt(wo)} | {fmt(delta)} | {fmt(r.get('majority_macro_f1'))} |"
-        )
+        if name == "corpus":  # two tasks: a row each
+            rows = [
+                (f"corpus, {t} per (passage, side)", "macro-F1", r["detail_with"][k], r["detail_without"][k], None)
+                for t, k in (("stance", "stance_macro_f1"), ("credibility", "credibility_macro_f1"))
+            ]
+        else:
+            rows = [(name, r["measure"], r["with"], r["without"], r.get("majority_macro_f1"))]
+        for label, measure, w, wo, majority in rows:
+            delta = None if w is None or wo is None else wo - w
+            lines.append(f"| {label} | {measure} | {fmt(w)} | {fmt(wo)} | {fmt(delta)} | {fmt(majority)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             argv = ["-q", "train", args.config, *common, "--train.output_dir", str(model)]
             if stance([*argv, "--train.epochs", str(args.epochs), *extra]) != 0:
                 return 2
-        scores[run] = score_run(model, test, mixture, left_out)
+        scores[run] = score_run(model, test, mixture, {left_out} if left_out else set(sources))
         log.info("%s: %s", run, {k: round(v["official"] or 0, 3) for k, v in scores[run].items()})
     result = {
         "config": args.config,

@@ -148,3 +148,29 @@ def write_generic(dirpath, n=120, seed=0):
             text = " ".join(rng.sample(WORDS, 6)) + " " + cue
             lines.append(f"{split}-{i},{text},{rng.choice(['port', 'union'])},{label}")
         (dirpath / f"{split}.csv").write_text("\n".join(lines) + "\n")
+
+
+def write_mixture_config(tmp_path, corpus_config, tiny_model, **mixture):
+    """A mixture config file: the tests' two-dispute corpus and a generic CSV benchmark, the tiny model, joint."""
+    import json
+
+    import yaml
+
+    write_generic(tmp_path / "csv")
+    cfg = json.loads(json.dumps(corpus_config))
+    files = {s: str(tmp_path / "csv" / f"{s}.csv") for s in ("train", "validation", "test")}
+    cfg["build"].update(
+        output=str(tmp_path / "data"),
+        tasks=["stance", "credibility"],
+        context_sentences=0,
+        mixture={
+            "train_size": 300,
+            "max_validation": 20,
+            "benchmarks": [{"name": "generic", "files": files, "labels": ["none", "favor", "against"]}],
+        }
+        | mixture,
+    )
+    cfg["train"].update(model=str(tiny_model), output_dir=str(tmp_path / "model"), joint=True, max_length=64)
+    p = tmp_path / "mixture.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from conftest import ROOT, SHARED, need_shared, write_generic
+from conftest import ROOT, SHARED, need_shared, write_generic, write_mixture_config
 
 from pipeline.config import load_config
 from pipeline.dataset.mixture import (
@@ -103,33 +103,12 @@ def test_mix_shares_train_units_by_weight_and_caps_evaluation():
         mix(corpus, bench, {"corpus": 0, "a": 0}, 80, 10, {}, seed=13)
 
 
-def _mixture_config(tmp_path, corpus_config, tiny_model, **mixture):
-    write_generic(tmp_path / "csv")
-    cfg = json.loads(json.dumps(corpus_config))
-    files = {s: str(tmp_path / "csv" / f"{s}.csv") for s in ("train", "validation", "test")}
-    cfg["build"].update(
-        output=str(tmp_path / "data"),
-        tasks=["stance", "credibility"],
-        context_sentences=0,
-        mixture={
-            "train_size": 300,
-            "max_validation": 20,
-            "benchmarks": [{"name": "generic", "files": files, "labels": ["none", "favor", "against"]}],
-        }
-        | mixture,
-    )
-    cfg["train"].update(model=str(tiny_model), output_dir=str(tmp_path / "model"), joint=True, max_length=64)
-    p = tmp_path / "mixture.yaml"
-    p.write_text(yaml.safe_dump(cfg))
-    return p
-
-
 def test_mixture_build_train_without_a_source_and_evaluate_per_source(tmp_path, corpus_config, tiny_model):
     from datasets import load_from_disk
 
     from pipeline.cli import main
 
-    config = _mixture_config(tmp_path, corpus_config, tiny_model)
+    config = write_mixture_config(tmp_path, corpus_config, tiny_model)
     assert main(["-q", "build", str(config)]) == 0
     manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
     assert set(manifest["mixture"]) == {"corpus", "generic"}
@@ -179,7 +158,7 @@ def test_mixture_build_train_without_a_source_and_evaluate_per_source(tmp_path, 
 
 
 def test_mixture_config_mistakes_are_named(tmp_path, corpus_config, tiny_model):
-    ok = _mixture_config(tmp_path, corpus_config, tiny_model)
+    ok = write_mixture_config(tmp_path, corpus_config, tiny_model)
     load_config(ok)
     for overrides, match in (
         ({"build.sources": []}, "joins public benchmarks to build.sources"),
