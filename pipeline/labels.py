@@ -25,6 +25,7 @@ a model scores a dispute it never saw from the dispute config alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 TASK_LABELS: dict[str, list[str]] = {
@@ -126,8 +127,6 @@ def mark_target(text: str, target: str) -> str:
     """``text`` with mentions of a free-text ``target`` (a person, a topic, a claim) marked ``<< >>``: the
     whole target wherever it occurs, and for a short name (at most three words, the last capitalised) its
     last word alone ("<< Clinton >>" for "Hillary Clinton"). Text already marked is returned as it is."""
-    import re
-
     if TARGET_OPEN in text:
         return text
     words = target.split()
