@@ -524,11 +524,7 @@ def validate(cfg: Config, path: str) -> None:
         )
     if cfg.build.benchmark is not None:
         b = cfg.build.benchmark
-        if b.hub and b.name not in ("generic", "persent"):
-            raise ConfigError(
-                f"{path}: build.benchmark.hub: {b.name} is read from its folder (build.benchmark.path); "
-                "hub names are read for generic data and persent"
-            )
+        check_hub(b, f"{path}: build.benchmark")
         if cfg.build.sources:
             raise ConfigError(f"{path}: build: give either sources (commentary) or benchmark, not both")
         if not 0 < b.validation < 1:
@@ -549,6 +545,17 @@ def validate(cfg: Config, path: str) -> None:
     validate_score(cfg.score, path, complete=False)
 
 
+HUB_READERS = ("generic", "persent")  # the benchmarks whose rows may come from a hub dataset (build.benchmark.hub)
+
+
+def check_hub(b: BenchmarkConfig, where: str) -> None:
+    """A hub dataset is read for generic data and PerSenT; the other benchmarks from their folder."""
+    if b.hub and b.name not in HUB_READERS:
+        raise ConfigError(
+            f"{where}.hub: {b.name} is read from its folder (path); hub names are read for {' and '.join(HUB_READERS)}"
+        )
+
+
 def validate_mixture(m: MixtureConfig, build: BuildConfig, where: str) -> None:
     """A mixture needs the commentary sources it joins, benchmarks named once, non-negative weights."""
     if not build.sources:
@@ -566,10 +573,7 @@ def validate_mixture(m: MixtureConfig, build: BuildConfig, where: str) -> None:
             raise ConfigError(f"{where}.benchmarks: {b.name}: weight must be 0 or more, found {b.weight}")
         if b.shape not in (None, "commentary"):
             raise ConfigError(f"{where}.benchmarks: {b.name}: a mixture reads every source in the commentary input")
-        if b.hub and b.name not in ("generic", "persent"):
-            raise ConfigError(
-                f"{where}.benchmarks: {b.name}: read from its folder (path); hub names are for generic data and persent"
-            )
+        check_hub(b, f"{where}.benchmarks: {b.name}")
     if m.corpus_weight < 0 or m.train_size <= 0 or m.max_validation < 0:
         raise ConfigError(f"{where}: corpus_weight and max_validation must be 0 or more, train_size positive")
 

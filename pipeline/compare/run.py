@@ -18,7 +18,6 @@ role-label metric names the key its predictions lack.
 from __future__ import annotations
 
 import html
-import json
 import logging
 from collections import defaultdict
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 from pipeline.analysis.metrics import classification_metrics, macro_f1
 from pipeline.contracts import is_model_folder, read_report, report_dir_of
 from pipeline.errors import ReportError, WorseError
-from pipeline.io import write_json, write_text
+from pipeline.io import iter_jsonl, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -369,8 +368,8 @@ def source_deltas(a: Path, b: Path) -> dict:
 
     if not (a / SOURCE_PREDICTIONS).is_file() or not (b / SOURCE_PREDICTIONS).is_file():
         return {}
-    read = lambda p: {r["id"]: r for r in map(json.loads, p.read_text(encoding="utf-8").splitlines()) if r}
-    ra, rb = read(a / SOURCE_PREDICTIONS), read(b / SOURCE_PREDICTIONS)
+    ra = {r["id"]: r for _, r in iter_jsonl(a / SOURCE_PREDICTIONS)}
+    rb = {r["id"]: r for _, r in iter_jsonl(b / SOURCE_PREDICTIONS)}
     if set(ra) != set(rb):
         raise ReportError(
             f"{a} and {b} scored different benchmark examples ({len(set(ra) ^ set(rb))} differ); "

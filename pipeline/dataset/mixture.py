@@ -191,24 +191,21 @@ def mix(
     for name, exs in by_source.items():
         w = weights.get(name, 0.0)
         train = [e for e in exs if e["split"] == "train"]
-        n_train = round(train_size * w / total_w)
-        drawn = sample_units(train, n_train, seed, f"{name}:train")
+        drawn = sample_units(train, round(train_size * w / total_w), seed, f"{name}:train")
         val = [e for e in exs if e["split"] == "validation"]
         if name != CORPUS and max_validation:
             val = sample_units(val, min(max_validation, len(_units(val))), seed, f"{name}:validation")
-        rest = [e for e in exs if e["split"] not in ("train", "validation")]
-        cap = max_test.get(name)
-        test = [e for e in rest if e["split"] == "test"]
-        if cap:
-            test = sample_units(test, min(cap, len(_units(test))), seed, f"{name}:test")
-        rest = test + [e for e in rest if e["split"] != "test"]
-        out += drawn + val + rest
+        test = [e for e in exs if e["split"] == "test"]
+        if max_test.get(name):
+            test = sample_units(test, min(max_test[name], len(_units(test))), seed, f"{name}:test")
+        out += drawn + val + test + [e for e in exs if e["split"] not in ("train", "validation", "test")]
+        n_available, n_drawn = len(_units(train)), len(_units(drawn))
         report["sources"][name] = {
             "weight": w,
             "share": round(w / total_w, 4),
-            "train_available": len(_units(train)),
-            "train_drawn": len(_units(drawn)),
-            "repeats": max(0, len(_units(drawn)) - len(_units(train))) if n_train > len(_units(train)) else 0,
+            "train_available": n_available,
+            "train_drawn": n_drawn,
+            "repeats": max(0, n_drawn - n_available),
             "validation": len(_units(val)),
             "test": len(_units(test)),
             "dropped_as_in_another_source_test": leaks[name],
