@@ -24,6 +24,14 @@
   A verdict that hangs on one passage gets a low one; ``neutral`` has its own.
 - ``quoted_sources``: every quoted or paraphrased source with its side and count.
 
+- A learned alternative to the thresholds (``rule.favors_model``,
+  ``rule.credible_model``): a conditional logit (:mod:`pipeline.analysis.choice`)
+  over each side's share of author passages that favor it, its mean
+  probability and its share of credibility judgments in its favour, against
+  the neutral option's mean neutral probability. Its confidence is the mean,
+  over bootstrap resamples of the author passages, of the probability it gives
+  its verdict: a probability, and low when the verdict hangs on one passage.
+
 The rule's settings are chosen on validation articles (:func:`fit_rule`), never
 on a test split or the seed; ``stance train`` fits them and stores them with
 the model.
@@ -38,6 +46,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from pipeline.analysis.choice import ChoiceModel, cross_predict, fit_choice_cv
 from pipeline.labels import NEUTRAL
 
 RESAMPLES = 200
@@ -55,6 +64,8 @@ class VerdictRule:
     credibility_breaks_ties: bool = False
     cue_is_certain: bool = False
     confidence_power: float = 1.0  # confidence = bootstrap agreement ** power (1: as measured)
+    favors_model: dict | None = None  # a fitted ChoiceModel for author_favors instead of the thresholds
+    credible_model: dict | None = None  # a fitted ChoiceModel for more_credible instead of the thresholds
     fitted_on: str = "default"  # where the settings come from: "default", or the validation data they were fitted on
 
     def to_dict(self) -> dict:
@@ -103,6 +114,66 @@ def _contributions(author: list[dict], sides: list[str], rule: VerdictRule) -> t
     return stance.reshape(len(author), len(sides)), cred
 
 
+# the learned aggregation's features: per side (the same weights for every side), and for the none option;
+# each is a mean over the article's author passages (so a bootstrap resample is a mean over resampled rows)
+FAVOR_SIDE_FEATURES = ("vote", "mean_prob", "credible")
+FAVOR_NONE_FEATURES = ("mean_neutral",)
+CREDIBLE_SIDE_FEATURES = ("judged", "mean_support")
+CREDIBLE_NONE_FEATURES = ("mean_none",)
+
+
+def _supports(p: dict, side: str) -> bool:
+    """Whether the passage's credibility judgment (model or cue) is in ``side``'s favour."""
+    c = p.get("credibility")
+    return bool(c) and ((c["side"] == side) == (c["judgment"] == "credible"))
+
+
+def passage_features(author: list[dict], sides: list[str]) -> tuple[np.ndarray, ...]:
+    """Per author passage: favor features [n, sides, 3], neutral features [n, 1], credibility features
+    [n, sides, 2] and no-judgment features [n, 1] (see :data:`FAVOR_SIDE_FEATURES` and the others).
+
+    - ``vote``: 1 when the passage's side favored is the side; ``mean_prob``: its probability for the
+      side; ``credible``: 1 when its credibility judgment is in the side's favour (a "credible" judgment
+      of it, or "not credible" of another side); ``mean_neutral``: its neutral probability.
+    - ``judged``: as ``credible``; ``mean_support``: the model's probability that the passage judges the
+      side credible plus the mean probability that it judges another side not credible;
+      ``mean_none``: the mean probability of no judgment over the sides (1 without the model's
+      credibility output).
+    """
+    n, k = len(author), len(sides)
+    fav, neu = np.zeros((n, k, len(FAVOR_SIDE_FEATURES))), np.zeros((n, 1))
+    cred, none = np.zeros((n, k, len(CREDIBLE_SIDE_FEATURES))), np.ones((n, 1))
+    for i, p in enumerate(author):
+        probs, cp = p["stance_probs"], p.get("credibility_probs")
+        neu[i, 0] = probs.get(NEUTRAL, 0.0)
+        for j, s in enumerate(sides):
+            judged = float(_supports(p, s))
+            fav[i, j] = (float(p["stance"] == s), probs.get(s, 0.0), judged)
+            support = 0.0
+            if cp:
+                others = [cp[o]["not_credible"] for o in sides if o != s]
+                support = cp[s]["credible"] + (sum(others) / len(others) if others else 0.0)
+            cred[i, j] = (judged, support)
+        if cp:
+            none[i, 0] = float(np.mean([cp[s]["none"] for s in sides]))
+    return fav, neu, cred, none
+
+
+def _means(x: np.ndarray, empty: float) -> np.ndarray:
+    """The mean over passages (axis 0), ``empty`` where there is none."""
+    return x.mean(0) if len(x) else np.full(x.shape[1:], empty)
+
+
+def _choose(model: dict, side_x: np.ndarray, none_x: np.ndarray, idx: np.ndarray | None) -> tuple:
+    """(answer index, -1 for none; the mean over the resamples ``idx`` of its probability; the article's
+    probabilities, none last) from a fitted :class:`ChoiceModel`."""
+    m = ChoiceModel.from_dict(model)
+    probs = m.probs(_means(side_x, 0.0), _means(none_x, 1.0))
+    j = int(np.argmax(probs))
+    agree = float(probs[j]) if idx is None else float(m.probs(side_x[idx].mean(1), none_x[idx].mean(1))[:, j].mean())
+    return (j if j < side_x.shape[1] else -1), agree, probs
+
+
 def _decide(weights: np.ndarray, n: np.ndarray, min_share: float, ratio: float) -> np.ndarray:
     """Index of the winning side per row of ``weights`` ([rows, sides]), -1 for none."""
     order = np.argsort(-weights, axis=1, kind="stable")
@@ -140,16 +211,25 @@ def article_verdict(
     n = len(author)
     stance_w, cred_w = stance_c.sum(0), cred_c.sum(0)
     f, c, by_cred = (x[0] for x in _verdicts(stance_w[None, :], cred_w[None, :], np.array([n]), rule))
-    favors = sides[f] if f >= 0 else NEUTRAL
-    credible = sides[c] if c >= 0 else None
 
     # confidence: how often resampling the author passages gives the same verdicts
+    idx = _rng(passages).integers(0, n, size=(resamples, n)) if n else None
     if n:
-        idx = _rng(passages).integers(0, n, size=(resamples, n))
         rf, rc, _ = _verdicts(stance_c[idx].sum(1), cred_c[idx].sum(1), np.full(resamples, n), rule)
         favors_agree, cred_agree = float(np.mean(rf == f)), float(np.mean(rc == c))
     else:
         favors_agree = cred_agree = 1.0  # no author passage: nothing to resample, and nothing to say but neutral
+    # the learned aggregation, where validation chose it: its verdicts, and its probability of them
+    favor_probs = cred_probs = None
+    if rule.favors_model or rule.credible_model:
+        fav_x, neu_x, cred_x, none_x = passage_features(author, sides)
+        if rule.favors_model:
+            f, favors_agree, favor_probs = _choose(rule.favors_model, fav_x, neu_x, idx)
+            by_cred = False
+        if rule.credible_model:
+            c, cred_agree, cred_probs = _choose(rule.credible_model, cred_x, none_x, idx)
+    favors = sides[f] if f >= 0 else NEUTRAL
+    credible = sides[c] if c >= 0 else None
     power = rule.confidence_power
 
     def evidence(weights: np.ndarray, j: int) -> list[int]:
@@ -171,11 +251,13 @@ def article_verdict(
         "author_favors_weights": {s: round(float(w), 4) for s, w in zip(sides, stance_w)},
         "author_favors_share": {s: round(float(w) / max(n, 1), 4) for s, w in zip(sides, stance_w)},
         "author_favors_evidence": favor_evidence,
-        "author_favors_by": "credibility" if by_cred else "stance",
+        "author_favors_by": "credibility" if by_cred else ("learned" if rule.favors_model else "stance"),
+        "author_favors_probs": _named(favor_probs, sides, NEUTRAL),
         "more_credible": credible,
         "more_credible_confidence": round(cred_agree**power, 4),
         "more_credible_weights": {s: round(float(w), 4) for s, w in zip(sides, cred_w)},
         "more_credible_evidence": evidence(cred_c, c),
+        "more_credible_probs": _named(cred_probs, sides, "none"),
         "quoted_sources": [
             {"source": s, "side": side, "count": k}
             for (s, side), k in sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -184,6 +266,11 @@ def article_verdict(
         "body_passages": len(body),
         "verdict_rule": rule.fitted_on,
     }
+
+
+def _named(probs: np.ndarray | None, sides: list[str], none: str) -> dict | None:
+    """A learned aggregation's probabilities by answer (None for the thresholds, which give none)."""
+    return None if probs is None else {a: round(float(p), 4) for a, p in zip([*sides, none], probs)}
 
 
 @dataclass
@@ -205,7 +292,33 @@ class LabelledArticle:
             stance_c, cred_c = _contributions(author, self.sides, rule)
             self._sums[key] = (stance_c.sum(0)[None, :], cred_c.sum(0)[None, :], np.array([len(author)]))
         f, c, _ = (x[0] for x in _verdicts(*self._sums[key], rule))
+        fav, cred = self.examples()
+        if rule.favors_model:
+            f = _argmax_answer(rule.favors_model, fav)
+        if rule.credible_model:
+            c = _argmax_answer(rule.credible_model, cred)
         return (self.sides[f] if f >= 0 else NEUTRAL), (self.sides[c] if c >= 0 else None)
+
+    def examples(self) -> tuple[tuple[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray, int]]:
+        """The article as one example for each learned aggregation: (side features, none features, gold
+        answer: a side's index, or the number of sides for neutral / no side)."""
+        if "examples" not in self._sums:
+            fav, neu, cred, none = passage_features(_author_passages(self.passages), self.sides)
+            k = len(self.sides)
+            y_f = k if self.author_favors == NEUTRAL else self.sides.index(self.author_favors)
+            y_c = k if self.more_credible is None else self.sides.index(self.more_credible)
+            self._sums["examples"] = (
+                (_means(fav, 0.0), _means(neu, 1.0), y_f),
+                (_means(cred, 0.0), _means(none, 1.0), y_c),
+            )
+        return self._sums["examples"]
+
+
+def _argmax_answer(model: dict, example: tuple) -> int:
+    """The answer a fitted model gives an article's features: a side's index, or -1 for none."""
+    probs = ChoiceModel.from_dict(model).probs(example[0], example[1])
+    j = int(np.argmax(probs))
+    return j if j < len(probs) - 1 else -1
 
 
 def _score(articles: list[LabelledArticle], rule: VerdictRule) -> tuple[float, float]:
@@ -269,9 +382,18 @@ def fit_rule(articles: list[LabelledArticle], where: str) -> tuple[VerdictRule, 
     rule fitted on the others) must beat the default rule's accuracy on the
     same articles, or the default is kept. With no article, the default.
 
+    The learned aggregation (a :class:`~pipeline.analysis.choice.ChoiceModel`
+    for ``author_favors``, another for ``more_credible``) is judged the same
+    way, each answer on its own, by its leave-one-out accuracy (penalty chosen
+    inside each fold). Per answer, the most accurate of the three is kept, and
+    ties go to the one with fewer settings chosen on the articles: the default
+    (none), the learned aggregation (five weights and a penalty), the threshold
+    search (eight settings).
+
     Returns:
         (rule, report): the report holds the default's accuracy, the search's
-        leave-one-out accuracy and which was kept.
+        and the learned aggregation's leave-one-out accuracy and which was kept
+        for each answer.
     """
     if not articles:
         return DEFAULT_RULE, {"articles": 0, "kept": "default", "why": "no validation article with gold answers"}
@@ -284,16 +406,31 @@ def fit_rule(articles: list[LabelledArticle], where: str) -> tuple[VerdictRule, 
     loo = (loo_fav / len(articles), loo_cred / len(articles))
     searched = sum(loo) > sum(default)
     best = _fit(articles) if searched else DEFAULT_RULE
+
+    # the learned aggregation, judged the same way: each article by a model fitted without it
+    data = [a.examples() for a in articles]
+    learned, models = [], {}
+    for part, name in ((0, "favors_model"), (1, "credible_model")):
+        xs = [d[part] for d in data]
+        learned.append(float(np.mean([np.argmax(p) == x[2] for p, x in zip(cross_predict(xs), xs)])))
+        if learned[part] > default[part] and learned[part] >= loo[part]:
+            models[name] = fit_choice_cv(xs).to_dict()
+    best = replace(best, **models)
     rule = replace(best, confidence_power=fit_confidence_power(articles, best), fitted_on=where)
     acc = lambda a: {"author_favors_accuracy": round(a[0], 4), "more_credible_accuracy": round(a[1], 4)}  # noqa: E731
+    thresholds = "search" if searched else "default"
     report = {
         "articles": len(articles),
         "default": acc(default),
         "search_leave_one_out": acc(loo),
-        "kept": "search" if searched else "default",
+        "learned_leave_one_out": acc(learned),
+        "kept": thresholds,
+        "kept_author_favors": "learned" if "favors_model" in models else thresholds,
+        "kept_more_credible": "learned" if "credible_model" in models else thresholds,
         "why": "the search's leave-one-out accuracy "
         + ("beats" if searched else "does not beat")
-        + " the default rule's on these articles",
+        + " the default rule's on these articles; per answer the learned aggregation is kept where its"
+        " leave-one-out accuracy beats the default's and is at least the search's (fewer settings fitted)",
         "rule": rule.to_dict(),
     }
     return rule, report

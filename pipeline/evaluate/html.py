@@ -494,7 +494,9 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
             f"Mean confidence {_fmt(conf.get('author_favors_mean'))} (author favors) and "
             f"{_fmt(conf.get('more_credible_mean'))} (more credible), against accuracies "
             f"{_fmt(conf.get('author_favors_accuracy'))} and {_fmt(conf.get('more_credible_accuracy'))}. "
-            f"Verdict rule: {html.escape(str(rule.get('fitted_on', 'default')))}."
+            f"Verdict rule: {html.escape(str(rule.get('fitted_on', 'default')))}; author favors by "
+            f"{'a learned aggregation' if rule.get('favors_model') else 'thresholds'}, more credible by "
+            f"{'a learned aggregation' if rule.get('credible_model') else 'thresholds'}."
         )
         parts.append(
             f"<h3>Articles</h3><p>Author-favors accuracy {_fmt(art.get('author_favors_accuracy'))}, "
@@ -520,6 +522,13 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
                 md.append(f"  - evidence: “{text_of.get(i, '')}”")
     parts.append("</body></html>")
     return "".join(parts), "\n".join(md) + "\n"
+
+
+def _probs(probs: dict | None) -> str:
+    """A learned verdict's probability of each answer, as a parenthesis ('' for a threshold verdict)."""
+    if not probs:
+        return ""
+    return " (" + ", ".join(f"{html.escape(str(k))} {_fmt(p)}" for k, p in probs.items()) + ")"
 
 
 def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
@@ -573,8 +582,9 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
             if v.get("author_favors_by") == "credibility"
             else ""
         }"""
+        f"{_probs(v.get('author_favors_probs'))}"
         f"; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible"
-        f" (confidence {_fmt(v.get('more_credible_confidence'))})."
+        f" (confidence {_fmt(v.get('more_credible_confidence'))}){_probs(v.get('more_credible_probs'))}."
         f"{gold}</p>"
         f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
         f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"

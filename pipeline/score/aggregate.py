@@ -3,7 +3,8 @@
 ``stance train`` calls :func:`fit_verdict_rule` once the model folder is
 written: the model scores the validation split's passages, and
 :func:`pipeline.analysis.verdicts.fit_rule` chooses how they add up to each
-article's verdict (and how sure it is) against the gold article answers. The
+article's verdict (thresholds or a learned aggregation, and how sure it is)
+against the gold article answers. The
 rule goes into the model folder's ``calibration.json`` (``verdict_rule``, with
 the fit's report as ``verdict_fit``), where scoring and evaluation read it.
 Never fitted on a test split or the seed.
@@ -58,11 +59,15 @@ def fit_verdict_rule(model_dir: str | Path, data_dir: str | Path) -> dict:
     log.info("fitting the article-verdict rule on %d validation articles", len(articles))
     rule, report = fit_rule(articles, "validation")
     update_calibration(model_dir, verdict_rule=rule.to_dict(), verdict_fit=report)
-    log.info(
-        "verdict rule: %s (%s); validation author_favors %.3f by the default rule, %.3f leave-one-out by the search",
-        report["kept"],
-        report["why"],
-        report.get("default", {}).get("author_favors_accuracy", float("nan")),
-        report.get("search_leave_one_out", {}).get("author_favors_accuracy", float("nan")),
-    )
+    acc = lambda key, answer: report.get(key, {}).get(f"{answer}_accuracy", float("nan"))  # noqa: E731
+    for answer in ("author_favors", "more_credible"):
+        log.info(
+            "verdict rule, %s: %s; validation accuracy %.3f by the default rule, leave-one-out %.3f by the"
+            " threshold search and %.3f by the learned aggregation",
+            answer,
+            report.get(f"kept_{answer}", report["kept"]),
+            acc("default", answer),
+            acc("search_leave_one_out", answer),
+            acc("learned_leave_one_out", answer),
+        )
     return report

@@ -213,3 +213,56 @@ def test_the_grid_search_shortcut_gives_article_verdicts_answers():
             for a in articles:
                 v = article_verdict(a.passages, a.sides, rule)
                 assert a.verdict(rule) == (v["author_favors"], v["more_credible"])
+
+
+def _leaning(index: int, side: str | None, lean: float):
+    """An author passage that leans ``lean`` to ``side`` (None: to neither) but whose most likely label
+    is neutral, so the thresholds, which count passages given a side, see nothing."""
+    probs = {"A": 0.05, "B": 0.05, "neutral": 0.9}
+    if side:
+        probs = {"A": 0.02, "B": 0.02, side: lean, "neutral": 1 - lean - 0.02}
+    return _p(index, "author", "neutral", probs)
+
+
+def _lean_article(side: str | None, lean: float, n: int = 6):
+    from pipeline.analysis.verdicts import LabelledArticle
+
+    return LabelledArticle([_leaning(i, side, lean) for i in range(n)], ["A", "B"], side or "neutral", None)
+
+
+def test_fit_rule_keeps_the_learned_aggregation_where_it_holds_up_out_of_sample():
+    from pipeline.analysis.verdicts import fit_rule
+
+    # side-taking articles lean 0.3 to 0.45 to their side in every passage, without a passage given a side
+    articles = [_lean_article(s, lean) for s in ("A", "B") for lean in (0.3, 0.35, 0.4, 0.45)]
+    articles += [_lean_article(None, 0.0) for _ in range(4)]
+    rule, report = fit_rule(articles, "validation")
+    assert report["default"]["author_favors_accuracy"] == round(4 / 12, 4)  # all neutral
+    assert report["learned_leave_one_out"]["author_favors_accuracy"] == 1.0
+    assert report["kept_author_favors"] == "learned" and rule.favors_model is not None
+    for a in articles:
+        v = article_verdict(a.passages, a.sides, rule)
+        assert v["author_favors"] == a.author_favors == a.verdict(rule)[0]
+        assert v["author_favors_by"] == "learned" and sum(v["author_favors_probs"].values()) == pytest.approx(1, 1e-3)
+        assert 0 < v["author_favors_confidence"] <= 1
+    # the stored rule round-trips, and a rule without learned models reports no probabilities
+    from pipeline.analysis.verdicts import VerdictRule
+
+    assert VerdictRule.from_dict(rule.to_dict()) == rule
+    assert article_verdict(articles[0].passages, ["A", "B"])["author_favors_probs"] is None
+
+
+def test_a_learned_verdict_that_hangs_on_one_passage_is_less_sure():
+    from pipeline.analysis.choice import ChoiceModel
+    from pipeline.analysis.verdicts import VerdictRule
+
+    # favors a side by its share of passages given it, against the mean neutral probability
+    model = ChoiceModel((6.0, 0.0, 0.0), (3.0,), -1.0).to_dict()
+    rule = VerdictRule(favors_model=model)
+    lean, neutral = {"A": 0.9, "B": 0.05, "neutral": 0.05}, {"A": 0.05, "B": 0.05, "neutral": 0.9}
+    one = [_p(1, "author", "A", lean), _p(2, "author", "neutral", neutral)]
+    many = [_p(i, "author", "A", lean) for i in range(5)] + [_p(9, "author", "neutral", neutral) for _ in range(5)]
+    o, m = article_verdict(one, ["A", "B"], rule), article_verdict(many, ["A", "B"], rule)
+    assert o["author_favors"] == m["author_favors"] == "A"
+    assert o["author_favors_probs"] == m["author_favors_probs"]  # the same shares...
+    assert o["author_favors_confidence"] < m["author_favors_confidence"]  # ...but one rests on one passage
