@@ -80,6 +80,8 @@ class BenchmarkConfig:
         variant: NewsMTSC test set, rw (default) or mt.
         validation: fraction of train (grouped by doc) held out for validation
             when the benchmark has no official validation split.
+        validation_to_train: fraction of the validation split's documents (grouped by doc, seeded) moved
+            to train, for a snapshot without its train file (PerSenT); the rest still selects the model.
         downsample: ``{label: fraction}`` of train examples kept (e.g. FNC-1's
             ``unrelated``); validation and test are never touched.
         max_body_sentences: FNC-1: body sentences kept (most similar to the headline).
@@ -100,6 +102,7 @@ class BenchmarkConfig:
     include_none: bool = False
     variant: str | None = None
     validation: float = 0.1
+    validation_to_train: float = 0.0
     downsample: dict | None = None
     max_body_sentences: int = 4
     hub: str | None = None
@@ -530,6 +533,11 @@ def validate(cfg: Config, path: str) -> None:
         if not 0 < b.validation < 1:
             raise ConfigError(
                 f"{path}: build.benchmark.validation: must be a fraction between 0 and 1, found {b.validation}"
+            )
+        if not 0 <= b.validation_to_train < 1:
+            raise ConfigError(
+                f"{path}: build.benchmark.validation_to_train: must be a fraction in [0, 1) (some validation"
+                f" must stay to select the model), found {b.validation_to_train}"
             )
         for label, frac in (b.downsample or {}).items():
             if not isinstance(frac, (int, float)) or not 0 < frac <= 1:

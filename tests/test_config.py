@@ -94,3 +94,9 @@ def test_abstain_threshold_must_be_a_probability(tmp_path):
     p = write(tmp_path, {"train": {"abstain_threshold": 1.5}})
     with pytest.raises(ConfigError, match="train.abstain_threshold: must be a probability"):
         load_config(p)
+
+
+def test_validation_to_train_must_leave_some_validation(tmp_path):
+    p = write(tmp_path, {"build": {"sources": [], "benchmark": {"name": "persent", "validation_to_train": 1.0}}})
+    with pytest.raises(ConfigError, match=r"build.benchmark.validation_to_train: must be a fraction in \[0, 1\)"):
+        load_config(p)

@@ -765,6 +765,14 @@ def clean_splits(examples: list[dict], opts, spec: Spec) -> tuple[list[dict], di
             if e["split"] == "train" and _hash_split(e["doc_id"], opts.seed, opts.validation):
                 e["split"] = "validation"
         stats["validation"] = f"{opts.validation:.0%} of train, grouped by {CARVED_BY.get(opts.name, 'tweet')}, seeded"
+    if opts.validation_to_train:
+        moved = {e["doc_id"] for e in examples if e["split"] == "validation"}
+        moved = {d for d in moved if _hash_split(f"to-train|{d}", opts.seed, opts.validation_to_train)}
+        for e in examples:
+            if e["split"] == "validation" and e["doc_id"] in moved:
+                e["split"] = "train"
+        share = f"{opts.validation_to_train:.0%}"
+        stats["validation_to_train"] = f"{len(moved)} validation documents (about {share}) moved to train"
     labels = spec.labels or sorted({e["label"] for e in examples})
     bad = [e for e in examples if e["label"] not in labels]
     if bad:

@@ -30,6 +30,7 @@ def opts(name, **kw):
         include_none=False,
         variant=None,
         validation=0.1,
+        validation_to_train=0.0,
         downsample=None,
         max_body_sentences=4,
         hub=None,
@@ -396,6 +397,22 @@ def test_persent_paragraphs_match_the_published_counts_with_the_person_marked():
         213,
         293,
     )
+
+
+def test_validation_to_train_moves_whole_documents_and_keeps_the_rest_for_selection():
+    need_shared(DATA / "persent")
+    base, _, _ = load_benchmark(opts("persent"))
+    moved, notes, _ = load_benchmark(opts("persent", validation_to_train=0.7))
+    docs = lambda ex, s: {e["doc_id"] for e in ex if e["split"] == s}  # noqa: E731
+    dev = docs(base, "validation")
+    assert docs(moved, "test") == docs(base, "test")  # the test split is untouched
+    to_train = docs(moved, "train") & dev
+    assert 0.6 < len(to_train) / len(dev) < 0.8 and not to_train & docs(moved, "validation")  # whole documents
+    assert docs(moved, "validation") | to_train == dev
+    assert notes["validation_to_train"].startswith(f"{len(to_train)} validation documents")
+    paragraphs_of = lambda ex, d: sum(e["doc_id"] == d for e in ex)  # noqa: E731
+    d = sorted(to_train)[0]
+    assert paragraphs_of(moved, d) == paragraphs_of(base, d)  # every paragraph of a moved document moves
 
 
 def test_persent_marks_full_and_last_name_and_refuses_unknown_labels(tmp_path):
