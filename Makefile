@@ -8,7 +8,7 @@ A ?= models/default/report
 B ?= models/candidate/report
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train build evaluate test lint score candidate compare source-model attribution attribution-commentary train-transfer mixture mixture-loso benchmark bench bench-train bench-attribution clean
+.PHONY: help setup train build evaluate test lint score candidate compare seeds source-model attribution attribution-commentary train-transfer mixture mixture-loso benchmark bench bench-train bench-attribution clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ candidate: setup ## a second model version (seed 7) evaluated on the same data, 
 
 compare: setup ## stance compare A B (default A=models/default/report B=models/candidate/report)
 	$(STANCE) compare $(A) $(B)
+
+seeds: setup models/default/label_map.json ## the default config with seeds 14 and 15 too: how article verdicts change (about 25 min)
+	for s in 14 15; do test -f models/seed-$$s/label_map.json || $(STANCE) train $(CONFIG) --train.seed $$s --train.output_dir models/seed-$$s || exit 1; done
+	$(BIN)/python bench/verdict_seeds.py
 
 source-model: setup ## the source-side classifier used by stance score --source-model
 	$(STANCE) build configs/source_side.yaml
