@@ -525,10 +525,10 @@ def render_report(result: dict, predictions: list[dict], verdicts: dict, dispute
 
 
 def _probs(probs: dict | None) -> str:
-    """A learned verdict's probability of each answer, as a parenthesis ('' for a threshold verdict)."""
+    """A learned verdict's probability of each answer ('' for a threshold verdict, which has none)."""
     if not probs:
         return ""
-    return " (" + ", ".join(f"{html.escape(str(k))} {_fmt(p)}" for k, p in probs.items()) + ")"
+    return "; probabilities " + ", ".join(f"{html.escape(str(k))} {_fmt(p)}" for k, p in probs.items())
 
 
 def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
@@ -576,15 +576,14 @@ def _article_card(v: dict, text_of: dict, doc_preds: list[dict]) -> str:
     return (
         f"<div class='card'><h3>{html.escape(str(v['doc_id']))}: {html.escape(str(v.get('title') or ''))}</h3>"
         f"<p class='verdict'>The author favors {html.escape(str(v['author_favors']))}"
-        f" (confidence {_fmt(v.get('author_favors_confidence'))})"
+        f" (confidence {_fmt(v.get('author_favors_confidence'))}{_probs(v.get('author_favors_probs'))})"
         f"""{
             " (from the credibility verdict: the side-favored passages alone decide nothing)"
             if v.get("author_favors_by") == "credibility"
             else ""
         }"""
-        f"{_probs(v.get('author_favors_probs'))}"
         f"; the author finds {html.escape(str(v['more_credible'] or 'neither side'))}’s account more credible"
-        f" (confidence {_fmt(v.get('more_credible_confidence'))}){_probs(v.get('more_credible_probs'))}."
+        f" (confidence {_fmt(v.get('more_credible_confidence'))}{_probs(v.get('more_credible_probs'))})."
         f"{gold}</p>"
         f"<p>Evidence for the side favored:</p><ul>{ev(v['author_favors_evidence'])}</ul>"
         f"<p>Evidence for the credibility verdict:</p><ul>{ev(v['more_credible_evidence'])}</ul>"

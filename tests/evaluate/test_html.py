@@ -62,3 +62,24 @@ def test_report_renders_in_headless_chromium(tiny_trained, tmp_path):
         drv.save_screenshot(str(tmp_path / "report.png"))
     finally:
         drv.quit()
+
+
+def test_an_article_card_shows_a_learned_verdicts_probabilities_and_a_threshold_verdict_none():
+    from pipeline.evaluate.html import _article_card
+
+    v = {
+        "doc_id": "d1",
+        "title": "T",
+        "author_favors": "A",
+        "author_favors_confidence": 0.7,
+        "author_favors_probs": {"A": 0.6, "B": 0.1, "neutral": 0.3},
+        "more_credible": None,
+        "more_credible_confidence": 0.8,
+        "more_credible_probs": None,
+        "author_favors_evidence": [],
+        "more_credible_evidence": [],
+        "quoted_sources": [],
+    }
+    card = _article_card(v, {}, [])
+    assert "The author favors A (confidence 0.700; probabilities A 0.600, B 0.100, neutral 0.300)" in card
+    assert "neither side’s account more credible (confidence 0.800)." in card
