@@ -93,7 +93,7 @@ mixture: setup models/default/label_map.json ## the mixture model and its compar
 mixture-loso: setup ## leave-one-source-out: train without X, test on X, per source (LOSO_ARGS="--sources a,b"; about 1 h)
 	$(BIN)/python bench/mixture_loso.py $(LOSO_ARGS)
 
-# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent, persent-document, emergent,
+# NAME is one of semeval2016, pstance, fnc1, liar, newsmtsc, multi-target, persent, persent-devtrain, persent-document, emergent,
 # commitmentbank, ibm-claim-stance, perspectrum (configs/benchmarks/).
 benchmark: setup ## a public benchmark end to end: make benchmark NAME=semeval2016 (needs ../shared/data)
 	$(STANCE) build configs/benchmarks/$(NAME).yaml
