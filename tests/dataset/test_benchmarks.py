@@ -361,12 +361,13 @@ def test_shipped_benchmark_configs_load():
     names = sorted(p.stem for p in (ROOT / "configs" / "benchmarks").glob("*.yaml"))
     assert names == [
         "commitmentbank", "emergent", "fnc1", "ibm-claim-stance", "liar", "multi-target", "newsmtsc", "persent",
-        "persent-document", "perspectrum", "pstance", "semeval2016",
+        "persent-devtrain", "persent-document", "perspectrum", "pstance", "semeval2016",
     ]  # fmt: skip
     for n in names:
         cfg = load_config(ROOT / "configs" / "benchmarks" / f"{n}.yaml")
         b = cfg.build.benchmark
-        assert n in (b.name, f"{b.name}-{b.variant}") and cfg.train.output_dir == f"models/{n}"
+        assert n in (b.name, f"{b.name}-{b.variant}", f"{b.name}-devtrain") and cfg.train.output_dir == f"models/{n}"
+        assert (b.validation_to_train > 0) == n.endswith("-devtrain")
 
 
 def test_persent_paragraphs_match_the_published_counts_with_the_person_marked():
