@@ -385,10 +385,11 @@ def fit_rule(articles: list[LabelledArticle], where: str) -> tuple[VerdictRule, 
     The learned aggregation (a :class:`~pipeline.analysis.choice.ChoiceModel`
     for ``author_favors``, another for ``more_credible``) is judged the same
     way, each answer on its own, by its leave-one-out accuracy (penalty chosen
-    inside each fold). Per answer, the most accurate of the three is kept, and
-    ties go to the one with fewer settings chosen on the articles: the default
-    (none), the learned aggregation (five weights and a penalty), the threshold
-    search (eight settings).
+    inside each fold). It is kept for an answer when that accuracy beats the
+    default rule's and is at least the search's: a tie with the search goes to
+    the learned aggregation, which chooses fewer settings on the articles (five
+    weights and a penalty, against eight settings). Otherwise the answer keeps
+    the thresholds (the search or the default, chosen as above).
 
     Returns:
         (rule, report): the report holds the default's accuracy, the search's
