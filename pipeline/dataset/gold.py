@@ -210,5 +210,19 @@ def load_gold(
             rows.setdefault(row["doc_id"], {})[row["index"]] = row
         meta = f.with_name(f"{doc_id}.doc.json")
         if meta.is_file():
-            docs[doc_id] = read_json(meta, "article answers")
+            docs[doc_id] = _check_answers(read_json(meta, "article answers"), dispute, meta)
     return rows, docs
+
+
+def _check_answers(answers: dict, dispute, path: Path) -> dict:
+    """An article's answers, with ``author_favors`` a side or ``neutral`` and ``more_credible`` a side or
+    null (the article verdicts are fitted and scored against them)."""
+    sides = list(dispute.side_names)
+    checks = (("author_favors", [*sides, NEUTRAL], "neutral"), ("more_credible", [*sides, None], "null"))
+    for key, allowed, other in checks:
+        if key in answers and answers[key] not in allowed:
+            raise DataError(
+                f"{path}: {key}: '{answers[key]}' is not a side of dispute {dispute.name}; "
+                f"use one of {', '.join(sides)} or {other}"
+            )
+    return answers

@@ -74,3 +74,10 @@ def test_balanced_weights_give_a_rare_answer_its_share():
         data.append((lean, np.array([x]), y))
     called = lambda m: sum(int(np.argmax(m.probs(f, g))) == 2 for f, g, _ in data)  # noqa: E731
     assert called(fit_choice(data, 0.01, balanced=True)) > called(fit_choice(data, 0.01))
+
+
+def test_it_fits_disputes_of_two_and_three_sides_together():
+    two = _data(18)
+    three = [(np.vstack([f, [[0.05]]]), g, y if y < 2 else 3) for f, g, y in _data(12, seed=1)]
+    model = fit_choice(two + three, l2=0.01)
+    assert all(int(np.argmax(model.probs(f, g))) == y for f, g, y in two + three)

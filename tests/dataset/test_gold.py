@@ -131,3 +131,22 @@ def test_broken_json_names_the_line(tmp_path):
     f.write_text('[\n{"id": 1,\n"data": }\n]', encoding="utf-8")
     with pytest.raises(DataError, match=r"project.json: line 3: not valid JSON"):
         load_gold(str(f), D)
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"author_favors": "Union"}, r"ps9.doc.json: author_favors: 'Union' is not a side of dispute port-strike; "
+         r"use one of UNION, OPERATOR or neutral"),
+        ({"author_favors": "neutral", "more_credible": "neutral"}, r"more_credible: 'neutral' is not a side .* null"),
+    ],
+)  # fmt: skip
+def test_article_answers_must_name_a_side_of_the_dispute(tmp_path, answers, message):
+    row = {"doc_id": "ps9", "index": 1, "paragraph": 0, "text": "The port reopened.", "role": "body"}
+    row |= {"source": "author", "stance": "neutral"}
+    (tmp_path / "ps9.gold.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (tmp_path / "ps9.doc.json").write_text(json.dumps({"doc_id": "ps9", **answers}), encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        load_gold(str(tmp_path), D)
+    (tmp_path / "ps9.doc.json").write_text(json.dumps({"author_favors": "UNION", "more_credible": None}))
+    assert load_gold(str(tmp_path), D)[1]["ps9"]["author_favors"] == "UNION"
