@@ -387,8 +387,8 @@ def fit_rule(articles: list[LabelledArticle], where: str) -> tuple[VerdictRule, 
     way, each answer on its own, by its leave-one-out accuracy (penalty chosen
     inside each fold). It is kept for an answer when that accuracy beats the
     default rule's and is at least the search's: a tie with the search goes to
-    the learned aggregation, which chooses fewer settings on the articles (five
-    weights and a penalty, against eight settings). Otherwise the answer keeps
+    the learned aggregation, which chooses fewer settings on the articles (four
+    or five weights and a penalty, against eight settings). Otherwise the answer keeps
     the thresholds (the search or the default, chosen as above).
 
     Returns:
