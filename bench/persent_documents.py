@@ -58,7 +58,7 @@ def learned_aggregation(per_split: dict, doc_probs: dict, labels: list[str]) -> 
     polar = [i for i in range(len(labels)) if i != neutral]
     answers = [labels[i] for i in polar] + ["neutral"]
 
-    def examples(split: str, with_doc: bool) -> tuple[list, list[str]]:
+    def examples(split: str, with_doc: bool) -> list:
         by_doc, gold = per_split[split]
         ids = [d for d in gold if d in by_doc and (not with_doc or d in doc_probs[split])]
         out = []
@@ -71,7 +71,7 @@ def learned_aggregation(per_split: dict, doc_probs: dict, labels: list[str]) -> 
                 side = [f + [doc_probs[split][d][i]] for f, i in zip(side, polar)]
                 none.append(doc_probs[split][d][neutral])
             out.append((np.array(side), np.array(none), answers.index(gold[d])))
-        return out, ids
+        return out
 
     def macro(xs, probs) -> dict:
         m = classification_metrics([answers[x[2]] for x in xs], [answers[int(np.argmax(p))] for p in probs], labels)
@@ -81,8 +81,8 @@ def learned_aggregation(per_split: dict, doc_probs: dict, labels: list[str]) -> 
     for name, with_doc in (("paragraphs", False), ("paragraphs+document", True)):
         if with_doc and not doc_probs["validation"]:
             continue
-        dev, _ = examples("validation", with_doc)
-        test, _ = examples("test", with_doc)
+        dev = examples("validation", with_doc)
+        test = examples("test", with_doc)
         cv = {b: macro(dev, cross_predict(dev, balanced=b)) for b in (False, True)}
         balanced = cv[True]["macro_f1"] > cv[False]["macro_f1"]
         model = fit_choice_cv(dev, balanced=balanced)

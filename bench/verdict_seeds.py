@@ -3,8 +3,8 @@
 Issue 15 asks whether an article's verdict survives retraining: the default config trained with three
 seeds (``make seeds``: ``models/default`` is seed 13, ``models/seed-14`` and ``models/seed-15`` the
 others), each with its own verdict rule fitted on validation by ``stance train``. Every model scores the
-same built data; per article this lists each seed's verdicts (with confidence) and the gold answers, and
-counts the articles whose verdict is not the same under every seed. The seed commentary and the test
+same built data; per article with gold answers this lists each seed's verdicts (with confidence) and the
+gold answers, and counts the articles whose verdict is not the same under every seed. The seed commentary and the test
 split are held out from everything; the validation articles are listed apart, because each model's
 verdict rule was fitted on them. Usage::
 
@@ -26,28 +26,18 @@ SPLITS = ("test", "seed", "validation")
 
 
 def verdicts_of(model: str, data: str) -> dict[str, dict]:
-    """doc_id -> the model's verdict (its own fitted rule) for every article of :data:`SPLITS` in ``data``."""
-    from datasets import load_from_disk
-
+    """doc_id -> the model's verdict (its own fitted rule) for every article of :data:`SPLITS` in ``data``
+    with gold answers (the articles :func:`pipeline.score.aggregate.validation_articles` scores)."""
     from pipeline.analysis.verdicts import article_verdict
-    from pipeline.contracts import dispute_paths, read_manifest
-    from pipeline.dispute import load_dispute
-    from pipeline.score.predictor import Predictor, score_passages
+    from pipeline.score.aggregate import validation_articles
+    from pipeline.score.predictor import Predictor
 
     predictor = Predictor(model, backend="torch")
-    passages = load_from_disk(str(Path(data) / "passages"))
-    disputes = {n: load_dispute(p) for n, p in dispute_paths(data, read_manifest(data)).items()}
     out = {}
     for split in SPLITS:
-        if split not in passages:
-            continue
-        by_doc: dict[str, list[dict]] = {}
-        for r in passages[split].to_list():
-            by_doc.setdefault(r["doc_id"], []).append(r)
-        for doc_id, rows in sorted(by_doc.items()):
-            dispute = disputes[rows[0]["dispute"]]
-            v = article_verdict(score_passages(predictor, rows, dispute), dispute.side_names, predictor.verdict_rule)
-            out[doc_id] = {"split": split, **{k: v[k] for k in VERDICT_KEYS}}
+        for a in validation_articles(predictor, data, split):
+            v = article_verdict(a.passages, a.sides, predictor.verdict_rule)
+            out[v["doc_id"]] = {"split": split, **{k: v[k] for k in VERDICT_KEYS}}
     return out
 
 

@@ -157,9 +157,9 @@ def fit_choice_cv(data: Sequence[Example], grid: Sequence[float] = L2_GRID, bala
 def cross_predict(data: Sequence[Example], grid: Sequence[float] = L2_GRID, balanced: bool = False) -> list[np.ndarray]:
     """Each example's probabilities from a model fitted (penalty chosen inside) without it."""
     out: list[np.ndarray] = [np.zeros(0)] * len(data)
+    k, m = data[0][0].shape[1], len(data[0][1])
     for held in _folds(len(data)):
         rest = [x for i, x in enumerate(data) if i not in held]
-        k, m = data[0][0].shape[1], len(data[0][1])
         model = fit_choice_cv(rest, grid, balanced) if rest else ChoiceModel((0.0,) * k, (0.0,) * m, 0.0)
         for i in held:
             out[i] = model.probs(data[i][0], data[i][1])
