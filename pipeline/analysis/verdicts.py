@@ -214,11 +214,10 @@ def article_verdict(
 
     # confidence: how often resampling the author passages gives the same verdicts
     idx = _rng(passages).integers(0, n, size=(resamples, n)) if n else None
-    if n:
+    favors_agree = cred_agree = 1.0  # no author passage: nothing to resample, and nothing to say but neutral
+    if n and not (rule.favors_model and rule.credible_model):  # a learned answer has its own confidence below
         rf, rc, _ = _verdicts(stance_c[idx].sum(1), cred_c[idx].sum(1), np.full(resamples, n), rule)
         favors_agree, cred_agree = float(np.mean(rf == f)), float(np.mean(rc == c))
-    else:
-        favors_agree = cred_agree = 1.0  # no author passage: nothing to resample, and nothing to say but neutral
     # the learned aggregation, where validation chose it: its verdicts, and its probability of them
     favor_probs = cred_probs = None
     if rule.favors_model or rule.credible_model:
